@@ -1,0 +1,249 @@
+"""The one HTTP client of every poll: limits, caps, politeness and conditional GET.
+
+httpx only has inactivity timeouts and no body cap, redirect guard or per-host limit, so
+those are ours (specs/polling.md §4): a total deadline per request, a cap counted on the
+decompressed body, at most 5 redirects each re-checked, refusal of private targets at
+connect time (so DNS rebinding can't slip past), and one request at a time per host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from aggregator import __version__
+from aggregator.errors import FetchError
+from aggregator.settings import Settings
+from aggregator.types import FetchResponse
+
+log = logging.getLogger(__name__)
+
+PROJECT_URL = "https://github.com/sipande/sipande"
+USER_AGENT = f"Sipande/{__version__} (+{PROJECT_URL})"
+MAX_REDIRECTS = 5
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+class _DNSFailure(Exception):
+    pass
+
+
+class _Blocked(Exception):
+    pass
+
+
+def is_public_address(address: str) -> bool:
+    """True for globally routable unicast addresses (not private, loopback, link-local...)."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves host names itself, refuses non-public addresses unless allowed, then connects
+    to the checked address. TLS still verifies and sends SNI for the original host name."""
+
+    def __init__(self, *, allow_private: bool, dns_timeout: float = 10.0) -> None:
+        self._inner = httpcore.AnyIOBackend()
+        self._allow_private = allow_private
+        self._dns_timeout = dns_timeout
+
+    async def _resolve(self, host: str, port: int) -> list[str]:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self._dns_timeout):
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError as e:
+            raise _DNSFailure(f"resolving {host} took longer than {self._dns_timeout:g}s") from e
+        except (socket.gaierror, UnicodeError) as e:
+            raise _DNSFailure(f"cannot resolve {host}: {e}") from e
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if not addresses:
+            raise _DNSFailure(f"cannot resolve {host}: no addresses")
+        return addresses
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await self._resolve(host, port)
+        if not self._allow_private:
+            refused = [a for a in addresses if not is_public_address(a)]
+            if refused:
+                raise _Blocked(
+                    f"{host} resolves to non-public address {refused[0]}; refused "
+                    "(allow_private_addresses is off)"
+                )
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+                last = e
+        assert last is not None  # addresses is never empty here
+        raise last
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def make_transport(settings: Settings, *, max_connections: int) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(retries=0)
+    # httpx gives no hook for the network backend; swap the pool it built for one that uses ours.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=max_connections,
+        max_keepalive_connections=max(10, max_connections // 4),
+        keepalive_expiry=15.0,
+        network_backend=GuardedBackend(
+            allow_private=settings.allow_private_addresses, dns_timeout=settings.connect_timeout
+        ),
+    )
+    return transport
+
+
+def _classify(exc: BaseException) -> tuple[str, str]:
+    """Map an exception raised while fetching to (phase, message)."""
+    if isinstance(exc, _DNSFailure):
+        return "dns", str(exc)
+    if isinstance(exc, _Blocked):
+        return "blocked", str(exc)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect", "connection timed out"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc) or type(exc).__name__
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
+            return "tls", text
+        return "connect", text
+    if isinstance(exc, httpx.TimeoutException):
+        return "http", f"server stopped answering ({type(exc).__name__})"
+    if isinstance(exc, httpx.DecodingError):
+        return "http", f"cannot decode response body: {exc}"
+    if isinstance(exc, httpx.HTTPError):
+        return "http", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return "http", f"{type(exc).__name__}: {exc}"
+
+
+class Fetcher:
+    """Shared by every poll of a process. Use `async with Fetcher(settings) as f`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self.settings = settings
+        max_connections = max(100, settings.concurrency * 2)
+        self._client = httpx.AsyncClient(
+            transport=transport or make_transport(settings, max_connections=max_connections),
+            timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
+            follow_redirects=False,
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+        self._host_locks: dict[str, asyncio.Lock] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _lock(self, host: str) -> asyncio.Lock:
+        lock = self._host_locks.get(host)
+        if lock is None:
+            lock = self._host_locks[host] = asyncio.Lock()
+        return lock
+
+    async def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
+    ) -> FetchResponse:
+        """GET `url` within the total deadline; any HTTP status is returned, failures raise
+        FetchError with the phase that failed."""
+        started = time.monotonic()
+        deadline = self.settings.request_timeout
+        got_headers = False
+        current = url
+        try:
+            async with asyncio.timeout(deadline):
+                for _hop in range(MAX_REDIRECTS + 1):
+                    parts = urlsplit(current)
+                    if parts.scheme not in ("http", "https") or not parts.hostname:
+                        raise FetchError("http", f"not an http(s) url: {current!r}", url=current)
+                    headers = {"Accept": accept or "*/*"}
+                    if etag:
+                        headers["If-None-Match"] = etag
+                    if last_modified:
+                        headers["If-Modified-Since"] = last_modified
+                    async with (
+                        self._lock(parts.hostname.lower()),
+                        self._client.stream("GET", current, headers=headers) as resp,
+                    ):
+                        got_headers = True
+                        if resp.status_code in _REDIRECTS and "location" in resp.headers:
+                            current = urljoin(current, resp.headers["location"])
+                            etag = last_modified = None  # validators belong to the first url
+                            continue
+                        body = b"" if resp.status_code == 304 else await self._read_capped(resp)
+                        return FetchResponse(
+                            url=str(resp.url),
+                            status_code=resp.status_code,
+                            headers={k.lower(): v for k, v in resp.headers.items()},
+                            content=body,
+                            not_modified=resp.status_code == 304,
+                            elapsed_ms=int((time.monotonic() - started) * 1000),
+                        )
+                raise FetchError("http", f"more than {MAX_REDIRECTS} redirects", url=current)
+        except FetchError:
+            raise
+        except TimeoutError as e:
+            what = "response not complete" if got_headers else "no response"
+            raise FetchError("http", f"{what} within {deadline:g}s", url=current) from e
+        except Exception as e:
+            phase, message = _classify(e)
+            raise FetchError(phase, message, url=current) from e
+
+    async def _read_capped(self, resp: httpx.Response) -> bytes:
+        cap = self.settings.max_body_bytes
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise FetchError(
+                "http", f"body of {declared} bytes exceeds the {cap}-byte cap", url=str(resp.url)
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.aiter_bytes():  # decoded: the cap holds after decompression
+            size += len(chunk)
+            if size > cap:
+                raise FetchError(
+                    "http", f"body exceeds the {cap}-byte cap (after decompression)", url=str(resp.url)
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)

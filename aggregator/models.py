@@ -1,0 +1,152 @@
+"""Tables of the store (DESIGN §5). SQLModel is used for tables only; data passed between
+steps are frozen dataclasses. Every timestamp is timezone-aware UTC on the way out."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as UTC; SQLite drops the offset, so re-attach it on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; attach a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(*, index: bool = False, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), index=index, nullable=nullable))
+
+
+class Kecamatan(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=16)
+    name: str
+    kabupaten_code: str = Field(max_length=8)
+    in_config: bool = True
+
+
+class Village(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=20)
+    kecamatan_code: str = Field(foreign_key="kecamatan.code", index=True, max_length=16)
+    name: str
+    type: str = Field(default="desa", max_length=16)
+    url: str = ""
+    platform: str = Field(default="auto", max_length=16)  # as configured
+    detected_platform: str | None = None
+    platform_version: str | None = None
+    feed_url: str | None = None
+    in_config: bool = True  # False once removed from the file: kept, not polled, not deleted
+    # The schedule lives here (DESIGN §3).
+    next_check_at: datetime | None = _ts(index=True)
+    consecutive_failures: int = 0
+    failing_since: datetime | None = _ts()
+    last_checked_at: datetime | None = _ts()
+    last_check_ok: bool | None = None
+    last_error_phase: str | None = None
+    last_error_message: str | None = None
+    last_success_at: datetime | None = _ts()
+    validators: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # Derived, refreshed after every poll and by the housekeeping job.
+    last_post_at: datetime | None = _ts()
+    news_count: int = 0
+    status: str = Field(default="no_site", index=True, max_length=16)
+    status_since: datetime | None = _ts()
+    score: float | None = None
+
+
+class NewsItem(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("village_code", "dedup_key", name="uq_newsitem_village_dedup"),
+        Index("ix_newsitem_published", "published_at"),
+        Index("ix_newsitem_village_published", "village_code", "published_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    village_code: str = Field(foreign_key="village.code", max_length=20)
+    dedup_key: str = Field(max_length=80)  # "guid:<sha>" | "url:<sha>" | "hash:<sha>"
+    guid: str | None = None
+    url: str = ""
+    title: str = ""
+    summary: str = ""  # sanitised plain text
+    published_at: datetime | None = _ts()
+    category: str | None = None
+    thumbnail: str | None = None
+    first_seen: datetime | None = _ts(nullable=False)
+    content_hash: str = Field(default="", max_length=64)
+    is_spam: bool = False
+
+
+class Service(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("village_code", "kind", name="uq_service_village_kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    village_code: str = Field(foreign_key="village.code", index=True, max_length=20)
+    kind: str = Field(max_length=32)  # lapak, ppid, pengaduan, pembangunan, statistik, ...
+    available: bool = False
+    count: int | None = None
+    last_date: datetime | None = _ts()
+    url: str | None = None
+    checked_at: datetime | None = _ts(nullable=False)
+
+
+class MetricSample(SQLModel, table=True):
+    __table_args__ = (Index("ix_metric_village_name_at", "village_code", "name", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    village_code: str = Field(foreign_key="village.code", max_length=20)
+    name: str = Field(max_length=40)
+    value: float
+    at: datetime | None = _ts(nullable=False)
+
+
+class Check(SQLModel, table=True):
+    __table_args__ = (Index("ix_check_village_started", "village_code", "started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    village_code: str = Field(foreign_key="village.code", max_length=20)
+    started_at: datetime | None = _ts(nullable=False, index=True)
+    duration_ms: int = 0
+    ok: bool = False
+    phase: str | None = Field(default=None, max_length=16)  # dns/connect/tls/http/parse
+    status_code: int | None = None
+    message: str | None = None
+    url: str | None = None
+    bytes: int = 0
+    changed: bool = False
+    new_items: int = 0
+
+
+class Finding(SQLModel, table=True):
+    __table_args__ = (Index("ix_finding_village_status", "village_code", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    village_code: str = Field(foreign_key="village.code", max_length=20)
+    kind: str = Field(max_length=40)
+    url: str = ""
+    evidence: str = ""
+    first_seen: datetime | None = _ts(nullable=False)
+    last_seen: datetime | None = _ts(nullable=False)
+    status: str = Field(default="open", max_length=16)  # open | resolved
+
+
+class ScoreSnapshot(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("village_code", "day", name="uq_score_village_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    village_code: str = Field(foreign_key="village.code", max_length=20)
+    day: date
+    score: float | None = None
+    status: str = Field(max_length=16)
+    components: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))

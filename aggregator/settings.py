@@ -1,0 +1,326 @@
+"""Load and validate `config/districts.yaml` (DESIGN §4) into frozen settings.
+
+Every problem is reported with the file, line and field, and all problems at once, so an
+officer fixing a 239-village file sees every mistake in one run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from aggregator.errors import ConfigError
+
+PLATFORMS = ("auto", "opensid", "wordpress", "feed", "html")
+VILLAGE_TYPES = ("desa", "kelurahan")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_KAB_CODE = re.compile(r"^\d{2}\.\d{2}$")
+_KEC_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
+_VIL_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from `90`, `20s`, `30m`, `1h`, `2d`; raise ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"not a duration: {value!r} (use e.g. 20s, 30m, 1h, 2d)")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive: {value!r}")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tunables; every key optional in the file. Durations are seconds."""
+
+    poll_interval: float = 1800.0
+    request_timeout: float = 20.0
+    connect_timeout: float = 10.0
+    max_body_bytes: int = 15 * 1024 * 1024
+    concurrency: int = 64
+    allow_private_addresses: bool = False
+    max_backoff: float = 86400.0
+    dispatch_interval: float = 30.0
+    active_days: int = 30
+    low_activity_days: int = 90
+    unreachable_after: int = 3
+    keep_checks_days: int = 30
+
+
+_DURATION_KEYS = {
+    "poll_interval",
+    "request_timeout",
+    "connect_timeout",
+    "max_backoff",
+    "dispatch_interval",
+}
+
+
+@dataclass(frozen=True)
+class VillageConfig:
+    code: str
+    name: str
+    type: str
+    kecamatan_code: str
+    url: str
+    platform: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class KecamatanConfig:
+    code: str
+    name: str
+    villages: tuple[VillageConfig, ...]
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DistrictConfig:
+    kabupaten_code: str
+    kabupaten_name: str
+    settings: Settings
+    kecamatan: tuple[KecamatanConfig, ...]
+    path: str = ""
+
+    @property
+    def villages(self) -> list[VillageConfig]:
+        return [v for k in self.kecamatan for v in k.villages]
+
+
+class _Map(dict[str, Any]):
+    """A YAML mapping that remembers the line of itself and of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        result[str(key)] = loader.construct_object(value_node, deep=True)
+        result.key_lines[str(key)] = key_node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)  # type: ignore[arg-type]
+
+
+class _Problems:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.items: list[str] = []
+
+    def add(self, line: int, where: str, message: str) -> None:
+        self.items.append(f"{self.path}:{line}: {where}: {message}")
+
+
+def _line(m: object, key: str | None = None) -> int:
+    if isinstance(m, _Map):
+        return m.key_lines.get(key, m.line) if key else m.line
+    return 0
+
+
+def _str_field(m: _Map, key: str, where: str, problems: _Problems, *, required: bool) -> str:
+    value = m.get(key)
+    if value is None or value == "":
+        if required:
+            problems.add(_line(m, key), f"{where}.{key}", "is required")
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        problems.add(_line(m, key), f"{where}.{key}", f"must be text, got {value!r}")
+        return ""
+    return str(value).strip()
+
+
+def _check_keys(m: _Map, allowed: set[str], where: str, problems: _Problems) -> None:
+    for key in m:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            problems.add(_line(m, key), f"{where}.{key}", f"unknown field (known: {known})")
+
+
+def _check_url(url: str) -> str | None:
+    """Return why `url` is unusable, or None."""
+    if any(c.isspace() for c in url):
+        return "contains whitespace"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not parts.hostname:
+        return "has no host name"
+    try:
+        _ = parts.port
+    except ValueError:
+        return "has an invalid port"
+    return None
+
+
+def _load_settings(raw: object, problems: _Problems) -> Settings:
+    if raw is None:
+        return Settings()
+    if not isinstance(raw, _Map):
+        problems.add(_line(raw), "settings", "must be a mapping")
+        return Settings()
+    defaults = Settings()
+    known = {f.name: f for f in fields(Settings)}
+    changes: dict[str, Any] = {}
+    for key, value in raw.items():
+        where, line = f"settings.{key}", _line(raw, key)
+        if key not in known:
+            problems.add(line, where, f"unknown setting (known: {', '.join(sorted(known))})")
+            continue
+        default = getattr(defaults, key)
+        try:
+            if key in _DURATION_KEYS:
+                changes[key] = parse_duration(value)
+            elif isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"must be true or false, got {value!r}")
+                changes[key] = value
+            elif isinstance(default, int):
+                if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                    raise ValueError(f"must be a positive whole number, got {value!r}")
+                changes[key] = value
+        except ValueError as e:
+            problems.add(line, where, str(e))
+    return replace(defaults, **changes)
+
+
+def _load_village(
+    raw: object, where: str, kec_code: str, problems: _Problems
+) -> VillageConfig | None:
+    if not isinstance(raw, _Map):
+        problems.add(_line(raw), where, "must be a mapping with code, name, url, platform")
+        return None
+    _check_keys(raw, {"code", "name", "type", "url", "platform"}, where, problems)
+    code = _str_field(raw, "code", where, problems, required=True)
+    name = _str_field(raw, "name", where, problems, required=True)
+    url = _str_field(raw, "url", where, problems, required=False)
+    platform = _str_field(raw, "platform", where, problems, required=False) or "auto"
+    vtype = _str_field(raw, "type", where, problems, required=False)
+    if code and not _VIL_CODE.match(code):
+        problems.add(_line(raw, "code"), f"{where}.code", f"{code!r} is not a code like 33.03.01.2001")
+    elif code and kec_code and not code.startswith(kec_code + "."):
+        problems.add(
+            _line(raw, "code"), f"{where}.code", f"{code} is not under its kecamatan {kec_code}"
+        )
+    if url and (why := _check_url(url)):
+        problems.add(_line(raw, "url"), f"{where}.url", f"{url!r} {why}")
+    if platform not in PLATFORMS:
+        problems.add(
+            _line(raw, "platform"),
+            f"{where}.platform",
+            f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})",
+        )
+    if not vtype and _VIL_CODE.match(code):
+        # Kemendagri codes: kelurahan suffixes start with 1, desa with 2.
+        vtype = "kelurahan" if code[-4] == "1" else "desa"
+    if vtype and vtype not in VILLAGE_TYPES:
+        problems.add(_line(raw, "type"), f"{where}.type", f"{vtype!r} is not desa or kelurahan")
+    return VillageConfig(code, name, vtype, kec_code, url, platform, raw.line)
+
+
+def parse_config(text: str, path: str = "<config>") -> DistrictConfig:
+    """Parse and validate a districts file; raise ConfigError listing every problem."""
+    problems = _Problems(path)
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise ConfigError([f"{path}:{line}: not valid YAML: {e}"]) from e
+    if not isinstance(doc, _Map):
+        raise ConfigError([f"{path}:1: the file must be a mapping with kabupaten and kecamatan"])
+    _check_keys(doc, {"kabupaten", "settings", "kecamatan"}, "(top)", problems)
+    kab = doc.get("kabupaten")
+    kab_code = kab_name = ""
+    if isinstance(kab, _Map):
+        kab_code = _str_field(kab, "code", "kabupaten", problems, required=True)
+        kab_name = _str_field(kab, "name", "kabupaten", problems, required=True)
+        if kab_code and not _KAB_CODE.match(kab_code):
+            problems.add(_line(kab, "code"), "kabupaten.code", f"{kab_code!r} is not like 33.03")
+    else:
+        problems.add(_line(doc, "kabupaten"), "kabupaten", "is required: {code, name}")
+    settings = _load_settings(doc.get("settings"), problems)
+
+    kecamatan: list[KecamatanConfig] = []
+    seen: dict[str, int] = {}
+    raw_list = doc.get("kecamatan")
+    if not isinstance(raw_list, list) or not raw_list:
+        problems.add(_line(doc, "kecamatan"), "kecamatan", "must be a non-empty list")
+        raw_list = []
+    for i, raw in enumerate(raw_list):
+        where = f"kecamatan[{i}]"
+        if not isinstance(raw, _Map):
+            problems.add(_line(doc, "kecamatan"), where, "must be a mapping")
+            continue
+        _check_keys(raw, {"code", "name", "villages"}, where, problems)
+        code = _str_field(raw, "code", where, problems, required=True)
+        name = _str_field(raw, "name", where, problems, required=True)
+        if code and not _KEC_CODE.match(code):
+            problems.add(_line(raw, "code"), f"{where}.code", f"{code!r} is not like 33.03.01")
+            code = ""
+        elif code and kab_code and not code.startswith(kab_code + "."):
+            problems.add(
+                _line(raw, "code"), f"{where}.code", f"{code} is not under kabupaten {kab_code}"
+            )
+        if code in seen:
+            problems.add(
+                _line(raw, "code"), f"{where}.code", f"duplicate code {code} (first at line {seen[code]})"
+            )
+        elif code:
+            seen[code] = _line(raw, "code")
+        villages: list[VillageConfig] = []
+        raw_villages = raw.get("villages") or []
+        if not isinstance(raw_villages, list):
+            problems.add(_line(raw, "villages"), f"{where}.villages", "must be a list")
+            raw_villages = []
+        for j, raw_v in enumerate(raw_villages):
+            village = _load_village(raw_v, f"{where}.villages[{j}]", code, problems)
+            if village is None or not village.code:
+                continue
+            if village.code in seen:
+                problems.add(
+                    _line(raw_v, "code"),
+                    f"{where}.villages[{j}].code",
+                    f"duplicate code {village.code} (first at line {seen[village.code]})",
+                )
+                continue
+            seen[village.code] = _line(raw_v, "code")
+            villages.append(village)
+        kecamatan.append(KecamatanConfig(code, name, tuple(villages), raw.line))
+    if problems.items:
+        raise ConfigError(problems.items)
+    return DistrictConfig(kab_code, kab_name, settings, tuple(kecamatan), path)
+
+
+def load_config(path: str | Path) -> DistrictConfig:
+    """Read and validate a districts file from disk."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError([f"{p}:0: cannot read: {e.strerror or e}"]) from e
+    except UnicodeDecodeError as e:
+        raise ConfigError([f"{p}:0: not UTF-8 text: {e}"]) from e
+    return parse_config(text, str(p))

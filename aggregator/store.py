@@ -1,0 +1,364 @@
+"""The one module that owns SQL: schema migration, config sync, the poll schedule, writes of
+poll outcomes, and the read queries the web layer uses.
+
+SQLite (WAL) by default; any SQLAlchemy URL works, PostgreSQL via psycopg at scale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, event, func, or_, update
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, create_engine, select
+
+from aggregator.decide import first_check_at
+from aggregator.models import Check, Finding, Kecamatan, MetricSample, NewsItem, Service, Village
+from aggregator.queries import ReadQueries
+from aggregator.settings import DistrictConfig, Settings
+from aggregator.status import derive_status
+from aggregator.types import Decision, ParsedItem, PollOutcome, VillageForPoll
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite:///data/sipande.db"
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, NORMAL sync, foreign keys and a busy timeout."""
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    if parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def dedup_keys(item: ParsedItem) -> list[tuple[str, str]]:
+    """Identity of an item, strongest first: guid, then url, then content hash."""
+    keys = []
+    if item.guid:
+        keys.append(("guid", item.guid))
+    if item.url:
+        keys.append(("url", item.url))
+    keys.append(("hash", item.content_hash))
+    return keys
+
+
+def _dedup_key(kind: str, value: str) -> str:
+    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:64]}"
+
+
+class Store(ReadQueries):
+    """All reads and writes. Web handlers only call the read methods."""
+
+    def __init__(self, url: str = DEFAULT_DATABASE_URL, settings: Settings | None = None):
+        self.url = url
+        self.engine = make_engine(url)
+        self.settings = settings or Settings()
+        # One writer at a time (SQLite allows one; on PostgreSQL it keeps a process's writes
+        # ordered). Reads never take it.
+        self._write_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- schema -----------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    # -- config -----------------------------------------------------------------------
+
+    def sync_config(self, config: DistrictConfig, now: datetime) -> dict[str, int]:
+        """Make the village table match the file; villages dropped from it are kept, unpolled."""
+        counts = {"added": 0, "updated": 0, "removed": 0}
+        with self._write_lock, Session(self.engine) as s:
+            kec_existing = {k.code: k for k in s.exec(select(Kecamatan)).all()}
+            for kc in config.kecamatan:
+                kec = kec_existing.pop(kc.code, None) or Kecamatan(
+                    code=kc.code, name=kc.name, kabupaten_code=config.kabupaten_code
+                )
+                kec.name, kec.in_config = kc.name, True
+                kec.kabupaten_code = config.kabupaten_code
+                s.add(kec)
+            for kec in kec_existing.values():
+                kec.in_config = False
+                s.add(kec)
+            s.flush()
+            existing = {v.code: v for v in s.exec(select(Village)).all()}
+            for vc in config.villages:
+                v = existing.pop(vc.code, None)
+                if v is None:
+                    v = Village(code=vc.code, kecamatan_code=vc.kecamatan_code, name=vc.name)
+                    v.next_check_at = first_check_at(vc.code, now, self.settings)
+                    counts["added"] += 1
+                elif (v.url, v.platform, v.name, v.kecamatan_code, v.in_config) != (
+                    vc.url,
+                    vc.platform,
+                    vc.name,
+                    vc.kecamatan_code,
+                    True,
+                ):
+                    counts["updated"] += 1
+                if v.url != vc.url or v.platform != vc.platform:
+                    # A new address or platform: forget what we learned about the old one.
+                    v.feed_url, v.validators = None, "{}"
+                    v.detected_platform = v.platform_version = None
+                    v.consecutive_failures, v.failing_since = 0, None
+                    v.next_check_at = first_check_at(vc.code, now, self.settings)
+                v.name, v.type, v.url, v.platform = vc.name, vc.type, vc.url, vc.platform
+                v.kecamatan_code, v.in_config = vc.kecamatan_code, True
+                s.add(v)
+            for v in existing.values():
+                if v.in_config:
+                    counts["removed"] += 1
+                v.in_config = False
+                s.add(v)
+            s.commit()
+        self.refresh_statuses(now)
+        return counts
+
+    # -- schedule ---------------------------------------------------------------------
+
+    def due_villages(
+        self,
+        now: datetime,
+        *,
+        limit: int | None = None,
+        codes: Sequence[str] | None = None,
+        kecamatan: str | None = None,
+        all_villages: bool = False,
+    ) -> list[VillageForPoll]:
+        """Villages with a url whose next check is due, oldest due first."""
+        q = select(Village).where(col(Village.in_config), Village.url != "")
+        if not all_villages:
+            q = q.where(or_(col(Village.next_check_at).is_(None), col(Village.next_check_at) <= now))
+        if codes:
+            q = q.where(col(Village.code).in_(list(codes)))
+        if kecamatan:
+            q = q.where(Village.kecamatan_code == kecamatan)
+        q = q.order_by(col(Village.next_check_at))
+        if limit:
+            q = q.limit(limit)
+        with Session(self.engine) as s:
+            return [
+                VillageForPoll(
+                    code=v.code,
+                    url=v.url,
+                    platform=v.platform,
+                    feed_url=v.feed_url,
+                    validators=json.loads(v.validators or "{}"),
+                    consecutive_failures=v.consecutive_failures,
+                    failing_since=v.failing_since,
+                )
+                for v in s.exec(q).all()
+            ]
+
+    def overdue_stats(self, now: datetime) -> dict[str, Any]:
+        """Backlog of the dispatcher: how many polls are overdue and by how long."""
+        with Session(self.engine) as s:
+            q = select(func.count(), func.min(Village.next_check_at)).where(
+                col(Village.in_config), Village.url != "", col(Village.next_check_at) <= now
+            )
+            count, oldest = s.exec(q).one()
+        lateness = (now - oldest).total_seconds() if oldest else 0.0
+        return {"overdue": int(count), "max_lateness_s": round(lateness, 1)}
+
+    # -- writes -----------------------------------------------------------------------
+
+    def record_poll(self, outcome: PollOutcome, decision: Decision) -> int:
+        """Store one poll: its Check row, the schedule, and what it harvested. Returns new items."""
+        with self._write_lock, Session(self.engine) as s:
+            v = s.get(Village, outcome.village_code)
+            if v is None:
+                log.warning("village=%s: poll result for unknown village dropped", outcome.village_code)
+                return 0
+            new_items = 0
+            changed = False
+            h = outcome.harvest
+            if outcome.ok and h is not None:
+                new_items, changed = self._merge_items(s, v.code, h.items, outcome.started_at)
+                self._merge_services(s, v.code, h.services, outcome.started_at)
+                for name, value in h.metrics.items():
+                    s.add(MetricSample(village_code=v.code, name=name, value=value, at=outcome.started_at))
+                v.detected_platform = h.platform
+                v.platform_version = h.version or v.platform_version
+                v.feed_url = h.feed_url or v.feed_url
+                v.last_success_at = outcome.started_at
+            if outcome.validators:
+                v.validators = json.dumps(dict(outcome.validators), sort_keys=True)
+            s.add(
+                Check(
+                    village_code=v.code,
+                    started_at=outcome.started_at,
+                    duration_ms=outcome.duration_ms,
+                    ok=outcome.ok,
+                    phase=outcome.phase,
+                    status_code=outcome.status_code,
+                    message=(outcome.message or "")[:1000] or None,
+                    url=outcome.url,
+                    bytes=outcome.bytes,
+                    changed=changed,
+                    new_items=new_items,
+                )
+            )
+            v.last_checked_at = outcome.started_at
+            v.last_check_ok = outcome.ok
+            v.last_error_phase = None if outcome.ok else outcome.phase
+            v.last_error_message = None if outcome.ok else outcome.message
+            v.next_check_at = decision.next_check_at
+            v.consecutive_failures = decision.consecutive_failures
+            v.failing_since = decision.failing_since
+            self._refresh_village(s, v, outcome.started_at)
+            s.add(v)
+            s.commit()
+            return new_items
+
+    def _merge_items(
+        self, s: Session, code: str, items: Iterable[ParsedItem], now: datetime
+    ) -> tuple[int, bool]:
+        items = list(items)
+        if not items:
+            return 0, False
+        guids = [i.guid for i in items if i.guid]
+        urls = [i.url for i in items if i.url]
+        hashes = [i.content_hash for i in items]
+        rows = s.exec(
+            select(NewsItem).where(
+                NewsItem.village_code == code,
+                or_(
+                    col(NewsItem.guid).in_(guids),
+                    col(NewsItem.url).in_(urls),
+                    col(NewsItem.content_hash).in_(hashes),
+                ),
+            )
+        ).all()
+        index: dict[tuple[str, str], NewsItem] = {}
+        for row in rows:
+            for key in (("guid", row.guid), ("url", row.url), ("hash", row.content_hash)):
+                if key[1]:
+                    index.setdefault((key[0], key[1]), row)
+        new, changed = 0, False
+        for item in items:
+            keys = dedup_keys(item)
+            row = next((index[k] for k in keys if k in index), None)
+            if row is None:
+                row = NewsItem(
+                    village_code=code,
+                    dedup_key=_dedup_key(*keys[0]),
+                    first_seen=now,
+                )
+                new += 1
+                changed = True
+            elif row.content_hash == item.content_hash and row.title == item.title:
+                continue
+            else:
+                changed = True  # an edited article: keep its identity, take the new text
+            row.guid = item.guid or row.guid
+            row.url = item.url or row.url
+            row.title, row.summary = item.title, item.summary
+            row.published_at = item.published_at or row.published_at
+            row.category, row.thumbnail = item.category, item.thumbnail
+            row.content_hash = item.content_hash
+            s.add(row)
+            for k in keys:
+                index.setdefault(k, row)
+        return new, changed
+
+    def _merge_services(
+        self, s: Session, code: str, services: Iterable[Any], now: datetime
+    ) -> None:
+        existing = {r.kind: r for r in s.exec(select(Service).where(Service.village_code == code))}
+        for obs in services:
+            row = existing.get(obs.kind) or Service(village_code=code, kind=obs.kind)
+            row.available, row.count, row.last_date = obs.available, obs.count, obs.last_date
+            row.url, row.checked_at = obs.url, now
+            s.add(row)
+
+    def _refresh_village(self, s: Session, v: Village, now: datetime) -> None:
+        """Recompute the derived columns of one village (last post, counts, status)."""
+        s.flush()
+        horizon = now + timedelta(days=1)  # a post dated in the future is not activity yet
+        last_post, count = s.exec(
+            select(
+                func.max(NewsItem.published_at).filter(
+                    ~col(NewsItem.is_spam), col(NewsItem.published_at) <= horizon
+                ),
+                func.count(col(NewsItem.id)),
+            ).where(NewsItem.village_code == v.code)
+        ).one()
+        findings = s.exec(
+            select(func.count()).where(Finding.village_code == v.code, Finding.status == "open")
+        ).one()
+        v.last_post_at = last_post
+        v.news_count = int(count)
+        status = derive_status(
+            has_url=bool(v.url),
+            consecutive_failures=v.consecutive_failures,
+            last_post_at=last_post,
+            open_findings=int(findings),
+            now=now,
+            settings=self.settings,
+        )
+        if status != v.status or v.status_since is None:
+            if v.status_since is not None:
+                log.info("village=%s url=%s: status %s -> %s", v.code, v.url, v.status, status)
+            v.status, v.status_since = status, now
+
+    def refresh_statuses(self, now: datetime) -> int:
+        """Re-derive every village's status (time alone moves villages from active to quiet)."""
+        changed = 0
+        with self._write_lock, Session(self.engine) as s:
+            for v in s.exec(select(Village)).all():
+                before = v.status
+                self._refresh_village(s, v, now)
+                if v.status != before:
+                    changed += 1
+                    s.add(v)
+            s.commit()
+        return changed
+
+    def prune_checks(self, now: datetime) -> int:
+        """Drop raw checks older than the retention window."""
+        cutoff = now - timedelta(days=self.settings.keep_checks_days)
+        with self._write_lock, Session(self.engine) as s:
+            result = s.exec(  # type: ignore[call-overload]
+                Check.__table__.delete().where(Check.__table__.c.started_at < cutoff)  # type: ignore[attr-defined]
+            )
+            s.commit()
+            return int(result.rowcount or 0)
+
+    def mark_all_due(self, now: datetime) -> None:
+        """Make every village due now (used by `poll --once`)."""
+        with self._write_lock, Session(self.engine) as s:
+            s.exec(update(Village).values(next_check_at=now))  # type: ignore[call-overload]
+            s.commit()

@@ -1,0 +1,109 @@
+"""Data handed between steps (fetch → connector → decide → store), as frozen dataclasses.
+
+Connectors import only this module and `aggregator.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class FetchResponse:
+    """What fetch returned for one GET, after redirects and decompression."""
+
+    url: str  # final url after redirects
+    status_code: int
+    headers: Mapping[str, str]  # lower-cased names
+    content: bytes
+    not_modified: bool = False
+    elapsed_ms: int = 0
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class HttpGetter(Protocol):
+    """The only I/O a connector may do: ask for a url (through the shared fetcher)."""
+
+    async def get(self, url: str, *, conditional: bool = True) -> FetchResponse: ...
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    """One news item as a connector understood it; text fields are already sanitised."""
+
+    title: str
+    url: str
+    guid: str | None
+    published_at: datetime | None  # timezone-aware
+    summary: str = ""
+    category: str | None = None
+    thumbnail: str | None = None
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceObservation:
+    kind: str
+    available: bool
+    count: int | None = None
+    last_date: datetime | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Harvest:
+    """Everything one poll learned about a village site."""
+
+    platform: str
+    version: str | None = None
+    feed_url: str | None = None
+    items: tuple[ParsedItem, ...] = ()
+    services: tuple[ServiceObservation, ...] = ()
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    not_modified: bool = False  # nothing changed since the last poll (HTTP 304)
+    notes: tuple[str, ...] = ()  # worth showing on the check even though it succeeded
+
+
+@dataclass(frozen=True)
+class VillageForPoll:
+    """A due village, as the dispatcher hands it to the poller."""
+
+    code: str
+    url: str
+    platform: str
+    feed_url: str | None = None
+    validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    consecutive_failures: int = 0
+    failing_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """The result of polling one village: success with a harvest, or a failure as data."""
+
+    village_code: str
+    started_at: datetime
+    duration_ms: int
+    ok: bool
+    phase: str | None = None
+    message: str | None = None
+    status_code: int | None = None
+    url: str | None = None
+    bytes: int = 0
+    harvest: Harvest | None = None
+    validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What `decide` concluded from an outcome: the village's next schedule state."""
+
+    next_check_at: datetime
+    consecutive_failures: int
+    failing_since: datetime | None

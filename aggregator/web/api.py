@@ -1,0 +1,85 @@
+"""JSON API (contract in README, "JSON API"); sync handlers run in Starlette's thread pool."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from aggregator.status import STATUSES
+from aggregator.store import Store
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def int_param(request: Request, name: str, default: int, *, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number") from None
+    return max(lo, min(hi, value))
+
+
+def villages(request: Request) -> JSONResponse:
+    status = request.query_params.get("status") or None
+    if status and status not in STATUSES:
+        return _error(400, f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+    rows = _store(request).list_villages(
+        kecamatan=request.query_params.get("kecamatan") or None, status=status
+    )
+    return JSONResponse(rows)
+
+
+def village(request: Request) -> JSONResponse:
+    detail = _store(request).village_detail(request.path_params["code"])
+    if detail is None:
+        return _error(404, "village not found")
+    return JSONResponse(detail)
+
+
+def news(request: Request) -> JSONResponse:
+    try:
+        limit = int_param(request, "limit", 50, lo=1, hi=500)
+        offset = int_param(request, "offset", 0, lo=0, hi=10**9)
+    except ValueError as e:
+        return _error(400, str(e))
+    p = request.query_params
+    rows = _store(request).news(
+        kecamatan=p.get("kecamatan") or None,
+        village=p.get("village") or None,
+        q=(p.get("q") or "").strip() or None,
+        limit=limit,
+        offset=offset,
+    )
+    return JSONResponse(rows)
+
+
+def findings(request: Request) -> JSONResponse:
+    status = request.query_params.get("status") or None
+    return JSONResponse(_store(request).findings(status=status))
+
+
+def health(request: Request) -> JSONResponse:
+    backlog = _store(request).overdue_stats(datetime.now(UTC))
+    return JSONResponse({"ok": True, **backlog})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/villages", villages),
+        Route("/api/villages/{code}", village),
+        Route("/api/news", news),
+        Route("/api/findings", findings),
+    ]

@@ -1,0 +1,90 @@
+"""Shared fixtures: a real SQLite file per test, and a tiny loopback HTTP server for fetch edges."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from aggregator.settings import Settings
+from aggregator.store import Store
+
+# Handler: gets (method, path, headers) and the writer; writes a raw HTTP response.
+Handler = Callable[[str, str, dict[str, str], asyncio.StreamWriter], Awaitable[None]]
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/sipande.db"
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url, Settings(allow_private_addresses=True))
+    s.migrate()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def pg_url() -> str:
+    url = os.environ.get("SIPANDE_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("SIPANDE_TEST_POSTGRES_URL not set (.ci/run sets it and starts PostgreSQL)")
+    return url
+
+
+class RawServer:
+    """An asyncio HTTP/1.1 server on 127.0.0.1 whose handler writes raw bytes."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.server: asyncio.Server | None = None
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+
+    async def __aenter__(self) -> RawServer:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        self.server.close_clients()
+        await self.server.wait_closed()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                method, path, _ = line.decode("latin-1").split(" ", 2)
+                headers: dict[str, str] = {}
+                while (h := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    k, _, v = h.decode("latin-1").partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                self.requests.append((method, path, headers))
+                await self.handler(method, path, headers, writer)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+
+def response(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+    reason = {200: "OK", 301: "Moved", 302: "Found", 304: "Not Modified", 404: "Not Found",
+              500: "Internal Server Error"}.get(status, "X")  # fmt: skip
+    head = [f"HTTP/1.1 {status} {reason}"]
+    all_headers = {"content-length": str(len(body)), **(headers or {})}
+    head += [f"{k}: {v}" for k, v in all_headers.items()]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
