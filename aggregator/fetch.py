@@ -14,7 +14,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -54,10 +54,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves host names itself, refuses non-public addresses unless allowed, then connects
     to the checked address. TLS still verifies and sends SNI for the original host name."""
 
-    def __init__(self, *, allow_private: bool, dns_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        dns_timeout: float = 10.0,
+        address_policy: Callable[[str], bool] = is_public_address,
+    ) -> None:
         self._inner = httpcore.AnyIOBackend()
         self._allow_private = allow_private
         self._dns_timeout = dns_timeout
+        self._policy = address_policy
 
     async def _resolve(self, host: str, port: int) -> list[str]:
         loop = asyncio.get_running_loop()
@@ -83,7 +90,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         addresses = await self._resolve(host, port)
         if not self._allow_private:
-            refused = [a for a in addresses if not is_public_address(a)]
+            refused = [a for a in addresses if not self._policy(a)]
             if refused:
                 raise _Blocked(
                     f"{host} resolves to non-public address {refused[0]}; refused "
@@ -104,7 +111,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def make_transport(settings: Settings, *, max_connections: int) -> httpx.AsyncHTTPTransport:
+def make_transport(
+    settings: Settings,
+    *,
+    max_connections: int,
+    address_policy: Callable[[str], bool] = is_public_address,
+) -> httpx.AsyncHTTPTransport:
     transport = httpx.AsyncHTTPTransport(retries=0)
     # httpx gives no hook for the network backend; swap the pool it built for one that uses ours.
     transport._pool = httpcore.AsyncConnectionPool(
@@ -113,7 +125,9 @@ def make_transport(settings: Settings, *, max_connections: int) -> httpx.AsyncHT
         max_keepalive_connections=max(10, max_connections // 4),
         keepalive_expiry=15.0,
         network_backend=GuardedBackend(
-            allow_private=settings.allow_private_addresses, dns_timeout=settings.connect_timeout
+            allow_private=settings.allow_private_addresses,
+            dns_timeout=settings.connect_timeout,
+            address_policy=address_policy,
         ),
     )
     return transport
@@ -151,11 +165,15 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = USER_AGENT,
+        address_policy: Callable[[str], bool] = is_public_address,
     ) -> None:
         self.settings = settings
         max_connections = max(100, settings.concurrency * 2)
+        transport = transport or make_transport(
+            settings, max_connections=max_connections, address_policy=address_policy
+        )
         self._client = httpx.AsyncClient(
-            transport=transport or make_transport(settings, max_connections=max_connections),
+            transport=transport,
             timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
             follow_redirects=False,
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},

@@ -93,7 +93,7 @@ class ReadQueries:
             checks = s.exec(
                 select(Check)
                 .where(Check.village_code == code)
-                .order_by(col(Check.started_at).desc())
+                .order_by(col(Check.started_at).desc(), col(Check.id).desc())
                 .limit(20)
             ).all()
             out["recent_checks"] = [

@@ -44,6 +44,7 @@ class RawServer:
         self.handler = handler
         self.server: asyncio.Server | None = None
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> RawServer:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -52,7 +53,9 @@ class RawServer:
     async def __aexit__(self, *exc: object) -> None:
         assert self.server is not None
         self.server.close()
-        self.server.close_clients()
+        for task in list(self._tasks):  # Python 3.11 has no Server.close_clients()
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.server.wait_closed()
 
     @property
@@ -62,6 +65,9 @@ class RawServer:
         return f"http://127.0.0.1:{port}"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
         try:
             while True:
                 line = await reader.readline()
@@ -78,6 +84,7 @@ class RawServer:
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
+            self._tasks.discard(task)
             writer.close()
 
 

@@ -1,0 +1,68 @@
+"""Pure scheduling decisions and status rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aggregator.decide import backoff_seconds, decide, first_check_at
+from aggregator.settings import Settings
+from aggregator.status import derive_status
+from aggregator.types import PollOutcome, VillageForPoll
+
+NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+S = Settings(poll_interval=1800)
+
+
+def _outcome(ok: bool) -> PollOutcome:
+    return PollOutcome("33.03.01.2001", NOW, 10, ok, None if ok else "connect", None if ok else "refused")
+
+
+def test_success_schedules_next_poll_within_interval_plus_jitter() -> None:
+    v = VillageForPoll("33.03.01.2001", "http://x/", "auto", consecutive_failures=4, failing_since=NOW)
+    d = decide(v, _outcome(True), S)
+    assert d.consecutive_failures == 0 and d.failing_since is None
+    assert timedelta(seconds=1800) <= d.next_check_at - NOW <= timedelta(seconds=1980)
+
+
+def test_failures_back_off_exponentially_and_cap_at_a_day_never_drop() -> None:
+    waits = [backoff_seconds(n, S) for n in range(1, 12)]
+    assert waits[:4] == [300, 600, 1200, 2400]
+    assert all(b >= a for a, b in zip(waits, waits[1:], strict=False))
+    assert max(waits) == 86400
+    v = VillageForPoll("33.03.01.2001", "http://x/", "auto")
+    since = None
+    for n in range(1, 15):
+        d = decide(v, _outcome(False), S)
+        assert d.consecutive_failures == n
+        assert d.next_check_at - NOW <= timedelta(seconds=86400 * 1.1)
+        since = since or d.failing_since
+        assert d.failing_since == since == NOW
+        v = VillageForPoll(v.code, v.url, v.platform, consecutive_failures=n, failing_since=since)
+
+
+def test_first_checks_are_spread_but_stable() -> None:
+    times = {first_check_at(f"33.03.01.{2000 + i}", NOW, S) for i in range(50)}
+    assert len(times) > 40
+    assert all(NOW <= t < NOW + timedelta(seconds=60) for t in times)
+    assert first_check_at("33.03.01.2001", NOW, S) == first_check_at("33.03.01.2001", NOW, S)
+
+
+def test_status_rules_first_match_wins() -> None:
+    def status(**kw: object) -> str:
+        args: dict[str, object] = dict(
+            has_url=True, consecutive_failures=0, last_post_at=NOW - timedelta(days=3),
+            open_findings=0, now=NOW, settings=S,
+        )  # fmt: skip
+        args.update(kw)
+        return derive_status(**args)  # type: ignore[arg-type]
+
+    assert status() == "active"
+    assert status(open_findings=1, has_url=False) == "compromised"
+    assert status(has_url=False) == "no_site"
+    assert status(consecutive_failures=3) == "unreachable"
+    assert status(consecutive_failures=2) == "active"
+    assert status(last_post_at=NOW - timedelta(days=30)) == "active"
+    assert status(last_post_at=NOW - timedelta(days=31)) == "low_activity"
+    assert status(last_post_at=NOW - timedelta(days=90)) == "low_activity"
+    assert status(last_post_at=NOW - timedelta(days=91)) == "inactive"
+    assert status(last_post_at=None) == "inactive"

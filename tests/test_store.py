@@ -1,0 +1,157 @@
+"""The store on a real SQLite file and a real PostgreSQL: schema, config sync, poll writes,
+deduplication and the read queries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from aggregator.decide import decide
+from aggregator.settings import Settings, parse_config
+from aggregator.store import Store
+from aggregator.types import Harvest, ParsedItem, PollOutcome, ServiceObservation, VillageForPoll
+
+NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+WIB = timezone(timedelta(hours=7))
+CONFIG = """\
+kabupaten: {code: "33.03", name: Purbalingga}
+kecamatan:
+  - code: "33.03.01"
+    name: Kemangkon
+    villages:
+      - {code: "33.03.01.2001", name: Kedungbenda, url: "http://kedungbenda.example/"}
+      - {code: "33.03.01.2002", name: Bokol, url: ""}
+  - code: "33.03.02"
+    name: Bukateja
+    villages:
+      - {code: "33.03.02.2001", name: Bajong, url: "http://bajong.example/"}
+"""
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/s.db"
+    else:
+        url = os.environ.get("SIPANDE_TEST_POSTGRES_URL", "")
+        if not url:
+            pytest.skip("SIPANDE_TEST_POSTGRES_URL not set (.ci/run sets it)")
+        wipe = Store(url)
+        with wipe.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        wipe.close()
+    store = Store(url, Settings())
+    store.migrate()
+    store.sync_config(parse_config(CONFIG), NOW)
+    yield store
+    store.close()
+
+
+def _item(n: int, *, guid: bool = True, days_ago: float = 1, title: str | None = None) -> ParsedItem:
+    url = f"http://kedungbenda.example/index.php/artikel/2026/11/{n}/berita-{n}"
+    return ParsedItem(
+        title=title or f"Berita {n}",
+        url=url,
+        guid=url if guid else None,
+        published_at=(NOW - timedelta(days=days_ago)).astimezone(WIB),
+        summary=f"Isi berita {n}",
+        content_hash=f"{n:064d}" if title is None else f"{hash(title) & 0xFFFF:064d}",
+    )
+
+
+def _record(store: Store, items: list[ParsedItem], *, ok: bool = True, at: datetime = NOW) -> int:
+    village = store.due_villages(at, codes=["33.03.01.2001"], all_villages=True)[0]
+    outcome = PollOutcome(
+        "33.03.01.2001", at, 120, ok,
+        phase=None if ok else "connect", message=None if ok else "refused",
+        harvest=Harvest("opensid", "24.10", "http://kedungbenda.example/index.php/feed",
+                        items=tuple(items),
+                        services=(ServiceObservation("lapak", True, 12),),
+                        metrics={"visitors_total": 1234.0}) if ok else None,
+        validators={"http://kedungbenda.example/index.php/feed": {"etag": 'W/"1"'}} if ok else {},
+    )  # fmt: skip
+    return store.record_poll(outcome, decide(village, outcome, store.settings))
+
+
+def test_sync_config_adds_updates_and_keeps_removed_villages(any_store: Store) -> None:
+    villages = {v["code"]: v for v in any_store.list_villages()}
+    assert set(villages) == {"33.03.01.2001", "33.03.01.2002", "33.03.02.2001"}
+    assert villages["33.03.01.2002"]["status"] == "no_site"
+    changed = CONFIG.replace("http://bajong.example/", "https://bajong.example/").replace(
+        '      - {code: "33.03.01.2002", name: Bokol, url: ""}\n', ""
+    )
+    counts = any_store.sync_config(parse_config(changed), NOW)
+    assert counts == {"added": 0, "updated": 1, "removed": 1}
+    assert {v["code"] for v in any_store.list_villages()} == {"33.03.01.2001", "33.03.02.2001"}
+    assert any_store.list_villages(kecamatan="33.03.02")[0]["url"] == "https://bajong.example/"
+
+
+def test_due_villages_only_with_url_and_due(any_store: Store) -> None:
+    due = {v.code for v in any_store.due_villages(NOW + timedelta(minutes=2))}
+    assert due == {"33.03.01.2001", "33.03.02.2001"}  # Bokol has no url
+    assert any_store.due_villages(NOW - timedelta(hours=1)) == []
+
+
+def test_record_poll_stores_items_services_metrics_and_dedups(any_store: Store) -> None:
+    assert _record(any_store, [_item(1), _item(2, guid=False, days_ago=2), _item(3, days_ago=40)]) == 3
+    assert _record(any_store, [_item(1), _item(2, guid=False, days_ago=2), _item(3, days_ago=40)]) == 0
+    # The site upgraded and now sends guids for old items: still the same items.
+    assert _record(any_store, [_item(2, guid=True, days_ago=2)]) == 0
+    # An edited title keeps the item's identity (same guid) and takes the new text.
+    assert _record(any_store, [_item(1, title="Berita 1 (ralat)")]) == 0
+    news = any_store.news(village="33.03.01.2001")
+    assert [n["title"] for n in news] == ["Berita 1 (ralat)", "Berita 2", "Berita 3"]
+    assert news[0]["published_at"] == (NOW - timedelta(days=1)).isoformat()
+    detail = any_store.village_detail("33.03.01.2001")
+    assert detail is not None
+    assert detail["news_count"] == 3 and detail["status"] == "active"
+    assert detail["platform"] == "opensid" and detail["platform_version"] == "24.10"
+    assert detail["services"][0]["kind"] == "lapak" and detail["services"][0]["count"] == 12
+    assert detail["metrics"]["visitors_total"]["value"] == 1234.0
+    assert len(detail["recent_checks"]) == 4 and detail["recent_checks"][-1]["new_items"] == 3
+    assert any_store.validators_json("33.03.01.2001") == {
+        "http://kedungbenda.example/index.php/feed": {"etag": 'W/"1"'}
+    }
+
+
+def test_failures_are_data_and_three_make_unreachable(any_store: Store) -> None:
+    _record(any_store, [_item(1)])
+    for i in range(3):
+        _record(any_store, [], ok=False, at=NOW + timedelta(hours=i + 1))
+    v = any_store.village_detail("33.03.01.2001")
+    assert v is not None
+    assert v["status"] == "unreachable" and v["consecutive_failures"] == 3
+    assert v["last_error_phase"] == "connect" and v["last_error_message"] == "refused"
+    assert v["failing_since"] == (NOW + timedelta(hours=1)).isoformat()
+    assert v["news_count"] == 1  # nothing lost
+    _record(any_store, [_item(1)], at=NOW + timedelta(hours=5))
+    v = any_store.village_detail("33.03.01.2001")
+    assert v is not None and v["status"] == "active" and v["failing_since"] is None
+
+
+def test_status_moves_with_time_and_overview_counts(any_store: Store) -> None:
+    _record(any_store, [_item(1, days_ago=20)])
+    assert any_store.list_villages(status="active")[0]["code"] == "33.03.01.2001"
+    any_store.refresh_statuses(NOW + timedelta(days=20))
+    assert any_store.list_villages(kecamatan="33.03.01")[0]["status"] == "low_activity"
+    overview = {k["code"]: k for k in any_store.kecamatan_overview()}
+    assert overview["33.03.01"]["counts"]["low_activity"] == 1
+    assert overview["33.03.01"]["counts"]["no_site"] == 1
+    assert overview["33.03.01"]["total"] == 2 and not overview["33.03.01"]["ready"]
+
+
+def test_news_search_escapes_like_wildcards(any_store: Store) -> None:
+    _record(any_store, [_item(1, title="Diskon 100% pupuk"), _item(2, title="Posyandu")])
+    assert [n["title"] for n in any_store.news(q="100%")] == ["Diskon 100% pupuk"]
+    assert any_store.news(q="%") == [any_store.news(q="100%")[0]]
+    assert [n["title"] for n in any_store.news(q="posYANDU")] == ["Posyandu"]
+    assert any_store.news(kecamatan="33.03.02") == []
+
+
+def test_sqlite_runs_in_wal_mode(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
