@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -33,7 +34,10 @@ def _load(path: str) -> DistrictConfig | None:
     try:
         return load_config(path)
     except ConfigError as e:
-        print(f"Konfigurasi tidak valid / invalid config ({len(e.problems)} problem(s)):", file=sys.stderr)
+        print(
+            f"Konfigurasi tidak valid / invalid config ({len(e.problems)} problem(s)):",
+            file=sys.stderr,
+        )
         for problem in e.problems:
             print(f"  {problem}", file=sys.stderr)
         return None
@@ -141,7 +145,7 @@ async def _demo(args: argparse.Namespace) -> None:
         shutil.rmtree(workdir)  # a demo starts from an empty store every time
     workdir.mkdir(parents=True)
     async with Fleet.from_district(args.villages, seed=args.seed) as fleet:
-        settings = {
+        settings: dict[str, object] = {
             "poll_interval": "5m",
             "request_timeout": "4s",
             "connect_timeout": "2s",
@@ -160,17 +164,17 @@ async def _demo(args: argparse.Namespace) -> None:
             if failing:
                 await poll_once(config, store, villages=failing)
         app = create_app(config.settings, store=store, run_scheduler=True, title="Sipande (demo)")
-        server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+        )
         print(f"Dashboard: http://{args.host}:{args.port}/   (Ctrl+C to stop)", flush=True)
         await server.serve()
         store.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_demo(args))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -227,4 +231,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     result: int = args.func(args)
     return result
-

@@ -3,7 +3,8 @@
 httpx only has inactivity timeouts and no body cap, redirect guard or per-host limit, so
 those are ours (specs/polling.md §4): a total deadline per request, a cap counted on the
 decompressed body, at most 5 redirects each re-checked, refusal of private targets at
-connect time (so DNS rebinding can't slip past), and one request at a time per host.
+connect time (so DNS rebinding can't slip past), and one request at a time per host
+(per origin, host:port; time spent waiting for a host's turn is not held against the deadline).
 """
 
 from __future__ import annotations
@@ -207,38 +208,43 @@ class Fetcher:
         FetchError with the phase that failed."""
         started = time.monotonic()
         deadline = self.settings.request_timeout
+        spent = 0.0  # time spent talking to servers; waiting for a host's turn is not counted
         got_headers = False
         current = url
         try:
-            async with asyncio.timeout(deadline):
-                for _hop in range(MAX_REDIRECTS + 1):
-                    parts = urlsplit(current)
-                    if parts.scheme not in ("http", "https") or not parts.hostname:
-                        raise FetchError("http", f"not an http(s) url: {current!r}", url=current)
-                    headers = {"Accept": accept or "*/*"}
-                    if etag:
-                        headers["If-None-Match"] = etag
-                    if last_modified:
-                        headers["If-Modified-Since"] = last_modified
-                    async with (
-                        self._lock(parts.hostname.lower()),
-                        self._client.stream("GET", current, headers=headers) as resp,
-                    ):
-                        got_headers = True
-                        if resp.status_code in _REDIRECTS and "location" in resp.headers:
-                            current = urljoin(current, resp.headers["location"])
-                            etag = last_modified = None  # validators belong to the first url
-                            continue
-                        body = b"" if resp.status_code == 304 else await self._read_capped(resp)
-                        return FetchResponse(
-                            url=str(resp.url),
-                            status_code=resp.status_code,
-                            headers={k.lower(): v for k, v in resp.headers.items()},
-                            content=body,
-                            not_modified=resp.status_code == 304,
-                            elapsed_ms=int((time.monotonic() - started) * 1000),
-                        )
-                raise FetchError("http", f"more than {MAX_REDIRECTS} redirects", url=current)
+            for _hop in range(MAX_REDIRECTS + 1):
+                parts = urlsplit(current)
+                if parts.scheme not in ("http", "https") or not parts.hostname:
+                    raise FetchError("http", f"not an http(s) url: {current!r}", url=current)
+                headers = {"Accept": accept or "*/*"}
+                if etag:
+                    headers["If-None-Match"] = etag
+                if last_modified:
+                    headers["If-Modified-Since"] = last_modified
+                async with self._lock(parts.netloc.lower()):
+                    hop_started = time.monotonic()
+                    try:
+                        async with (
+                            asyncio.timeout(deadline - spent),
+                            self._client.stream("GET", current, headers=headers) as resp,
+                        ):
+                            got_headers = True
+                            if resp.status_code in _REDIRECTS and "location" in resp.headers:
+                                current = urljoin(current, resp.headers["location"])
+                                etag = last_modified = None  # validators belong to the first url
+                                continue
+                            body = b"" if resp.status_code == 304 else await self._read_capped(resp)
+                            return FetchResponse(
+                                url=str(resp.url),
+                                status_code=resp.status_code,
+                                headers={k.lower(): v for k, v in resp.headers.items()},
+                                content=body,
+                                not_modified=resp.status_code == 304,
+                                elapsed_ms=int((time.monotonic() - started) * 1000),
+                            )
+                    finally:
+                        spent += time.monotonic() - hop_started
+            raise FetchError("http", f"more than {MAX_REDIRECTS} redirects", url=current)
         except FetchError:
             raise
         except TimeoutError as e:
@@ -261,7 +267,9 @@ class Fetcher:
             size += len(chunk)
             if size > cap:
                 raise FetchError(
-                    "http", f"body exceeds the {cap}-byte cap (after decompression)", url=str(resp.url)
+                    "http",
+                    f"body exceeds the {cap}-byte cap (after decompression)",
+                    url=str(resp.url),
                 )
             chunks.append(chunk)
         return b"".join(chunks)

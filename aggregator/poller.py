@@ -101,7 +101,9 @@ class Poller:
             if http.last is not None:
                 status_code = http.last.status_code
         else:
-            log.info("village=%s url=%s: check failed (%s) %s", village.code, village.url, phase, message)
+            log.info(
+                "village=%s url=%s: check failed (%s) %s", village.code, village.url, phase, message
+            )
         return PollOutcome(
             village_code=village.code,
             started_at=started,

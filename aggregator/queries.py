@@ -118,10 +118,13 @@ class ReadQueries:
                 .subquery()
             )
             metrics = s.exec(
-                select(MetricSample).join(
+                select(MetricSample)
+                .join(
                     latest,
-                    (col(MetricSample.name) == latest.c.name) & (col(MetricSample.at) == latest.c.at),
-                ).where(MetricSample.village_code == code)
+                    (col(MetricSample.name) == latest.c.name)
+                    & (col(MetricSample.at) == latest.c.at),
+                )
+                .where(MetricSample.village_code == code)
             ).all()
             out["metrics"] = {m.name: {"value": m.value, "at": iso(m.at)} for m in metrics}
             services = s.exec(select(Service).where(Service.village_code == code)).all()
@@ -217,7 +220,12 @@ class ReadQueries:
                 select(Kecamatan).where(col(Kecamatan.in_config)).order_by(col(Kecamatan.code))
             ).all()
             counts = s.exec(
-                select(Village.kecamatan_code, Village.status, func.count(), func.max(Village.last_post_at))
+                select(
+                    Village.kecamatan_code,
+                    Village.status,
+                    func.count(),
+                    func.max(Village.last_post_at),
+                )
                 .where(col(Village.in_config))
                 .group_by(Village.kecamatan_code, Village.status)
             ).all()

@@ -39,6 +39,10 @@ def build_scheduler(poller: Poller, store: Store) -> AsyncIOScheduler:
 
     scheduler.add_job(refresh_statuses, "interval", minutes=10, id="refresh_statuses")
     scheduler.add_job(
-        prune_checks, "interval", hours=24, id="prune_checks", next_run_time=now + timedelta(minutes=5)
+        prune_checks,
+        "interval",
+        hours=24,
+        id="prune_checks",
+        next_run_time=now + timedelta(minutes=5),
     )
     return scheduler

@@ -122,7 +122,7 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
     return result
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)  # type: ignore[arg-type]
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 
 
 class _Problems:
@@ -219,7 +219,9 @@ def _load_village(
     platform = _str_field(raw, "platform", where, problems, required=False) or "auto"
     vtype = _str_field(raw, "type", where, problems, required=False)
     if code and not _VIL_CODE.match(code):
-        problems.add(_line(raw, "code"), f"{where}.code", f"{code!r} is not a code like 33.03.01.2001")
+        problems.add(
+            _line(raw, "code"), f"{where}.code", f"{code!r} is not a code like 33.03.01.2001"
+        )
     elif code and kec_code and not code.startswith(kec_code + "."):
         problems.add(
             _line(raw, "code"), f"{where}.code", f"{code} is not under its kecamatan {kec_code}"
@@ -244,7 +246,7 @@ def parse_config(text: str, path: str = "<config>") -> DistrictConfig:
     """Parse and validate a districts file; raise ConfigError listing every problem."""
     problems = _Problems(path)
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        doc = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -286,7 +288,9 @@ def parse_config(text: str, path: str = "<config>") -> DistrictConfig:
             )
         if code in seen:
             problems.add(
-                _line(raw, "code"), f"{where}.code", f"duplicate code {code} (first at line {seen[code]})"
+                _line(raw, "code"),
+                f"{where}.code",
+                f"duplicate code {code} (first at line {seen[code]})",
             )
         elif code:
             seen[code] = _line(raw, "code")

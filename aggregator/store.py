@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, event, func, or_, update
+from sqlalchemy import Engine, delete, event, func, or_, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, create_engine, select
 
@@ -161,7 +161,9 @@ class Store(ReadQueries):
         """Villages with a url whose next check is due, oldest due first."""
         q = select(Village).where(col(Village.in_config), Village.url != "")
         if not all_villages:
-            q = q.where(or_(col(Village.next_check_at).is_(None), col(Village.next_check_at) <= now))
+            q = q.where(
+                or_(col(Village.next_check_at).is_(None), col(Village.next_check_at) <= now)
+            )
         if codes:
             q = q.where(col(Village.code).in_(list(codes)))
         if kecamatan:
@@ -200,7 +202,9 @@ class Store(ReadQueries):
         with self._write_lock, Session(self.engine) as s:
             v = s.get(Village, outcome.village_code)
             if v is None:
-                log.warning("village=%s: poll result for unknown village dropped", outcome.village_code)
+                log.warning(
+                    "village=%s: poll result for unknown village dropped", outcome.village_code
+                )
                 return 0
             new_items = 0
             changed = False
@@ -209,9 +213,14 @@ class Store(ReadQueries):
                 new_items, changed = self._merge_items(s, v.code, h.items, outcome.started_at)
                 self._merge_services(s, v.code, h.services, outcome.started_at)
                 for name, value in h.metrics.items():
-                    s.add(MetricSample(village_code=v.code, name=name, value=value, at=outcome.started_at))
-                v.detected_platform = h.platform
-                v.platform_version = h.version or v.platform_version
+                    s.add(
+                        MetricSample(
+                            village_code=v.code, name=name, value=value, at=outcome.started_at
+                        )
+                    )
+                if not h.not_modified:  # a 304 tells nothing about the platform
+                    v.detected_platform = h.platform
+                    v.platform_version = h.version or v.platform_version
                 v.feed_url = h.feed_url or v.feed_url
                 v.last_success_at = outcome.started_at
             if outcome.validators:
@@ -270,8 +279,8 @@ class Store(ReadQueries):
         new, changed = 0, False
         for item in items:
             keys = dedup_keys(item)
-            row = next((index[k] for k in keys if k in index), None)
-            if row is None:
+            found = next((index[k] for k in keys if k in index), None)
+            if found is None:
                 row = NewsItem(
                     village_code=code,
                     dedup_key=_dedup_key(*keys[0]),
@@ -279,9 +288,10 @@ class Store(ReadQueries):
                 )
                 new += 1
                 changed = True
-            elif row.content_hash == item.content_hash and row.title == item.title:
+            elif found.content_hash == item.content_hash and found.title == item.title:
                 continue
             else:
+                row = found
                 changed = True  # an edited article: keep its identity, take the new text
             row.guid = item.guid or row.guid
             row.url = item.url or row.url
@@ -351,14 +361,12 @@ class Store(ReadQueries):
         """Drop raw checks older than the retention window."""
         cutoff = now - timedelta(days=self.settings.keep_checks_days)
         with self._write_lock, Session(self.engine) as s:
-            result = s.exec(  # type: ignore[call-overload]
-                Check.__table__.delete().where(Check.__table__.c.started_at < cutoff)  # type: ignore[attr-defined]
-            )
+            result = s.connection().execute(delete(Check).where(col(Check.started_at) < cutoff))
             s.commit()
             return int(result.rowcount or 0)
 
     def mark_all_due(self, now: datetime) -> None:
         """Make every village due now (used by `poll --once`)."""
         with self._write_lock, Session(self.engine) as s:
-            s.exec(update(Village).values(next_check_at=now))  # type: ignore[call-overload]
+            s.connection().execute(update(Village).values(next_check_at=now))
             s.commit()

@@ -146,8 +146,10 @@ def parse_feed(content: bytes, base_url: str) -> ParsedFeed:
         raise ParseError(f"not an RSS/Atom feed: {reason}")
     platform = version = None
     rights = str(feed.get("rights", "") or "")
-    generator = str(feed.get("generator", "") or "") + " " + str(
-        (feed.get("generator_detail") or {}).get("href", "")
+    generator = (
+        str(feed.get("generator", "") or "")
+        + " "
+        + str((feed.get("generator_detail") or {}).get("href", ""))
     )
     if m := _OPENSID_RIGHTS.search(rights):
         platform, version = "opensid", m.group(1)
@@ -199,7 +201,9 @@ class FeedConnector:
         candidates = discover_feeds(home.content, home.url)
         candidates += [u for p in FALLBACK_PATHS if (u := urljoin(home.url, p)) not in candidates]
         for url in candidates:
-            resp = await http.get(url, conditional=False)
+            resp = await http.get(url)
+            if resp.not_modified:
+                return Harvest(platform="feed", feed_url=url, not_modified=True)
             if 200 <= resp.status_code < 300 and looks_like_feed(resp.content):
                 return self._harvest(resp, url)
         return Harvest(platform="html", notes=("no RSS/Atom feed found on the site",))

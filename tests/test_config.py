@@ -70,7 +70,11 @@ def test_good_config_parses_with_settings_and_types() -> None:
     ("change", "line", "needle"),
     [
         (("33.03.01.2002", "33.03.01.2001"), 10, "duplicate code 33.03.01.2001 (first at line 9)"),
-        (("33.03.02.1001", "33.03.01.1001"), 14, "33.03.01.1001 is not under its kecamatan 33.03.02"),
+        (
+            ("33.03.02.1001", "33.03.01.1001"),
+            14,
+            "33.03.01.1001 is not under its kecamatan 33.03.02",
+        ),
         (("platform: opensid", "platform: joomla"), 10, "unknown platform 'joomla'"),
         (('"https://kedungbenda.example.id/"', "ftp://x.example"), 9, "must start with http"),
         (("url: http://bukateja.example.id", "url: http://"), 16, "has no host name"),
@@ -79,7 +83,9 @@ def test_good_config_parses_with_settings_and_types() -> None:
         (("name: Bokol,", "nama: Bokol,"), 10, "unknown field"),
     ],
 )
-def test_bad_config_names_file_line_and_field(change: tuple[str, str], line: int, needle: str) -> None:
+def test_bad_config_names_file_line_and_field(
+    change: tuple[str, str], line: int, needle: str
+) -> None:
     text = GOOD.replace(*change)
     assert text != GOOD
     with pytest.raises(ConfigError) as info:
@@ -90,7 +96,9 @@ def test_bad_config_names_file_line_and_field(change: tuple[str, str], line: int
 
 
 def test_all_problems_are_reported_at_once() -> None:
-    text = GOOD.replace("33.03.01.2002", "33.03.01.2001").replace("platform: opensid", "platform: x")
+    text = GOOD.replace("33.03.01.2002", "33.03.01.2001").replace(
+        "platform: opensid", "platform: x"
+    )
     with pytest.raises(ConfigError) as info:
         parse_config(text, "bad.yaml")
     assert len(info.value.problems) == 2

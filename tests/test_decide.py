@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from aggregator.decide import backoff_seconds, decide, first_check_at
@@ -14,11 +15,15 @@ S = Settings(poll_interval=1800)
 
 
 def _outcome(ok: bool) -> PollOutcome:
-    return PollOutcome("33.03.01.2001", NOW, 10, ok, None if ok else "connect", None if ok else "refused")
+    return PollOutcome(
+        "33.03.01.2001", NOW, 10, ok, None if ok else "connect", None if ok else "refused"
+    )
 
 
 def test_success_schedules_next_poll_within_interval_plus_jitter() -> None:
-    v = VillageForPoll("33.03.01.2001", "http://x/", "auto", consecutive_failures=4, failing_since=NOW)
+    v = VillageForPoll(
+        "33.03.01.2001", "http://x/", "auto", consecutive_failures=4, failing_since=NOW
+    )
     d = decide(v, _outcome(True), S)
     assert d.consecutive_failures == 0 and d.failing_since is None
     assert timedelta(seconds=1800) <= d.next_check_at - NOW <= timedelta(seconds=1980)
@@ -27,7 +32,7 @@ def test_success_schedules_next_poll_within_interval_plus_jitter() -> None:
 def test_failures_back_off_exponentially_and_cap_at_a_day_never_drop() -> None:
     waits = [backoff_seconds(n, S) for n in range(1, 12)]
     assert waits[:4] == [300, 600, 1200, 2400]
-    assert all(b >= a for a, b in zip(waits, waits[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(waits))
     assert max(waits) == 86400
     v = VillageForPoll("33.03.01.2001", "http://x/", "auto")
     since = None

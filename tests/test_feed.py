@@ -47,7 +47,10 @@ def test_opensid_quirks_bom_no_declaration_lowercase_pubdate_double_escape() -> 
     first = parsed.items[0]
     assert first.title == "Musyawarah Desa Penyusunan RKPDes 2022 & Evaluasi APBDes"
     assert first.guid is None  # no <guid> before v22.06: dedup falls back to the url
-    assert first.published_at is not None and first.published_at.isoformat() == "2021-01-15T06:30:00+00:00"
+    assert (
+        first.published_at is not None
+        and first.published_at.isoformat() == "2021-01-15T06:30:00+00:00"
+    )
     assert (parsed.platform, parsed.version) == ("opensid", "21.01")
 
 

@@ -40,7 +40,10 @@ def test_total_deadline_beats_a_server_that_drips_bytes() -> None:
             with pytest.raises(FetchError) as info:
                 await _get(LOOP, srv.url + "/")
             assert time.monotonic() - started < 3  # the 1 s deadline, not the 10 s drip
-            assert (info.value.phase, info.value.message) == ("http", "response not complete within 1s")
+            assert (info.value.phase, info.value.message) == (
+                "http",
+                "response not complete within 1s",
+            )
 
     run(main())
 
@@ -122,6 +125,7 @@ def test_private_targets_refused_also_after_a_redirect() -> None:
 
             async with RawServer(to_private) as start:
                 strict = Settings(allow_private_addresses=False, request_timeout=2)
+
                 # Treat 127.0.0.1 as "public" for this test; 127.0.0.2 stays private.
                 def policy(a: str) -> bool:
                     return a == "127.0.0.1"
@@ -163,13 +167,21 @@ def test_conditional_get_and_user_agent() -> None:
         if headers.get("if-none-match") == '"v1"':
             w.write(response(304))
         else:
-            w.write(response(200, b"<rss/>", {"etag": '"v1"', "last-modified": "Sat, 28 Nov 2026 00:00:00 GMT"}))
+            w.write(
+                response(
+                    200,
+                    b"<rss/>",
+                    {"etag": '"v1"', "last-modified": "Sat, 28 Nov 2026 00:00:00 GMT"},
+                )
+            )
 
     async def main() -> None:
         async with RawServer(serve) as srv, Fetcher(LOOP) as f:
             first = await f.get(srv.url + "/feed")
             assert first.status_code == 200 and first.headers["etag"] == '"v1"'
-            again = await f.get(srv.url + "/feed", etag='"v1"', last_modified=first.headers["last-modified"])
+            again = await f.get(
+                srv.url + "/feed", etag='"v1"', last_modified=first.headers["last-modified"]
+            )
             assert again.not_modified and again.content == b""
             sent = srv.requests[-1][2]
             assert sent["if-none-match"] == '"v1"'

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from aggregator.decide import decide
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store
-from aggregator.types import Harvest, ParsedItem, PollOutcome, ServiceObservation, VillageForPoll
+from aggregator.types import Harvest, ParsedItem, PollOutcome, ServiceObservation
 
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 WIB = timezone(timedelta(hours=7))
@@ -51,7 +51,9 @@ def any_store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Stor
     store.close()
 
 
-def _item(n: int, *, guid: bool = True, days_ago: float = 1, title: str | None = None) -> ParsedItem:
+def _item(
+    n: int, *, guid: bool = True, days_ago: float = 1, title: str | None = None
+) -> ParsedItem:
     url = f"http://kedungbenda.example/index.php/artikel/2026/11/{n}/berita-{n}"
     return ParsedItem(
         title=title or f"Berita {n}",
@@ -97,8 +99,12 @@ def test_due_villages_only_with_url_and_due(any_store: Store) -> None:
 
 
 def test_record_poll_stores_items_services_metrics_and_dedups(any_store: Store) -> None:
-    assert _record(any_store, [_item(1), _item(2, guid=False, days_ago=2), _item(3, days_ago=40)]) == 3
-    assert _record(any_store, [_item(1), _item(2, guid=False, days_ago=2), _item(3, days_ago=40)]) == 0
+    assert (
+        _record(any_store, [_item(1), _item(2, guid=False, days_ago=2), _item(3, days_ago=40)]) == 3
+    )
+    assert (
+        _record(any_store, [_item(1), _item(2, guid=False, days_ago=2), _item(3, days_ago=40)]) == 0
+    )
     # The site upgraded and now sends guids for old items: still the same items.
     assert _record(any_store, [_item(2, guid=True, days_ago=2)]) == 0
     # An edited title keeps the item's identity (same guid) and takes the new text.

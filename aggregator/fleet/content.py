@@ -1,0 +1,180 @@
+"""Deterministic generation of each simulated village's article history (Bahasa Indonesia).
+
+Given a village, a seed and `now`, `generate_articles` always returns the same articles.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+import re
+import unicodedata
+from datetime import datetime, timedelta
+
+from . import corpus
+from .model import WIB, Article, SimVillage
+
+_DAY = 86400.0
+OPENSID_VERSIONS = ("2305", "2310", "2410", "2508")
+
+
+def slugify(text: str) -> str:
+    """Lowercase ascii words joined by '-' ("Musdes RKPDes 2025" -> "musdes-rkpdes-2025")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(words) or "artikel"
+
+
+def tanggal(moment: datetime) -> str:
+    """Indonesian long date in WIB, e.g. "5 September 2026"."""
+    local = moment.astimezone(WIB)
+    return f"{local.day} {corpus.MONTHS[local.month - 1]} {local.year}"
+
+
+def village_rng(seed: int, code: str, purpose: str) -> random.Random:
+    """A random generator that depends only on the seed, the village code and a purpose label."""
+    return random.Random(f"{seed}:{code}:{purpose}")
+
+
+def opensid_version(seed: int, code: str) -> str:
+    """The OpenSID release a village runs, e.g. "2410" (shown as "v24.10")."""
+    return village_rng(seed, code, "version").choice(OPENSID_VERSIONS)
+
+
+def content_profile(behaviour: str) -> str:
+    """Which article history a behaviour implies; serving behaviours get an active history."""
+    return behaviour if behaviour in ("quiet", "abandoned", "never_posted") else "active"
+
+
+def _office_hours(moment: datetime, rng: random.Random, now: datetime) -> datetime:
+    local = moment.astimezone(WIB).replace(second=0, microsecond=0)
+    if not 7 <= local.hour <= 21:
+        local = local.replace(hour=rng.randint(8, 16))
+        if local > now:
+            local -= timedelta(days=1)
+    return local
+
+
+def _publication_times(profile: str, rng: random.Random, now: datetime) -> list[datetime]:
+    """Publication instants (WIB, newest first) for one history profile."""
+    if profile == "never_posted":
+        return []
+    if profile == "abandoned":
+        newest = now - timedelta(days=rng.uniform(120, 400))
+        count, gaps, span = rng.randint(4, 12), (5.0, 40.0), 1e9
+    else:
+        lag = rng.uniform(0.05, 3.0) if profile == "active" else rng.uniform(40, 80)
+        newest = now - timedelta(days=lag)
+        count, gaps, span = 10**6, (1.0, 6.0), 240.0
+    times: list[datetime] = []
+    offset = 0.0
+    while len(times) < count and offset <= span:
+        times.append(_office_hours(newest - timedelta(days=offset), rng, now))
+        offset += rng.uniform(*gaps)
+    return times
+
+
+def _fill(village: SimVillage, rng: random.Random, when: datetime) -> dict[str, str]:
+    local = when.astimezone(WIB)
+    event = local - timedelta(days=rng.choice((0, 0, 1, 1, 2)))
+    per_village = village_rng(0, village.code, "people")
+    return {
+        "desa": village.name,
+        "sebutan": village.sebutan,
+        "sebutan_kecil": village.sebutan.lower(),
+        "kecamatan": village.kecamatan_name,
+        "kades": "Lurah" if village.type == "kelurahan" else "Kepala Desa",
+        "nama_kades": per_village.choice(corpus.PERSONS),
+        "bumdes": f"{village.name} {per_village.choice(corpus.BUMDES_SUFFIX)}",
+        "nama_warga": rng.choice(corpus.PERSONS),
+        "dusun": rng.choice(corpus.DUSUN),
+        "rt": f"{rng.randint(1, 12):02d}",
+        "rw": f"{rng.randint(1, 6):02d}",
+        "tahun": str(local.year),
+        "tahun_depan": str(local.year + 1),
+        "tahun_lalu": str(local.year - 1),
+        "bulan": corpus.MONTHS[local.month - 1],
+        "tahap": ("I", "II", "III", "IV")[(local.month - 1) // 3],
+        "posyandu": rng.choice(corpus.POSYANDU),
+        "kelompok": rng.choice(corpus.KELOMPOK),
+        "libur": rng.choice(corpus.HOLIDAYS),
+        "panjang": str(rng.randrange(50, 400, 10)),
+        "lebar": rng.choice(("2", "2,5", "3", "3,5")),
+        "hut": str(local.year - 1945),
+        "jumlah": str(rng.randint(18, 160)),
+        "biaya": "Rp" + f"{rng.randrange(15, 250) * 500_000:,}".replace(",", "."),
+        "hari": corpus.DAYS[event.weekday()],
+        "tgl": f"{event.day}/{event.month}/{event.year}",
+    }
+
+
+def _pick_topic(rng: random.Random, month: int) -> corpus.Topic:
+    while True:
+        topic = rng.choice(corpus.TOPICS)
+        if topic.key != "hut_ri" or month == 8:
+            return topic
+
+
+def _body(topic: corpus.Topic, rng: random.Random, fill: dict[str, str]) -> str:
+    paragraphs = [rng.choice(topic.openings)]
+    paragraphs += rng.sample(topic.details, k=min(len(topic.details), rng.randint(1, 2)))
+    paragraphs += rng.sample(corpus.GENERIC, k=rng.randint(0, 2))
+    paragraphs.append(rng.choice(corpus.CLOSINGS))
+    texts = [p.format_map(fill) for p in paragraphs]
+    texts[0] = f"<strong>{fill['desa'].upper()}</strong> – {texts[0]}"
+    return "\n".join(f"<p>{text}</p>" for text in texts)
+
+
+def generate_articles(
+    village: SimVillage,
+    *,
+    seed: int,
+    now: datetime,
+    hostile: bool = False,
+    tricky: bool = False,
+) -> list[Article]:
+    """The village's article history, newest first, for its behaviour's content profile.
+
+    `tricky` makes the newest title contain `&` and quotes; `hostile` makes the second newest
+    body carry a `<script>` and an `<img onerror>` (both are legal content a site may serve).
+    """
+    rng = village_rng(seed, village.code, "articles")
+    times = sorted(_publication_times(content_profile(village.behaviour), rng, now), reverse=True)
+    next_id = rng.randint(12, 400) + 2 * len(times)
+    articles: list[Article] = []
+    seen: set[str] = set()
+    for index, when in enumerate(times):
+        fill = _fill(village, rng, when)
+        topic = _pick_topic(rng, when.month)
+        title = rng.choice(topic.titles).format_map(fill)
+        body = _body(topic, rng, fill)
+        category = topic.category
+        if tricky and index == 0:
+            title, category = corpus.TRICKY_TITLE.format_map(fill), "Kegiatan"
+        if hostile and index == min(1, len(times) - 1):
+            title, category = corpus.HOSTILE_TITLE.format_map(fill), "Pengumuman"
+            body = corpus.HOSTILE_BODY.format_map(fill)
+        slug = unique_slug(slugify(title), seen)
+        next_id -= rng.randint(1, 2) if index else 0
+        image = f"sedang_{next_id}_{slug[:24].rstrip('-')}.jpg"
+        articles.append(Article(next_id, title, slug, when, category, body, image))
+    return articles
+
+
+def unique_slug(slug: str, seen: set[str]) -> str:
+    """`slug`, or `slug-2`, `slug-3`... the first not in `seen` (which is updated)."""
+    candidate, n = slug, 1
+    while candidate in seen:
+        n += 1
+        candidate = f"{slug}-{n}"
+    seen.add(candidate)
+    return candidate
+
+
+def default_body(title: str, village: SimVillage) -> str:
+    """A short plausible body for articles added at runtime without one."""
+    return (
+        f"<p><strong>{html.escape(village.name.upper())}</strong> – {html.escape(title)}.</p>\n"
+        f"<p>Informasi ini disampaikan oleh Pemerintah {village.sebutan} {village.name} "
+        f"untuk diketahui oleh seluruh warga.</p>"
+    )

@@ -1,0 +1,127 @@
+"""Fleet composition from the Purbalingga wilayah CSV, and districts.yaml text for a fleet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import re
+from collections.abc import Mapping
+from importlib import resources
+
+from .model import SimVillage
+
+# Share of the villages left after the special behaviours: 45 : 15 : 15 : 5 (of 80).
+CONTENT_MIX = (("active", 9), ("quiet", 3), ("abandoned", 3), ("never_posted", 1))
+SPECIALS = ("down_500", "hang", "unresolvable", "no_site")
+SPECIAL_SHARE = 0.04
+SLOW_SHARE = 0.02
+
+
+def load_villages() -> list[SimVillage]:
+    """Every village of the bundled CSV, in file order, all with behaviour "active"."""
+    text = resources.files("aggregator").joinpath("data/purbalingga_wilayah.csv").read_text("utf-8")
+    return [
+        SimVillage(
+            code=row["kode_desa"],
+            name=row["nama_desa"],
+            type=row["jenis"],
+            kecamatan_code=row["kode_kecamatan"],
+            kecamatan_name=row["nama_kecamatan"],
+            behaviour="active",
+        )
+        for row in csv.DictReader(io.StringIO(text))
+    ]
+
+
+def spread(villages: list[SimVillage], n: int) -> list[SimVillage]:
+    """The first `n` villages taken round-robin over kecamatan (first of each, then second...)."""
+    if not 0 <= n <= len(villages):
+        raise ValueError(f"n must be between 0 and {len(villages)}, got {n}")
+    groups: dict[str, list[SimVillage]] = {}
+    for village in villages:
+        groups.setdefault(village.kecamatan_code, []).append(village)
+    picked: list[SimVillage] = []
+    rank = 0
+    while len(picked) < n:
+        picked += [group[rank] for group in groups.values() if rank < len(group)]
+        rank += 1
+    return picked[:n]
+
+
+def behaviour_mix(n: int) -> list[str]:
+    """Behaviour counts for a fleet of `n` (unshuffled): specials first, then the content mix."""
+    specials: list[str] = []
+    if n >= 12:
+        for name in SPECIALS:
+            specials += [name] * max(1, round(n * SPECIAL_SHARE))
+    if n >= 40:
+        specials += ["slow"] * max(1, round(n * SLOW_SHARE))
+    rest = n - len(specials)
+    weight = sum(w for _, w in CONTENT_MIX)
+    counts = {name: rest * w // weight for name, w in CONTENT_MIX}
+    by_remainder = sorted(CONTENT_MIX, key=lambda item: -(rest * item[1] % weight))
+    for name, _ in by_remainder[: rest - sum(counts.values())]:
+        counts[name] += 1
+    return specials + [name for name, _ in CONTENT_MIX for _ in range(counts[name])]
+
+
+def district_villages(n: int, seed: int) -> list[SimVillage]:
+    """`n` villages spread over kecamatan, with behaviour_mix(n) shuffled by `seed`."""
+    picked = spread(load_villages(), n)
+    behaviours = behaviour_mix(n)
+    random.Random(f"{seed}:behaviours").shuffle(behaviours)
+    return [
+        SimVillage(v.code, v.name, v.type, v.kecamatan_code, v.kecamatan_name, b)
+        for v, b in zip(picked, behaviours, strict=True)
+    ]
+
+
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ._'/-]*[A-Za-z0-9.]|[A-Za-z]|\d+(?:ms|s|m|h|d)")
+_RESERVED = {"y", "yes", "n", "no", "true", "false", "on", "off", "null"}
+
+
+def yaml_scalar(value: object) -> str:
+    """A YAML scalar for `value`: plain when unambiguous, else JSON (a YAML subset)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and _PLAIN.fullmatch(value) and value.lower() not in _RESERVED:
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_config(
+    entries: list[tuple[SimVillage, str]],
+    *,
+    kabupaten_code: str,
+    kabupaten_name: str,
+    settings: Mapping[str, object],
+    comment: str = "",
+) -> str:
+    """districts.yaml text listing every (village, url) grouped by kecamatan, sorted by code."""
+    lines = [f"# {comment}"] if comment else []
+    kab = f"{{code: {json.dumps(kabupaten_code)}, name: {yaml_scalar(kabupaten_name)}}}"
+    lines += [f"kabupaten: {kab}", "settings:"]
+    lines += [f"  {key}: {yaml_scalar(value)}" for key, value in settings.items()]
+    lines.append("kecamatan:")
+    groups: dict[str, list[tuple[SimVillage, str]]] = {}
+    for village, url in sorted(entries, key=lambda e: (e[0].kecamatan_code, e[0].code)):
+        groups.setdefault(village.kecamatan_code, []).append((village, url))
+    for code, members in groups.items():
+        lines += [
+            f"  - code: {json.dumps(code)}",
+            f"    name: {yaml_scalar(members[0][0].kecamatan_name)}",
+        ]
+        lines.append("    villages:")
+        for v, url in members:
+            fields = (
+                f"code: {json.dumps(v.code)}, name: {json.dumps(v.name, ensure_ascii=False)}, "
+                f"type: {yaml_scalar(v.type)}, url: {json.dumps(url)}, platform: auto"
+            )
+            lines.append(f"      - {{{fields}}}")
+    if not groups:
+        lines[-1] = "kecamatan: []"
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,71 @@
+"""Plain data of the simulated fleet: villages, behaviours, articles and request records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+BEHAVIOURS = (
+    "active",
+    "quiet",
+    "abandoned",
+    "never_posted",
+    "down_500",
+    "hang",
+    "slow",
+    "unresolvable",
+    "no_site",
+)
+
+# Behaviours whose site has no reachable server (no url, or a url that cannot resolve).
+UNREACHABLE = ("unresolvable", "no_site")
+
+# Western Indonesia Time: Purbalingga's zone, UTC+7 all year (no daylight saving).
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+@dataclass(frozen=True)
+class SimVillage:
+    """One village of the simulated fleet and the way its web site behaves."""
+
+    code: str
+    name: str
+    type: str
+    kecamatan_code: str
+    kecamatan_name: str
+    behaviour: str
+
+    @property
+    def sebutan(self) -> str:
+        """How the village calls itself: "Desa" or "Kelurahan"."""
+        return "Kelurahan" if self.type == "kelurahan" else "Desa"
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article (artikel) published on a simulated village site."""
+
+    id: int
+    title: str
+    slug: str
+    published_at: datetime
+    category: str
+    body_html: str
+    image: str
+
+    @property
+    def path(self) -> str:
+        """OpenSID article path, month and day not zero-padded: /index.php/artikel/2024/9/5/x."""
+        local = self.published_at.astimezone(WIB)
+        return f"/index.php/artikel/{local.year}/{local.month}/{local.day}/{self.slug}"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request a simulated site received; status 0 means nothing was answered (hang)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    status: int
+    query: str = ""

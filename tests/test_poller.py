@@ -1,0 +1,156 @@
+"""The poller against the simulated fleet on real loopback sockets and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aggregator.cli import poll_once
+from aggregator.fetch import Fetcher
+from aggregator.fleet import Fleet
+from aggregator.poller import Poller
+from aggregator.settings import DistrictConfig, parse_config
+from aggregator.store import Store
+
+FAST = {"request_timeout": "2s", "connect_timeout": "2s"}
+
+
+def _setup(fleet: Fleet, tmp_path: Path) -> tuple[DistrictConfig, Store]:
+    config = parse_config(fleet.config_yaml(settings=FAST), "fleet.yaml")
+    store = Store(f"sqlite:///{tmp_path}/poll.db", config.settings)
+    store.migrate()
+    store.sync_config(config, datetime.now(UTC))
+    return config, store
+
+
+def _by_behaviour(fleet: Fleet, store: Store) -> dict[str, list[dict[str, object]]]:
+    rows = {v["code"]: v for v in store.list_villages()}
+    out: dict[str, list[dict[str, object]]] = {}
+    for v in fleet.villages:
+        out.setdefault(v.behaviour, []).append(rows[v.code])
+    return out
+
+
+def test_one_pass_stores_every_village_and_failures_as_data(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Fleet.from_district(12, seed=3) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            await poll_once(config, store)
+            got = _by_behaviour(fleet, store)
+            for v in got["active"]:
+                assert v["status"] == "active" and v["last_check_ok"] is True
+                assert isinstance(v["news_count"], int) and v["news_count"] >= 20
+                assert v["platform"] == "opensid" and v["platform_version"]
+            for v in got["quiet"]:
+                assert v["status"] == "low_activity"
+            for v in got["abandoned"]:
+                assert v["status"] == "inactive"
+            for v in got["no_site"]:
+                assert v["status"] == "no_site" and v["last_checked_at"] is None
+            expected = {"down_500": ("http", "HTTP 500"), "hang": ("http", "no response"),
+                        "unresolvable": ("dns", "cannot resolve")}  # fmt: skip
+            for behaviour, (phase, text) in expected.items():
+                (v,) = got[behaviour]
+                assert v["last_check_ok"] is False and v["last_error_phase"] == phase
+                assert text in str(v["last_error_message"])
+                detail = store.village_detail(str(v["code"]))
+                assert detail is not None and detail["recent_checks"][0]["phase"] == phase
+            # Items match what the site serves (the feed carries the newest 50).
+            active = got["active"][0]
+            served = [a for a in fleet.articles(str(active["code"])) if a.published_at <= fleet.now]
+            assert active["news_count"] == min(50, len(served))
+            newest = max(served, key=lambda a: a.published_at)
+            assert store.news(village=str(active["code"]), limit=1)[0]["title"] == newest.title
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_second_pass_is_conditional_and_adds_nothing_new_article_arrives(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Fleet.from_district(12, seed=3) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            await poll_once(config, store)
+            before = {v["code"]: v["news_count"] for v in store.list_villages()}
+            total = len(store.news(limit=500))
+            await poll_once(config, store)
+            assert {v["code"]: v["news_count"] for v in store.list_villages()} == before
+            assert len(store.news(limit=500)) == total
+            code = next(v.code for v in fleet.villages if v.behaviour == "active")
+            feed_requests = [r for r in fleet.requests(code) if r.path.endswith("feed")]
+            assert feed_requests[-1].headers.get("if-none-match")
+            assert feed_requests[-1].status == 304
+            fleet.add_article(code, "Rapat Koordinasi Posyandu", fleet.now - timedelta(minutes=1))
+            await poll_once(config, store, villages=[code])
+            assert store.news(village=code, limit=1)[0]["title"] == "Rapat Koordinasi Posyandu"
+            detail = store.village_detail(code)
+            assert detail is not None and detail["recent_checks"][0]["new_items"] == 1
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_site_going_down_becomes_unreachable_and_loses_nothing(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Fleet.from_district(12, seed=3) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            code = next(v.code for v in fleet.villages if v.behaviour == "active")
+            await poll_once(config, store, villages=[code])
+            count = store.village_detail(code)["news_count"]  # type: ignore[index]
+            fleet.set_behaviour(code, "down_500")
+            for _ in range(3):
+                await poll_once(config, store, villages=[code])
+            detail = store.village_detail(code)
+            assert detail is not None
+            assert detail["status"] == "unreachable" and detail["news_count"] == count
+            assert [c["ok"] for c in detail["recent_checks"]] == [False, False, False, True]
+            fleet.set_behaviour(code, "active")
+            await poll_once(config, store, villages=[code])
+            detail = store.village_detail(code)
+            assert detail is not None and detail["status"] == "active"
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_dispatcher_polls_only_due_villages_and_reschedules(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Fleet.from_district(12, seed=3) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            store.mark_all_due(datetime.now(UTC))
+            async with Fetcher(config.settings) as fetcher:
+                poller = Poller(store, fetcher, config.settings)
+                first = await poller.dispatch_due()
+                with_url = sum(1 for v in fleet.villages if fleet.url(v.code))
+                assert first.villages == with_url and first.failed == 3
+                assert first.new_items > 0
+                second = await poller.dispatch_due()
+                assert second.villages == 0  # everyone is scheduled in the future now
+            for v in store.list_villages():
+                if v["url"]:
+                    assert v["next_check_at"] is not None
+                    assert datetime.fromisoformat(v["next_check_at"]) > datetime.now(UTC)
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_hostile_article_is_reduced_to_text(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Fleet.from_district(12, seed=3) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            code = next(v.code for v in fleet.villages if v.behaviour == "active")
+            fleet.add_article(
+                code,
+                'Pengumuman <script>alert("x")</script> & "Info"',
+                fleet.now - timedelta(minutes=5),
+                body_html='<p>Isi</p><script>steal()</script><img src=x onerror="alert(1)">',
+            )
+            await poll_once(config, store, villages=[code])
+            item = store.news(village=code, limit=1)[0]
+            assert "<script" not in item["title"] and "steal" not in item["summary"]
+            assert item["title"].startswith("Pengumuman") and '& "Info"' in item["title"]
+            store.close()
+
+    asyncio.run(main())
