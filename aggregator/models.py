@@ -53,6 +53,7 @@ class Village(SQLModel, table=True):
     detected_platform: str | None = None
     platform_version: str | None = None
     feed_url: str | None = None
+    html_rules: str = ""  # name of the config's html_rules entry for `html` sites
     in_config: bool = True  # False once removed from the file: kept, not polled, not deleted
     # The schedule lives here (DESIGN §3).
     next_check_at: datetime | None = _ts(index=True)

@@ -25,22 +25,34 @@ log = logging.getLogger(__name__)
 
 
 class VillageHttp:
-    """The HttpGetter a connector gets: the shared fetcher plus this village's validators."""
+    """The HttpGetter a connector gets: the shared fetcher plus this village's validators.
+
+    Responses are remembered for the length of one poll, so `auto` detection and the
+    connector it picks can both look at the home page without fetching it twice.
+    """
 
     def __init__(self, fetcher: Fetcher, validators: Mapping[str, Mapping[str, str]]) -> None:
         self._fetcher = fetcher
         self._old = validators
         self.validators: dict[str, dict[str, str]] = {k: dict(v) for k, v in validators.items()}
         self.bytes = 0
+        self.requests = 0
         self.last: FetchResponse | None = None
+        self._seen: dict[tuple[str, bool], FetchResponse] = {}
 
     async def get(self, url: str, *, conditional: bool = True) -> FetchResponse:
+        if (url, conditional) in self._seen:
+            return self._seen[(url, conditional)]
+        if (url, False) in self._seen:  # a full response answers a conditional ask too
+            return self._seen[(url, False)]
         known = self._old.get(url, {}) if conditional else {}
         resp = await self._fetcher.get(
             url, etag=known.get("etag"), last_modified=known.get("last_modified")
         )
         self.bytes += len(resp.content)
+        self.requests += 1
         self.last = resp
+        self._seen[(url, conditional)] = resp
         if conditional and resp.status_code == 200:
             fresh = {
                 k: resp.headers[h]

@@ -7,7 +7,8 @@ officer fixing a 239-village file sees every mistake in one run.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,9 @@ import yaml
 from aggregator.errors import ConfigError
 
 PLATFORMS = ("auto", "opensid", "wordpress", "feed", "html")
+# Keys of one `html_rules` entry: CSS selectors (item is required, the rest are relative to
+# one item) plus `date_format`, a strptime-like pattern with Indonesian month/day names.
+HTML_RULE_KEYS = ("item", "title", "link", "date", "date_format", "summary", "image", "category")
 VILLAGE_TYPES = ("desa", "kelurahan")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -77,6 +81,7 @@ class VillageConfig:
     url: str
     platform: str
     line: int = 0
+    html_rules: str = ""  # name of an entry in DistrictConfig.html_rules
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class DistrictConfig:
     settings: Settings
     kecamatan: tuple[KecamatanConfig, ...]
     path: str = ""
+    html_rules: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def villages(self) -> list[VillageConfig]:
@@ -207,12 +213,17 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
 
 
 def _load_village(
-    raw: object, where: str, kec_code: str, problems: _Problems
+    raw: object, where: str, kec_code: str, problems: _Problems, known_rules: Mapping[str, object]
 ) -> VillageConfig | None:
     if not isinstance(raw, _Map):
         problems.add(_line(raw), where, "must be a mapping with code, name, url, platform")
         return None
-    _check_keys(raw, {"code", "name", "type", "url", "platform"}, where, problems)
+    _check_keys(raw, {"code", "name", "type", "url", "platform", "html_rules"}, where, problems)
+    rules = _str_field(raw, "html_rules", where, problems, required=False)
+    if rules and rules not in known_rules:
+        problems.add(
+            _line(raw, "html_rules"), f"{where}.html_rules", f"no html_rules entry named {rules!r}"
+        )
     code = _str_field(raw, "code", where, problems, required=True)
     name = _str_field(raw, "name", where, problems, required=True)
     url = _str_field(raw, "url", where, problems, required=False)
@@ -239,7 +250,29 @@ def _load_village(
         vtype = "kelurahan" if code[-4] == "1" else "desa"
     if vtype and vtype not in VILLAGE_TYPES:
         problems.add(_line(raw, "type"), f"{where}.type", f"{vtype!r} is not desa or kelurahan")
-    return VillageConfig(code, name, vtype, kec_code, url, platform, raw.line)
+    return VillageConfig(code, name, vtype, kec_code, url, platform, raw.line, rules)
+
+
+def _load_rules(raw: object, problems: _Problems) -> dict[str, dict[str, str]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, _Map):
+        problems.add(_line(raw), "html_rules", "must be a mapping of name -> rules")
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for name, entry in raw.items():
+        where = f"html_rules.{name}"
+        if not isinstance(entry, _Map):
+            problems.add(_line(raw, name), where, "must be a mapping of rule -> selector")
+            continue
+        _check_keys(entry, set(HTML_RULE_KEYS), where, problems)
+        rules = {
+            k: _str_field(entry, k, where, problems, required=k == "item")
+            for k in HTML_RULE_KEYS
+            if k in entry or k == "item"
+        }
+        out[str(name)] = {k: v for k, v in rules.items() if v}
+    return out
 
 
 def parse_config(text: str, path: str = "<config>") -> DistrictConfig:
@@ -253,7 +286,8 @@ def parse_config(text: str, path: str = "<config>") -> DistrictConfig:
         raise ConfigError([f"{path}:{line}: not valid YAML: {e}"]) from e
     if not isinstance(doc, _Map):
         raise ConfigError([f"{path}:1: the file must be a mapping with kabupaten and kecamatan"])
-    _check_keys(doc, {"kabupaten", "settings", "kecamatan"}, "(top)", problems)
+    _check_keys(doc, {"kabupaten", "settings", "html_rules", "kecamatan"}, "(top)", problems)
+    html_rules = _load_rules(doc.get("html_rules"), problems)
     kab = doc.get("kabupaten")
     kab_code = kab_name = ""
     if isinstance(kab, _Map):
@@ -300,7 +334,7 @@ def parse_config(text: str, path: str = "<config>") -> DistrictConfig:
             problems.add(_line(raw, "villages"), f"{where}.villages", "must be a list")
             raw_villages = []
         for j, raw_v in enumerate(raw_villages):
-            village = _load_village(raw_v, f"{where}.villages[{j}]", code, problems)
+            village = _load_village(raw_v, f"{where}.villages[{j}]", code, problems, html_rules)
             if village is None or not village.code:
                 continue
             if village.code in seen:
@@ -315,7 +349,7 @@ def parse_config(text: str, path: str = "<config>") -> DistrictConfig:
         kecamatan.append(KecamatanConfig(code, name, tuple(villages), raw.line))
     if problems.items:
         raise ConfigError(problems.items)
-    return DistrictConfig(kab_code, kab_name, settings, tuple(kecamatan), path)
+    return DistrictConfig(kab_code, kab_name, settings, tuple(kecamatan), path, html_rules)
 
 
 def load_config(path: str | Path) -> DistrictConfig:

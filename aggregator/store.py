@@ -82,6 +82,8 @@ class Store(ReadQueries):
         # One writer at a time (SQLite allows one; on PostgreSQL it keeps a process's writes
         # ordered). Reads never take it.
         self._write_lock = threading.Lock()
+        # Scraping rules live in the config file, not the database; kept from the last sync.
+        self.html_rules: dict[str, dict[str, str]] = {}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -101,6 +103,7 @@ class Store(ReadQueries):
     def sync_config(self, config: DistrictConfig, now: datetime) -> dict[str, int]:
         """Make the village table match the file; villages dropped from it are kept, unpolled."""
         counts = {"added": 0, "updated": 0, "removed": 0}
+        self.html_rules = {k: dict(v) for k, v in config.html_rules.items()}
         with self._write_lock, Session(self.engine) as s:
             kec_existing = {k.code: k for k in s.exec(select(Kecamatan)).all()}
             for kc in config.kecamatan:
@@ -137,6 +140,7 @@ class Store(ReadQueries):
                     v.next_check_at = first_check_at(vc.code, now, self.settings)
                 v.name, v.type, v.url, v.platform = vc.name, vc.type, vc.url, vc.platform
                 v.kecamatan_code, v.in_config = vc.kecamatan_code, True
+                v.html_rules = vc.html_rules
                 s.add(v)
             for v in existing.values():
                 if v.in_config:
@@ -181,6 +185,8 @@ class Store(ReadQueries):
                     validators=json.loads(v.validators or "{}"),
                     consecutive_failures=v.consecutive_failures,
                     failing_since=v.failing_since,
+                    detected_platform=v.detected_platform,
+                    rules=self.html_rules.get(v.html_rules) if v.html_rules else None,
                 )
                 for v in s.exec(q).all()
             ]

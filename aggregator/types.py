@@ -81,6 +81,9 @@ class VillageForPoll:
     validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     consecutive_failures: int = 0
     failing_since: datetime | None = None
+    detected_platform: str | None = None  # what `auto` found last time (remembered)
+    # Scraping rules for `html` sites, from the config's `html_rules` (HTML_RULE_KEYS).
+    rules: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
