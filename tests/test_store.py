@@ -4,9 +4,9 @@ deduplication and the read queries."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
