@@ -8,21 +8,26 @@ requests. feedparser is used because it survives the malformed feeds village sit
 from __future__ import annotations
 
 import calendar
-import hashlib
-import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import feedparser
-import nh3
 from selectolax.lexbor import LexborHTMLParser
 
 from aggregator.errors import ParseError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
 from connectors.base import require_ok
+from connectors.normalise import (
+    content_hash,
+    first_image,
+    html_to_text,
+    normalise_url,
+    truncate,
+    unescape_text,
+)
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
 # Where sites usually publish a feed when the home page doesn't link one (OpenSID first).
@@ -49,50 +54,6 @@ def looks_like_feed(content: bytes) -> bool:
     return any(marker in head for marker in (b"<rss", b"<feed", b"<rdf:rdf"))
 
 
-def unescape_text(value: str) -> str:
-    """Entities decoded until stable: OpenSID's Blade feed escapes titles twice (&amp;amp;)."""
-    for _ in range(3):
-        decoded = html.unescape(value)
-        if decoded == value:
-            break
-        value = decoded
-    return value
-
-
-def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment from a village site; scripts and styles dropped."""
-    if not fragment:
-        return ""
-    cleaned = nh3.clean(fragment, tags=set(), clean_content_tags={"script", "style"})
-    return _SPACE.sub(" ", unescape_text(cleaned)).strip()
-
-
-def _truncate(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,.;:") + "…"
-
-
-def normalise_url(url: str, base: str = "") -> str:
-    """Absolute http(s) url without fragment and with a lower-case host; "" if not http(s)."""
-    if not url:
-        return ""
-    absolute = urljoin(base, url.strip())
-    parts = urlsplit(absolute)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return ""
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
-
-
-def _first_image(fragment: str, base: str) -> str | None:
-    if "<img" not in fragment:
-        return None
-    node = LexborHTMLParser(fragment).css_first("img[src]")
-    src = node.attributes.get("src") if node is not None else None
-    return normalise_url(src, base) or None if src else None
-
-
 def _entry_date(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = entry.get(key)
@@ -117,13 +78,13 @@ def parse_item(entry: Any, base: str) -> ParsedItem:
     guid = (entry.get("id") or "").strip() or None
     description, content = _entry_html(entry)
     summary, cut = _EXCERPT_MARK.subn("", html_to_text(description or content))
-    summary = _truncate(summary, SUMMARY_CHARS) + (" …" if cut else "")
+    summary = truncate(summary, SUMMARY_CHARS) + (" …" if cut else "")
     body_text = html_to_text(content) if content else summary
     category = None
     tags = entry.get("tags") or []
     if tags:
         category = _SPACE.sub(" ", unescape_text(tags[0].get("term", "") or "")).strip() or None
-    digest = hashlib.sha256(f"{title}\n{body_text}".encode()).hexdigest()
+    digest = content_hash(title, body_text)
     return ParsedItem(
         title=title or "(tanpa judul)",
         url=link,
@@ -131,7 +92,7 @@ def parse_item(entry: Any, base: str) -> ParsedItem:
         published_at=_entry_date(entry),
         summary=summary,
         category=category,
-        thumbnail=_first_image(description, base) or _first_image(content, base),
+        thumbnail=first_image(description, base) or first_image(content, base),
         content_hash=digest,
     )
 
