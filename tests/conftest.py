@@ -95,3 +95,64 @@ def response(status: int, body: bytes = b"", headers: dict[str, str] | None = No
     all_headers = {"content-length": str(len(body)), **(headers or {})}
     head += [f"{k}: {v}" for k, v in all_headers.items()]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+class LiveServer:
+    """Serve an ASGI app with uvicorn on a free loopback port in a background thread."""
+
+    def __init__(self, app: object) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+
+class FleetThread:
+    """A simulated fleet running on its own event loop in a thread, for tests that drive
+    `sipande` in a subprocess."""
+
+    def __init__(self, n: int = 12, seed: int = 3) -> None:
+        import threading
+
+        from aggregator.fleet import Fleet
+
+        self.fleet = Fleet.from_district(n, seed=seed)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> FleetThread:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.fleet.start(), self._loop).result(timeout=30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fleet.stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()

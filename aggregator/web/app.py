@@ -9,6 +9,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,7 +95,9 @@ def create_app(
                 scheduler.shutdown(wait=False)
 
     app = Starlette(
-        routes=pages.routes() + api.routes() + [Route("/healthz", api.health)], lifespan=lifespan
+        routes=[*pages.routes(), *api.routes(), Route("/healthz", api.health)],
+        middleware=[Middleware(SecurityHeaders)],
+        lifespan=lifespan,
     )
     app.state.store = store
     app.state.settings = settings
