@@ -109,7 +109,8 @@ async def _poll_forever(config: DistrictConfig, store: Store) -> None:
     from aggregator.scheduler import build_scheduler
 
     async with Fetcher(config.settings) as fetcher:
-        scheduler = build_scheduler(Poller(store, fetcher, config.settings), store)
+        poller = Poller(store, fetcher, config.settings)
+        scheduler = build_scheduler(poller, store, config_path=config.path)
         scheduler.start()
         try:
             await asyncio.Event().wait()
@@ -126,7 +127,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     store = open_store(config, database_url(args.database))
-    app = create_app(config.settings, store=store, run_scheduler=not args.no_scheduler)
+    app = create_app(
+        config.settings,
+        store=store,
+        run_scheduler=not args.no_scheduler,
+        config_path=args.config,
+    )
     print(f"Sipande {__version__}: http://{args.host}:{args.port}/")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     store.close()
@@ -147,7 +153,8 @@ async def _demo(args: argparse.Namespace) -> None:
     async with Fleet.from_district(args.villages, seed=args.seed) as fleet:
         settings: dict[str, object] = {
             "poll_interval": "5m",
-            "request_timeout": "4s",
+            "request_timeout": "6s",
+            "min_interval": "2m",
             "connect_timeout": "2s",
             "dispatch_interval": "15s",
         }
@@ -163,7 +170,13 @@ async def _demo(args: argparse.Namespace) -> None:
             failing = [v["code"] for v in store.list_villages() if v["last_check_ok"] is False]
             if failing:
                 await poll_once(config, store, villages=failing)
-        app = create_app(config.settings, store=store, run_scheduler=True, title="Sipande (demo)")
+        app = create_app(
+            config.settings,
+            store=store,
+            run_scheduler=True,
+            title="Sipande (demo)",
+            config_path=str(config_path),
+        )
         server = uvicorn.Server(
             uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
         )

@@ -30,19 +30,38 @@ def backoff_seconds(failures: int, settings: Settings) -> float:
     return float(min(base * 2 ** (failures - 1), settings.max_backoff))
 
 
+def activity_interval(posts_30d: int, settings: Settings) -> float:
+    """Seconds between polls of a healthy village, from how often it posts.
+
+    A village posting twice a week or more is polled twice as often as the base interval;
+    one silent for 30 days four times less often; always within [min, max]_interval.
+    """
+    if posts_30d >= 8:
+        factor = 0.5
+    elif posts_30d >= 1:
+        factor = 1.0
+    else:
+        factor = 4.0
+    seconds = settings.poll_interval * factor
+    return float(min(max(seconds, settings.min_interval), settings.max_interval))
+
+
 def decide(village: VillageForPoll, outcome: PollOutcome, settings: Settings) -> Decision:
     """Next schedule state for `village` after `outcome` (never drops a village)."""
     now = outcome.started_at
     if outcome.ok:
-        interval = settings.poll_interval
+        new_items = len(outcome.harvest.items) if outcome.harvest else 0
+        interval = activity_interval(village.posts_30d + (1 if new_items else 0), settings)
         # Up to 10 % jitter keeps villages that were polled together from staying in lockstep.
         jitter = spread(village.code + now.isoformat(), interval * 0.1)
-        return Decision(now + timedelta(seconds=interval + jitter), 0, None)
+        return Decision(
+            now + timedelta(seconds=interval + jitter), 0, None, village.consecutive_ok + 1
+        )
     failures = village.consecutive_failures + 1
     since = village.failing_since or now
     wait = backoff_seconds(failures, settings)
     jitter = spread(village.code + str(failures), wait * 0.1)
-    return Decision(now + timedelta(seconds=wait + jitter), failures, since)
+    return Decision(now + timedelta(seconds=wait + jitter), failures, since, 0)
 
 
 def first_check_at(code: str, now: datetime, settings: Settings) -> datetime:

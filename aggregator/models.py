@@ -58,6 +58,7 @@ class Village(SQLModel, table=True):
     # The schedule lives here (DESIGN §3).
     next_check_at: datetime | None = _ts(index=True)
     consecutive_failures: int = 0
+    consecutive_ok: int = 0
     failing_since: datetime | None = _ts()
     last_checked_at: datetime | None = _ts()
     last_check_ok: bool | None = None
@@ -67,10 +68,15 @@ class Village(SQLModel, table=True):
     validators: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     # Derived, refreshed after every poll and by the housekeeping job.
     last_post_at: datetime | None = _ts()
+    posts_30d: int = 0
     news_count: int = 0
     status: str = Field(default="no_site", index=True, max_length=16)
     status_since: datetime | None = _ts()
     score: float | None = None
+    score_components: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, default="{}")
+    )
+    scored_at: datetime | None = _ts()
 
 
 class NewsItem(SQLModel, table=True):
@@ -151,3 +157,33 @@ class ScoreSnapshot(SQLModel, table=True):
     score: float | None = None
     status: str = Field(max_length=16)
     components: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class KecamatanSnapshot(SQLModel, table=True):
+    """Daily roll-up of one kecamatan: counts per status, mean score, readiness."""
+
+    __table_args__ = (UniqueConstraint("kecamatan_code", "day", name="uq_kecsnap_kec_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kecamatan_code: str = Field(foreign_key="kecamatan.code", max_length=16)
+    day: date
+    villages: int = 0
+    counts: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    mean_score: float | None = None
+    ready: bool = False
+
+
+class CheckRollup(SQLModel, table=True):
+    """Checks aggregated per village and hour or day: uptime and response time kept long
+    after the raw checks are pruned."""
+
+    __table_args__ = (
+        UniqueConstraint("village_code", "period", "start", name="uq_rollup_village_period"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    village_code: str = Field(foreign_key="village.code", max_length=20)
+    period: str = Field(max_length=8)  # "hour" | "day"
+    start: datetime | None = _ts(nullable=False)
+    checks: int = 0
+    ok: int = 0
+    total_ms: int = 0
+    max_ms: int = 0

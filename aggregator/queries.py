@@ -90,6 +90,9 @@ class ReadQueries:
             v, kname = row
             findings = self.findings(village=code)
             out = self._village_dict(v, kname, sum(f["status"] == "open" for f in findings))
+            out["score_components"] = json.loads(v.score_components or "{}").get("components", [])
+            out["score_penalty"] = json.loads(v.score_components or "{}").get("penalty")
+            out["scored_at"] = iso(v.scored_at)
             checks = s.exec(
                 select(Check)
                 .where(Check.village_code == code)

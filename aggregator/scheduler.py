@@ -11,10 +11,13 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from aggregator.poller import Poller
+from aggregator.settings import Settings
 from aggregator.store import Store
 
 
-def build_scheduler(poller: Poller, store: Store) -> AsyncIOScheduler:
+def build_scheduler(
+    poller: Poller, store: Store, *, config_path: str | None = None
+) -> AsyncIOScheduler:
     settings = poller.settings
     scheduler = AsyncIOScheduler(
         timezone=UTC,
@@ -31,18 +34,33 @@ def build_scheduler(poller: Poller, store: Store) -> AsyncIOScheduler:
         jitter=2,
     )
 
-    async def refresh_statuses() -> None:
-        await asyncio.to_thread(store.refresh_statuses, datetime.now(UTC))
+    async def score() -> None:
+        # Scores and statuses move with time alone (a quiet village goes inactive), so
+        # they are recomputed on a clock, not only after polls.
+        await asyncio.to_thread(store.score_all, datetime.now(UTC))
 
-    async def prune_checks() -> None:
-        await asyncio.to_thread(store.prune_checks, datetime.now(UTC))
+    async def rollup() -> None:
+        await asyncio.to_thread(store.rollup_checks, datetime.now(UTC))
 
-    scheduler.add_job(refresh_statuses, "interval", minutes=10, id="refresh_statuses")
-    scheduler.add_job(
-        prune_checks,
-        "interval",
-        hours=24,
-        id="prune_checks",
-        next_run_time=now + timedelta(minutes=5),
-    )
+    async def prune() -> None:
+        await asyncio.to_thread(store.prune_history, datetime.now(UTC))
+
+    soon = now + timedelta(seconds=20)
+    scheduler.add_job(score, "interval", minutes=10, id="score", next_run_time=soon)
+    scheduler.add_job(rollup, "interval", minutes=30, id="rollup_checks", next_run_time=soon)
+    scheduler.add_job(prune, "interval", hours=24, id="prune", next_run_time=soon)
+    if config_path:
+        from aggregator.reload import ConfigReloader
+
+        def apply(settings: Settings) -> None:
+            poller.settings = settings
+            poller.fetcher.settings = settings
+
+        reloader = ConfigReloader(config_path, store, on_settings=apply)
+
+        async def reload() -> None:
+            if await asyncio.to_thread(reloader.check) is not None:
+                await score()  # new weights or windows show on the dashboard at once
+
+        scheduler.add_job(reload, "interval", seconds=30, id="reload_config")
     return scheduler

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from aggregator.errors import ConfigError
+from aggregator.scoring import ScoringSettings
 
 PLATFORMS = ("auto", "opensid", "wordpress", "feed", "html")
 # Keys of one `html_rules` entry: CSS selectors (item is required, the rest are relative to
@@ -60,7 +61,12 @@ class Settings:
     active_days: int = 30
     low_activity_days: int = 90
     unreachable_after: int = 3
+    recover_after: int = 2  # good checks in a row before an unreachable village is back up
     keep_checks_days: int = 30
+    keep_history_days: int = 730
+    min_interval: float = 900.0  # adaptive polling bounds (DESIGN §3, specs/polling.md)
+    max_interval: float = 86400.0
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
 
 
 _DURATION_KEYS = {
@@ -69,6 +75,8 @@ _DURATION_KEYS = {
     "connect_timeout",
     "max_backoff",
     "dispatch_interval",
+    "min_interval",
+    "max_interval",
 }
 
 
@@ -197,7 +205,9 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
             continue
         default = getattr(defaults, key)
         try:
-            if key in _DURATION_KEYS:
+            if key == "scoring":
+                changes[key] = _load_scoring(value, line, problems)
+            elif key in _DURATION_KEYS:
                 changes[key] = parse_duration(value)
             elif isinstance(default, bool):
                 if not isinstance(value, bool):
@@ -209,7 +219,27 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
                 changes[key] = value
         except ValueError as e:
             problems.add(line, where, str(e))
-    return replace(defaults, **changes)
+    result = replace(defaults, **changes)
+    if result.min_interval > result.max_interval:
+        problems.add(_line(raw, "min_interval"), "settings.min_interval", "exceeds max_interval")
+    return result
+
+
+def _load_scoring(raw: object, line: int, problems: _Problems) -> ScoringSettings:
+    if not isinstance(raw, _Map):
+        problems.add(line, "settings.scoring", "must be a mapping of weights and windows")
+        return ScoringSettings()
+    known = {f.name for f in fields(ScoringSettings)}
+    changes: dict[str, float] = {}
+    for key, value in raw.items():
+        where = f"settings.scoring.{key}"
+        if key not in known:
+            problems.add(_line(raw, key), where, f"unknown (known: {', '.join(sorted(known))})")
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            problems.add(_line(raw, key), where, f"must be a number >= 0, got {value!r}")
+        else:
+            changes[key] = float(value)
+    return replace(ScoringSettings(), **changes)
 
 
 def _load_village(

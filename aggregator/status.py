@@ -26,13 +26,21 @@ def derive_status(
     open_findings: int,
     now: datetime,
     settings: Settings,
+    consecutive_ok: int = 0,
+    previous: str | None = None,
 ) -> str:
-    """The status of one village; `last_post_at` counts legitimate (non-spam) posts only."""
+    """The status of one village; `last_post_at` counts legitimate (non-spam) posts only.
+
+    Up/down has hysteresis: down after `unreachable_after` failed checks in a row, and back
+    up only after `recover_after` good ones, so a flapping site doesn't flap the dashboard.
+    """
     if open_findings > 0:
         return "compromised"
     if not has_url:
         return "no_site"
     if consecutive_failures >= settings.unreachable_after:
+        return "unreachable"
+    if previous == "unreachable" and consecutive_ok < settings.recover_after:
         return "unreachable"
     if last_post_at is None:
         return "inactive"

@@ -17,13 +17,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, delete, event, func, or_, update
+from sqlalchemy import Engine, event, func, or_, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, create_engine, select
 
 from aggregator.decide import first_check_at
 from aggregator.models import Check, Finding, Kecamatan, MetricSample, NewsItem, Service, Village
 from aggregator.queries import ReadQueries
+from aggregator.scorekeeping import ScoreKeeping
 from aggregator.settings import DistrictConfig, Settings
 from aggregator.status import derive_status
 from aggregator.types import Decision, ParsedItem, PollOutcome, VillageForPoll
@@ -72,7 +73,7 @@ def _dedup_key(kind: str, value: str) -> str:
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:64]}"
 
 
-class Store(ReadQueries):
+class Store(ReadQueries, ScoreKeeping):
     """All reads and writes. Web handlers only call the read methods."""
 
     def __init__(self, url: str = DEFAULT_DATABASE_URL, settings: Settings | None = None):
@@ -185,6 +186,8 @@ class Store(ReadQueries):
                     validators=json.loads(v.validators or "{}"),
                     consecutive_failures=v.consecutive_failures,
                     failing_since=v.failing_since,
+                    consecutive_ok=v.consecutive_ok,
+                    posts_30d=v.posts_30d,
                     detected_platform=v.detected_platform,
                     rules=self.html_rules.get(v.html_rules) if v.html_rules else None,
                 )
@@ -252,6 +255,7 @@ class Store(ReadQueries):
             v.last_error_message = None if outcome.ok else outcome.message
             v.next_check_at = decision.next_check_at
             v.consecutive_failures = decision.consecutive_failures
+            v.consecutive_ok = decision.consecutive_ok
             v.failing_since = decision.failing_since
             self._refresh_village(s, v, outcome.started_at)
             s.add(v)
@@ -324,11 +328,12 @@ class Store(ReadQueries):
         """Recompute the derived columns of one village (last post, counts, status)."""
         s.flush()
         horizon = now + timedelta(days=1)  # a post dated in the future is not activity yet
-        last_post, count = s.exec(
+        legit = ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= horizon)
+        recent = legit & (col(NewsItem.published_at) >= now - timedelta(days=30))
+        last_post, recent_count, count = s.exec(
             select(
-                func.max(NewsItem.published_at).filter(
-                    ~col(NewsItem.is_spam), col(NewsItem.published_at) <= horizon
-                ),
+                func.max(NewsItem.published_at).filter(legit),
+                func.count(col(NewsItem.id)).filter(recent),
                 func.count(col(NewsItem.id)),
             ).where(NewsItem.village_code == v.code)
         ).one()
@@ -336,6 +341,7 @@ class Store(ReadQueries):
             select(func.count()).where(Finding.village_code == v.code, Finding.status == "open")
         ).one()
         v.last_post_at = last_post
+        v.posts_30d = int(recent_count)
         v.news_count = int(count)
         status = derive_status(
             has_url=bool(v.url),
@@ -344,6 +350,8 @@ class Store(ReadQueries):
             open_findings=int(findings),
             now=now,
             settings=self.settings,
+            consecutive_ok=v.consecutive_ok,
+            previous=v.status if v.status_since is not None else None,
         )
         if status != v.status or v.status_since is None:
             if v.status_since is not None:
@@ -362,14 +370,6 @@ class Store(ReadQueries):
                     s.add(v)
             s.commit()
         return changed
-
-    def prune_checks(self, now: datetime) -> int:
-        """Drop raw checks older than the retention window."""
-        cutoff = now - timedelta(days=self.settings.keep_checks_days)
-        with self._write_lock, Session(self.engine) as s:
-            result = s.connection().execute(delete(Check).where(col(Check.started_at) < cutoff))
-            s.commit()
-            return int(result.rowcount or 0)
 
     def mark_all_due(self, now: datetime) -> None:
         """Make every village due now (used by `poll --once`)."""

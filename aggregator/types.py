@@ -81,6 +81,8 @@ class VillageForPoll:
     validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     consecutive_failures: int = 0
     failing_since: datetime | None = None
+    consecutive_ok: int = 0
+    posts_30d: int = 0  # legitimate posts in the last 30 days, for adaptive polling
     detected_platform: str | None = None  # what `auto` found last time (remembered)
     # Scraping rules for `html` sites, from the config's `html_rules` (HTML_RULE_KEYS).
     rules: Mapping[str, str] | None = None
@@ -110,3 +112,4 @@ class Decision:
     next_check_at: datetime
     consecutive_failures: int
     failing_since: datetime | None
+    consecutive_ok: int = 0

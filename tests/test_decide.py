@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from aggregator.decide import backoff_seconds, decide, first_check_at
+from aggregator.decide import activity_interval, backoff_seconds, decide, first_check_at
 from aggregator.settings import Settings
 from aggregator.status import derive_status
 from aggregator.types import PollOutcome, VillageForPoll
@@ -20,13 +20,23 @@ def _outcome(ok: bool) -> PollOutcome:
     )
 
 
-def test_success_schedules_next_poll_within_interval_plus_jitter() -> None:
-    v = VillageForPoll(
-        "33.03.01.2001", "http://x/", "auto", consecutive_failures=4, failing_since=NOW
-    )
-    d = decide(v, _outcome(True), S)
-    assert d.consecutive_failures == 0 and d.failing_since is None
-    assert timedelta(seconds=1800) <= d.next_check_at - NOW <= timedelta(seconds=1980)
+def test_success_schedules_next_poll_by_activity_within_bounds() -> None:
+    def wait(posts: int) -> timedelta:
+        v = VillageForPoll(
+            "33.03.01.2001", "http://x/", "auto", consecutive_failures=4, failing_since=NOW,
+            posts_30d=posts, consecutive_ok=1,
+        )  # fmt: skip
+        d = decide(v, _outcome(True), S)
+        assert d.consecutive_failures == 0 and d.failing_since is None
+        assert d.consecutive_ok == 2
+        return d.next_check_at - NOW
+
+    busy, normal, silent = wait(12), wait(3), wait(0)
+    assert timedelta(seconds=900) <= busy <= timedelta(seconds=990)  # 0.5 x 30 min
+    assert timedelta(seconds=1800) <= normal <= timedelta(seconds=1980)
+    assert timedelta(seconds=7200) <= silent <= timedelta(seconds=7920)  # 4 x 30 min
+    assert activity_interval(0, Settings(poll_interval=86400)) == 86400  # max_interval
+    assert activity_interval(50, Settings(poll_interval=60)) == 900  # min_interval
 
 
 def test_failures_back_off_exponentially_and_cap_at_a_day_never_drop() -> None:
@@ -66,6 +76,11 @@ def test_status_rules_first_match_wins() -> None:
     assert status(has_url=False) == "no_site"
     assert status(consecutive_failures=3) == "unreachable"
     assert status(consecutive_failures=2) == "active"
+    # Hysteresis: back up only after recover_after (2) good checks in a row.
+    assert status(previous="unreachable", consecutive_ok=1) == "unreachable"
+    assert status(previous="unreachable", consecutive_ok=2) == "active"
+    assert status(previous="unreachable", consecutive_ok=1, has_url=False) == "no_site"
+    assert status(previous="active", consecutive_failures=1) == "active"
     assert status(last_post_at=NOW - timedelta(days=30)) == "active"
     assert status(last_post_at=NOW - timedelta(days=31)) == "low_activity"
     assert status(last_post_at=NOW - timedelta(days=90)) == "low_activity"

@@ -108,6 +108,9 @@ def test_site_going_down_becomes_unreachable_and_loses_nothing(tmp_path: Path) -
             fleet.set_behaviour(code, "active")
             await poll_once(config, store, villages=[code])
             detail = store.village_detail(code)
+            assert detail is not None and detail["status"] == "unreachable"  # up after 2 good
+            await poll_once(config, store, villages=[code])
+            detail = store.village_detail(code)
             assert detail is not None and detail["status"] == "active"
             store.close()
 

@@ -137,7 +137,11 @@ def test_failures_are_data_and_three_make_unreachable(any_store: Store) -> None:
     assert v["news_count"] == 1  # nothing lost
     _record(any_store, [_item(1)], at=NOW + timedelta(hours=5))
     v = any_store.village_detail("33.03.01.2001")
-    assert v is not None and v["status"] == "active" and v["failing_since"] is None
+    # Hysteresis: one good check is not enough to be back up (recover_after = 2).
+    assert v is not None and v["status"] == "unreachable" and v["failing_since"] is None
+    _record(any_store, [_item(1)], at=NOW + timedelta(hours=6))
+    v = any_store.village_detail("33.03.01.2001")
+    assert v is not None and v["status"] == "active"
 
 
 def test_status_moves_with_time_and_overview_counts(any_store: Store) -> None:

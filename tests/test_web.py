@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -36,6 +36,10 @@ def polled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, di
             fleet.add_article(code, HOSTILE_TITLE, fleet.now - timedelta(minutes=3))
             config, store = _setup(fleet, tmp)
             await poll_once(config, store)
+            failing = [v["code"] for v in store.list_villages() if v["last_check_ok"] is False]
+            for _ in range(2):  # three failed checks in a row make a village unreachable
+                await poll_once(config, store, villages=failing)
+            store.score_all(datetime.now(UTC))
             return store, {v.code: v.behaviour for v in fleet.villages}
 
     store, behaviours = asyncio.run(fill())
@@ -62,7 +66,8 @@ def test_api_villages_fields_and_filters(
         assert set(row) >= VILLAGE_FIELDS
     statuses = {r["code"]: r["status"] for r in rows}
     expected = {"active": "active", "quiet": "low_activity", "abandoned": "inactive",
-                "no_site": "no_site", "down_500": "inactive", "hang": "inactive"}  # fmt: skip
+                "no_site": "no_site", "down_500": "unreachable", "hang": "unreachable",
+                "unresolvable": "unreachable"}  # fmt: skip
     for code, behaviour in behaviours.items():
         if behaviour in expected:
             assert statuses[code] == expected[behaviour], (code, behaviour)
@@ -73,6 +78,22 @@ def test_api_villages_fields_and_filters(
         kec
     }
     assert client.get("/api/villages?status=bogus").status_code == 400
+    scores = {r["code"]: r["score"] for r in rows}
+    for code, behaviour in behaviours.items():
+        assert scores[code] is not None and 0 <= scores[code] <= 100
+    best_active = max(scores[c] for c, b in behaviours.items() if b == "active")
+    assert best_active > max(scores[c] for c, b in behaviours.items() if b == "abandoned")
+
+
+def test_every_score_component_carries_its_reason(client: httpx.Client) -> None:
+    for row in client.get("/api/villages").json():
+        detail = client.get(f"/api/villages/{row['code']}").json()
+        if row["status"] == "no_site":
+            assert detail["score"] == 0 and detail["score_penalty"]
+            continue
+        keys = [c["key"] for c in detail["score_components"]]
+        assert keys == ["freshness", "cadence", "availability", "services", "engagement"]
+        assert all(c["reason"] for c in detail["score_components"])
 
 
 def test_api_village_detail(client: httpx.Client, polled: tuple[Store, dict[str, str]]) -> None:

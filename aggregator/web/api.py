@@ -66,6 +66,34 @@ def news(request: Request) -> JSONResponse:
     return JSONResponse(rows)
 
 
+def village_history(request: Request) -> JSONResponse:
+    store = _store(request)
+    code = request.path_params["code"]
+    try:
+        days = int_param(request, "days", 90, lo=1, hi=3650)
+    except ValueError as e:
+        return _error(400, str(e))
+    if store.village_detail(code) is None:
+        return _error(404, "village not found")
+    return JSONResponse(store.village_history(code, days, datetime.now(UTC)))
+
+
+def kecamatan(request: Request) -> JSONResponse:
+    return JSONResponse(_store(request).kecamatan_rollups())
+
+
+def kecamatan_history(request: Request) -> JSONResponse:
+    store = _store(request)
+    code = request.path_params["code"]
+    try:
+        days = int_param(request, "days", 90, lo=1, hi=3650)
+    except ValueError as e:
+        return _error(400, str(e))
+    if store.kecamatan(code) is None:
+        return _error(404, "kecamatan not found")
+    return JSONResponse(store.kecamatan_history(code, days, datetime.now(UTC)))
+
+
 def findings(request: Request) -> JSONResponse:
     status = request.query_params.get("status") or None
     return JSONResponse(_store(request).findings(status=status))
@@ -80,6 +108,9 @@ def routes() -> list[Route]:
     return [
         Route("/api/villages", villages),
         Route("/api/villages/{code}", village),
+        Route("/api/villages/{code}/history", village_history),
+        Route("/api/kecamatan", kecamatan),
+        Route("/api/kecamatan/{code}/history", kecamatan_history),
         Route("/api/news", news),
         Route("/api/findings", findings),
     ]

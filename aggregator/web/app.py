@@ -76,6 +76,7 @@ def create_app(
     store: Store,
     run_scheduler: bool = True,
     title: str = "Sipande",
+    config_path: str | None = None,
 ) -> Starlette:
     """The web app over `store`; with `run_scheduler` it also polls on schedule."""
 
@@ -87,7 +88,8 @@ def create_app(
         from aggregator.scheduler import build_scheduler
 
         async with Fetcher(settings) as fetcher:
-            scheduler = build_scheduler(Poller(store, fetcher, settings), store)
+            poller = Poller(store, fetcher, settings)
+            scheduler = build_scheduler(poller, store, config_path=config_path)
             scheduler.start()
             try:
                 yield
