@@ -228,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kecamatan", metavar="CODE")
     p.set_defaults(func=cmd_poll)
 
+    from aggregator.ops.cli import register
+
+    register(sub, common)
+
     p = sub.add_parser("check-config", help="validate a districts file")
     p.add_argument("--config", default=DEFAULT_CONFIG)
     p.set_defaults(func=cmd_check_config)

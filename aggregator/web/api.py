@@ -99,11 +99,6 @@ def findings(request: Request) -> JSONResponse:
     return JSONResponse(_store(request).findings(status=status))
 
 
-def health(request: Request) -> JSONResponse:
-    backlog = _store(request).overdue_stats(datetime.now(UTC))
-    return JSONResponse({"ok": True, **backlog})
-
-
 def routes() -> list[Route]:
     return [
         Route("/api/villages", villages),

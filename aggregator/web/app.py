@@ -10,7 +10,6 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
-from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,7 +18,7 @@ from aggregator.poller import Poller
 from aggregator.settings import Settings
 from aggregator.status import STATUS_LABELS, STATUSES
 from aggregator.store import Store
-from aggregator.web import api, pages
+from aggregator.web import api, ops, pages
 from aggregator.web.formatting import sejak, tanggal
 
 log = logging.getLogger(__name__)
@@ -97,7 +96,7 @@ def create_app(
                 scheduler.shutdown(wait=False)
 
     app = Starlette(
-        routes=[*pages.routes(), *api.routes(), Route("/healthz", api.health)],
+        routes=[*pages.routes(), *api.routes(), *ops.routes()],
         middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
     )

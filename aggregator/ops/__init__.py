@@ -1,0 +1,1 @@
+"""Operations: importing village sites, discovery, backups, observability helpers."""
