@@ -57,9 +57,20 @@ def decide(village: VillageForPoll, outcome: PollOutcome, settings: Settings) ->
         return Decision(
             now + timedelta(seconds=interval + jitter), 0, None, village.consecutive_ok + 1
         )
+    if outcome.phase == "offline":
+        # Our own network was down: not the village's failure; look again soon.
+        wait = min(settings.poll_interval, 300.0)
+        return Decision(
+            now + timedelta(seconds=wait + spread(village.code, 60.0)),
+            village.consecutive_failures,
+            village.failing_since,
+            village.consecutive_ok,
+        )
     failures = village.consecutive_failures + 1
     since = village.failing_since or now
     wait = backoff_seconds(failures, settings)
+    if outcome.retry_after is not None:  # the site said when to come back: honour it
+        wait = min(max(wait, outcome.retry_after), settings.max_backoff)
     jitter = spread(village.code + str(failures), wait * 0.1)
     return Decision(now + timedelta(seconds=wait + jitter), failures, since, 0)
 

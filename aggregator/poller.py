@@ -10,18 +10,23 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from aggregator.decide import decide
 from aggregator.errors import AggregatorError, FetchError, ParseError
 from aggregator.fetch import Fetcher
+from aggregator.robots import RobotsCache
 from aggregator.settings import Settings
 from aggregator.store import Store
 from aggregator.types import FetchResponse, PollOutcome, VillageForPoll
 from connectors import connector_for
 
 log = logging.getLogger(__name__)
+
+NETWORK_PHASES = ("dns", "connect")
+OFFLINE_MIN_FAILURES = 3
+OFFLINE_WINDOW = 300.0  # seconds: a success this recent proves our own network works
 
 
 class VillageHttp:
@@ -31,8 +36,14 @@ class VillageHttp:
     connector it picks can both look at the home page without fetching it twice.
     """
 
-    def __init__(self, fetcher: Fetcher, validators: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        validators: Mapping[str, Mapping[str, str]],
+        robots: RobotsCache | None = None,
+    ) -> None:
         self._fetcher = fetcher
+        self._robots = robots
         self._old = validators
         self.validators: dict[str, dict[str, str]] = {k: dict(v) for k, v in validators.items()}
         self.bytes = 0
@@ -45,6 +56,8 @@ class VillageHttp:
             return self._seen[(url, conditional)]
         if (url, False) in self._seen:  # a full response answers a conditional ask too
             return self._seen[(url, False)]
+        if self._robots is not None and not await self._robots.allowed(url):
+            raise FetchError("robots", "disallowed by the site's robots.txt", url=url)
         known = self._old.get(url, {}) if conditional else {}
         resp = await self._fetcher.get(
             url, etag=known.get("etag"), last_modified=known.get("last_modified")
@@ -81,21 +94,25 @@ class Poller:
         self.fetcher = fetcher
         self.settings = settings
         self._slots = asyncio.Semaphore(settings.concurrency)
+        self.robots = RobotsCache(fetcher)
+        self._last_success = float("-inf")
 
     async def poll_village(self, village: VillageForPoll) -> PollOutcome:
         """Poll one village; always returns an outcome, whatever the site does."""
         started = datetime.now(UTC)
         clock = time.monotonic()
-        http = VillageHttp(self.fetcher, village.validators)
+        http = VillageHttp(self.fetcher, village.validators, self.robots)
         harvest = None
         phase = message = None
         status_code = None
+        retry_after = None
         try:
             # A connector makes several requests; bound the whole poll, not only each one.
             async with asyncio.timeout(self.settings.request_timeout * 3):
                 harvest = await connector_for(village.platform).collect(village, http)
         except FetchError as e:
             phase, message, status_code = e.phase, e.message, e.status_code
+            retry_after = e.retry_after
         except ParseError as e:
             phase, message = "parse", str(e)
         except TimeoutError:
@@ -129,34 +146,67 @@ class Poller:
             harvest=harvest,
             # Keep validators only from a poll that parsed: a 304 must never hide a bad parse.
             validators=http.validators if ok else {},
+            retry_after=retry_after,
         )
 
-    async def poll_and_record(self, village: VillageForPoll) -> tuple[PollOutcome, int]:
+    async def _poll(self, village: VillageForPoll) -> PollOutcome:
         async with self._slots:
             outcome = await self.poll_village(village)
+        if outcome.ok:
+            self._last_success = time.monotonic()
+        return outcome
+
+    async def _record(self, village: VillageForPoll, outcome: PollOutcome) -> int:
         decision = decide(village, outcome, self.settings)
         new = await asyncio.to_thread(self.store.record_poll, outcome, decision)
         if new:
             log.info("village=%s url=%s: %d new items", village.code, village.url, new)
-        return outcome, new
+        return new
+
+    async def poll_and_record(self, village: VillageForPoll) -> tuple[PollOutcome, int]:
+        outcome = await self._poll(village)
+        return outcome, await self._record(village, outcome)
+
+    def _we_are_offline(self, held: list[tuple[VillageForPoll, PollOutcome]], ok: int) -> bool:
+        """Every village failed to resolve or connect at once and nothing succeeded lately:
+        that is our network, not theirs (Uptime Kuma's lesson, specs/polling.md)."""
+        recent = time.monotonic() - self._last_success < OFFLINE_WINDOW
+        return ok == 0 and len(held) >= OFFLINE_MIN_FAILURES and not recent
 
     async def run_pass(self, villages: Sequence[VillageForPoll]) -> PassReport:
         clock = time.monotonic()
-        results = await asyncio.gather(
-            *(self.poll_and_record(v) for v in villages), return_exceptions=True
-        )
-        ok = failed = new_items = 0
+        held: list[tuple[VillageForPoll, PollOutcome]] = []
+        counts = {"ok": 0, "failed": 0, "new": 0}
+
+        async def one(village: VillageForPoll) -> None:
+            outcome = await self._poll(village)
+            if not outcome.ok and outcome.phase in NETWORK_PHASES:
+                held.append((village, outcome))  # decided once the whole pass is in
+                return
+            counts["new"] += await self._record(village, outcome)
+            counts["ok" if outcome.ok else "failed"] += 1
+
+        results = await asyncio.gather(*(one(v) for v in villages), return_exceptions=True)
         for village, result in zip(villages, results, strict=True):
             if isinstance(result, BaseException):
                 # Only our own infrastructure (the store) can land here; log and go on.
                 log.error("village=%s: could not record poll: %r", village.code, result)
-                failed += 1
-                continue
-            outcome, new = result
-            ok += outcome.ok
-            failed += not outcome.ok
-            new_items += new
-        return PassReport(len(villages), ok, failed, new_items, time.monotonic() - clock)
+                counts["failed"] += 1
+        offline = self._we_are_offline(held, counts["ok"])
+        if offline:
+            log.warning("poller offline: all %d villages failed to resolve or connect", len(held))
+        for village, outcome in held:
+            if offline:
+                outcome = replace(
+                    outcome,
+                    phase="offline",
+                    message=f"poller offline ({outcome.phase}: {outcome.message})",
+                )
+            await self._record(village, outcome)
+            counts["failed"] += 1
+        return PassReport(
+            len(villages), counts["ok"], counts["failed"], counts["new"], time.monotonic() - clock
+        )
 
     async def dispatch_due(self) -> PassReport:
         """The dispatcher tick: poll every village that is due now."""

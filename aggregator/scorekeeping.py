@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, case, delete, func
+from sqlalchemy import Engine, case, delete, func, or_
 from sqlmodel import Session, col, select
 
 from aggregator.models import (
@@ -76,6 +76,7 @@ class ScoreKeeping:
                     Check.village_code, func.count(), func.sum(case((col(Check.ok), 1), else_=0))
                 )
                 .where(col(Check.started_at) >= since, col(Check.started_at) <= now)
+                .where(or_(col(Check.phase).is_(None), col(Check.phase) != "offline"))
                 .group_by(Check.village_code)
             ).all()
         }
@@ -184,9 +185,9 @@ class ScoreKeeping:
         since = self._day_start(wib_day(now) - timedelta(days=2))
         with self._write_lock, Session(self.engine) as s:
             rows = s.exec(
-                select(Check.village_code, Check.started_at, Check.ok, Check.duration_ms).where(
-                    col(Check.started_at) >= since
-                )
+                select(Check.village_code, Check.started_at, Check.ok, Check.duration_ms)
+                .where(col(Check.started_at) >= since)
+                .where(or_(col(Check.phase).is_(None), col(Check.phase) != "offline"))
             ).all()
             buckets: dict[tuple[str, str, datetime], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
             for code, started, ok, ms in rows:

@@ -249,10 +249,11 @@ class Store(ReadQueries, ScoreKeeping):
                     new_items=new_items,
                 )
             )
-            v.last_checked_at = outcome.started_at
-            v.last_check_ok = outcome.ok
-            v.last_error_phase = None if outcome.ok else outcome.phase
-            v.last_error_message = None if outcome.ok else outcome.message
+            if outcome.phase != "offline":  # our outage says nothing about the village
+                v.last_checked_at = outcome.started_at
+                v.last_check_ok = outcome.ok
+                v.last_error_phase = None if outcome.ok else outcome.phase
+                v.last_error_message = None if outcome.ok else outcome.message
             v.next_check_at = decision.next_check_at
             v.consecutive_failures = decision.consecutive_failures
             v.consecutive_ok = decision.consecutive_ok

@@ -103,6 +103,7 @@ class PollOutcome:
     bytes: int = 0
     harvest: Harvest | None = None
     validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    retry_after: float | None = None  # the site asked us to come back later (429/503)
 
 
 @dataclass(frozen=True)
