@@ -1,0 +1,335 @@
+"""OpenSID connector: news from the feed (backfilled once from internal_api/arsip or the
+sitemap), services from public JSON or pages, visitor counts from the home page widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from aggregator.errors import FetchError, ParseError
+from aggregator.types import (
+    FetchResponse,
+    Harvest,
+    HttpGetter,
+    ParsedItem,
+    ServiceObservation,
+    VillageForPoll,
+)
+from connectors.base import require_ok
+from connectors.feed import ParsedFeed, discover_feeds, looks_like_feed, parse_feed
+from connectors.normalise import normalise_url
+from connectors.opensid_html import (
+    Detection,
+    detect,
+    detect_page,
+    normalise_version,
+    parse_lapak_html,
+    parse_pembangunan_html,
+    parse_pemerintah_html,
+    parse_pengaduan_html,
+    parse_visitor_widget,
+    service_links,
+)
+from connectors.opensid_parse import (
+    canonical_article_url,
+    looks_like_json,
+    parse_arsip,
+    parse_jsonapi_count,
+    parse_pemerintah_json,
+    parse_ppid,
+    parse_sitemap,
+    site_base,
+)
+
+__all__ = ["Detection", "OpenSIDConnector", "canonical_item", "detect"]
+
+log = logging.getLogger(__name__)
+
+# Requests of one poll, each url at most once (VillageHttp memoises), ≤ 9 in steady state:
+#   1 home page, HTML: detection, release, theme, visitor widget, menu links
+#   2 the feed (conditional GET); other feed candidates only if it fails
+#   3 /ppid, JSON on every release
+#   4 /internal_api/arsip?page[size]=1, JSON: articles_total and whether the JSON API exists;
+#     skipped when the release is known to predate it
+#   5-8 pemerintah, lapak, pembangunan, pengaduan: /internal_api JSON when it exists (2508+
+#     render those pages client-side), else the server-rendered HTML page
+#   9 /layanan-mandiri/masuk, only when the home page does not link it
+# statistik is judged from the menu links of the home page (no request). Feed, /ppid and
+# /internal_api do not count as visits; the HTML pages do, once per session (spec §11.1).
+# First poll only (no remembered feed): backfill with up to 17 arsip pages or one sitemap.
+MAX_BACKFILL = 500
+ARSIP_PAGE_SIZE = 30  # the JSON:API paginator's maximum (spec §6.2)
+BACKFILL_SECONDS = 15.0  # backfill is a bonus: never let it eat the poll's deadline
+LAST_RELEASE_WITHOUT_API = "24.10"  # umum 2410 has no /internal_api (spec §6.2)
+SERVICE_PAGES = {  # kind → (JSON:API path, server-rendered page)
+    "pemerintah": (f"internal_api/pemerintah?page[size]={ARSIP_PAGE_SIZE}", "pemerintah"),
+    "lapak": ("internal_api/lapak/produk?page[size]=1", "lapak"),  # photos come inline
+    "pembangunan": ("internal_api/pembangunan?page[size]=1", "pembangunan"),
+    "pengaduan": ("internal_api/pengaduan?page[size]=1", "pengaduan"),
+}
+
+
+def canonical_item(item: ParsedItem) -> ParsedItem:
+    """The item with its canonical article url, also as guid when the guid was the link or
+    missing (no <guid> before v22.06), so dedup holds across OpenSID releases and sources."""
+    url = canonical_article_url(item.url)
+    guid = item.guid
+    if guid is None or canonical_article_url(normalise_url(guid)) == url:
+        guid = url
+    # OpenSID cuts the excerpt from the raw HTML body, so a body starting with markup gives
+    # an empty one, "[...]" alone (spec §3.1); the generic parser then leaves just " …".
+    summary = item.summary if item.summary.strip(" …") else ""
+    return replace(item, url=url, guid=guid, summary=summary)
+
+
+def _ok(resp: FetchResponse) -> bool:
+    return 200 <= resp.status_code < 300
+
+
+class _Poll:
+    """One poll of one village: the requests in order and what they taught."""
+
+    def __init__(self, village: VillageForPoll, http: HttpGetter, home: FetchResponse) -> None:
+        self.village = village
+        self.http = http
+        self.home = home
+        self.base = site_base(home.url)
+        self.notes: list[str] = []
+        self.services: list[ServiceObservation] = []
+        self.metrics: dict[str, float] = {}
+        self.gave_up = False
+
+    def url(self, path: str) -> str:
+        # {base}/index.php/{path} works with and without .htaccess (spec §1).
+        return f"{self.base}/index.php/{path}"
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        log.info("village=%s url=%s: %s", self.village.code, self.village.url, text)
+
+    async def get(self, kind: str, url: str) -> FetchResponse | None:
+        """GET an optional endpoint; a network failure becomes a note and None.
+
+        After one failure the remaining optional endpoints are skipped: a site that stopped
+        answering would otherwise spend the poll's deadline and lose the news already read.
+        """
+        if self.gave_up:
+            return None
+        try:
+            return await self.http.get(url, conditional=False)
+        except FetchError as e:
+            self.gave_up = True
+            self.note(f"{kind}: {e.message} (later endpoints skipped)")
+            return None
+
+    async def run(self) -> Harvest:
+        found = detect(self.home)
+        version = found.version if found else None
+        self.metrics.update(parse_visitor_widget(self.home.content))
+        links = service_links(self.home.content, self.base)
+        feed_url, feed = await self.feed()
+        items = tuple(canonical_item(i) for i in feed.items) if feed else ()
+        if feed is not None:
+            version = version or normalise_version(feed.version)
+            if found is None and feed.platform != "opensid":
+                self.note("no OpenSID markers on the home page or in the feed")
+        api = await self.probe_api(version)
+        await self.ppid()
+        for kind in SERVICE_PAGES:
+            await self.service(kind, api, links.get(kind))
+        self.services.append(
+            ServiceObservation("statistik", "statistik" in links, url=links.get("statistik"))
+        )
+        version = await self.layanan_mandiri(links.get("layanan_mandiri"), version)
+        if self.village.feed_url is None and feed is not None:
+            items += await self.backfill(api, {i.url for i in items})
+        return Harvest(
+            platform="opensid",
+            version=version,
+            feed_url=feed_url,
+            items=items,
+            services=tuple(self.services),
+            metrics=self.metrics,
+            not_modified=feed is None,
+            notes=tuple(self.notes),
+        )
+
+    async def feed(self) -> tuple[str, ParsedFeed | None]:
+        """(feed url, parsed feed or None on 304); raises when no candidate is a feed."""
+        # /index.php/feed exists on every release; discovered links come last because
+        # esensi's rss "alternate" link points at the sitemap.
+        candidates = [self.village.feed_url, self.url("feed")]
+        candidates += discover_feeds(self.home.content, self.home.url)[:1]
+        failure: FetchError | ParseError = ParseError("no feed")
+        for url in dict.fromkeys(u for u in candidates if u):
+            try:
+                resp = await self.http.get(url)
+            except FetchError as e:
+                failure = e
+                continue
+            if resp.not_modified:
+                return url, None
+            if not _ok(resp):
+                failure = FetchError(
+                    "http", f"feed: HTTP {resp.status_code}", url=url, status_code=resp.status_code
+                )
+            elif not looks_like_feed(resp.content):
+                failure = ParseError(f"feed: {url} is not RSS")
+            else:
+                try:
+                    # Parsing is CPU work: off the event loop, so other polls' timers stay honest.
+                    return url, await asyncio.to_thread(parse_feed, resp.content, resp.url)
+                except ParseError as e:
+                    failure = e
+        raise failure
+
+    async def probe_api(self, version: str | None) -> bool:
+        """Whether /internal_api answers; records articles_total from it."""
+        if version is not None and version <= LAST_RELEASE_WITHOUT_API:
+            return False
+        resp = await self.get("arsip", self.url("internal_api/arsip?page[size]=1"))
+        if resp is None or not _ok(resp) or not looks_like_json(resp.content):
+            return False  # 404 or an HTML page: a release before the JSON API
+        try:
+            page = parse_arsip(resp.content, self.base)
+        except ParseError as e:
+            self.note(f"arsip: {e}")
+            return False
+        if page.total is not None:
+            self.metrics["articles_total"] = float(page.total)
+        return True
+
+    async def ppid(self) -> None:
+        resp = await self.get("ppid", self.url("ppid"))
+        if resp is None or not self.published("ppid", resp):
+            return
+        try:
+            summary = parse_ppid(resp.content)
+        except ParseError as e:
+            self.note(f"ppid: {e}")
+            return
+        page = self.url("informasi-publik")
+        self.services.append(
+            ServiceObservation("ppid", True, summary.count, summary.last_date, url=page)
+        )
+
+    def published(self, kind: str, resp: FetchResponse, *, service: bool = True) -> bool:
+        """False (and noted) unless 2xx; a service's 404 is recorded as "not available": data
+        pages 404 when the admin left them out of the menu (spec §1)."""
+        if resp.status_code == 404 and service:
+            self.services.append(ServiceObservation(kind, False))
+            self.note(f"{kind}: not published (HTTP 404)")
+        elif not _ok(resp):
+            self.note(f"{kind}: HTTP {resp.status_code}")
+        return _ok(resp)
+
+    async def service(self, kind: str, api: bool, link: str | None) -> None:
+        api_path, page_path = SERVICE_PAGES[kind]
+        resp = await self.get(kind, self.url(api_path if api else page_path))
+        if resp is None or not self.published(kind, resp):
+            return
+        try:
+            if api and not looks_like_json(resp.content):
+                raise ParseError("not JSON")
+            if kind == "pemerintah":
+                officials = (parse_pemerintah_json if api else parse_pemerintah_html)(resp.content)
+                count = officials.count
+                if officials.present is not None:
+                    self.metrics["officials_present"] = float(officials.present)
+            elif api:
+                count = parse_jsonapi_count(resp.content)
+            elif kind == "lapak":
+                count = parse_lapak_html(resp.content)
+            elif kind == "pembangunan":
+                count = parse_pembangunan_html(resp.content, self.base)
+            else:
+                count = parse_pengaduan_html(resp.content)
+        except ParseError as e:
+            self.note(f"{kind}: {e}")
+            return
+        self.services.append(ServiceObservation(kind, True, count, url=link or self.url(page_path)))
+
+    async def layanan_mandiri(self, link: str | None, version: str | None) -> str | None:
+        """Record the citizen self-service entry point; returns the release, maybe learnt."""
+        if link is not None:
+            self.services.append(ServiceObservation("layanan_mandiri", True, url=link))
+            return version
+        resp = await self.get("layanan_mandiri", self.url("layanan-mandiri/masuk"))
+        if resp is None or not self.published("layanan_mandiri", resp):
+            return version
+        # A disabled module redirects elsewhere (usually the home page).
+        available = "layanan-mandiri" in resp.url
+        self.services.append(ServiceObservation("layanan_mandiri", available, url=resp.url))
+        if available and version is None and (found := detect_page(resp.content)):
+            version = found.version  # its footer shows the release too (spec §8)
+        return version
+
+    async def backfill(self, api: bool, known: set[str]) -> tuple[ParsedItem, ...]:
+        """Older articles than the feed's 50, on the first poll only, within a time budget."""
+        found: list[ParsedItem] = []
+        source = "internal_api/arsip" if api else "sitemap.xml"
+        try:
+            async with asyncio.timeout(BACKFILL_SECONDS):
+                if api:
+                    await self.backfill_arsip(known, found)
+                else:
+                    await self.backfill_sitemap(known, found)
+        except TimeoutError:
+            self.note(f"backfill: {source} stopped after {BACKFILL_SECONDS:g}s")
+        if found:
+            plural = "s" if len(found) > 1 else ""
+            extra = "" if api else " (titles from slugs, not confirmed)"
+            self.note(f"backfill: {len(found)} older article{plural} from {source}{extra}")
+        return tuple(found)
+
+    async def backfill_arsip(self, known: set[str], found: list[ParsedItem]) -> None:
+        previous: list[str] = []
+        for number in range(1, -(-MAX_BACKFILL // ARSIP_PAGE_SIZE) + 1):
+            path = f"internal_api/arsip?page[size]={ARSIP_PAGE_SIZE}&page[number]={number}"
+            resp = await self.get("arsip", self.url(f"{path}&sort=-tgl_upload"))
+            if resp is None or not self.published("arsip", resp, service=False):
+                return
+            try:
+                page = parse_arsip(resp.content, self.base)
+            except ParseError as e:
+                self.note(f"arsip: {e}")
+                return
+            urls = [i.url for i in page.items]
+            if urls and urls == previous:  # a proxy or old build ignoring page[number]
+                self.note(f"arsip: page {number} repeats page {number - 1} (pagination ignored)")
+                return
+            previous = urls
+            for item in page.items:
+                if item.url not in known and len(found) < MAX_BACKFILL:
+                    known.add(item.url)
+                    found.append(item)
+            if page.rows == 0 or number >= (page.total_pages or number):
+                return
+
+    async def backfill_sitemap(self, known: set[str], found: list[ParsedItem]) -> None:
+        resp = await self.get("sitemap", self.url("sitemap.xml"))
+        if resp is None or not self.published("sitemap", resp, service=False):
+            return
+        # The sitemap lists every article row, future-dated ones too (spec §3.2).
+        now = datetime.now(UTC)
+        fresh = [
+            i
+            for i in parse_sitemap(resp.content)
+            if i.url not in known and (i.published_at is None or i.published_at <= now)
+        ]
+        fresh.sort(key=lambda i: i.published_at or now, reverse=True)
+        found.extend(fresh[:MAX_BACKFILL])
+
+
+class OpenSIDConnector:
+    """Reads an OpenSID village site: news, services and visitor counts."""
+
+    name = "opensid"
+
+    async def collect(self, village: VillageForPoll, http: HttpGetter) -> Harvest:
+        # Only the home page and the feed are required; every other endpoint is optional.
+        home = require_ok(await http.get(village.url, conditional=False))
+        return await _Poll(village, http, home).run()
