@@ -118,6 +118,23 @@ async def _poll_forever(config: DistrictConfig, store: Store) -> None:
             scheduler.shutdown(wait=False)
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from aggregator.worker import run_worker
+
+    config = _load(args.config)
+    if config is None:
+        return 2
+    url = database_url(args.database)
+    if not url.startswith("postgresql"):
+        print("sipande worker needs PostgreSQL: --database postgresql://…", file=sys.stderr)
+        return 2
+    store = open_store(config, url)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(store, config.settings, url, concurrency=args.concurrency))
+    store.close()
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -227,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--village", action="append", default=[], metavar="CODE")
     p.add_argument("--kecamatan", metavar="CODE")
     p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("worker", help="distributed poll worker on PostgreSQL (procrastinate)")
+    common(p)
+    p.add_argument("--concurrency", type=int, default=32, help="polls at once (%(default)s)")
+    p.set_defaults(func=cmd_worker)
 
     from aggregator.ops.cli import register
 

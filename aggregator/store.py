@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, event, func, or_, update
+from sqlalchemy import Connection, Engine, event, func, or_, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, create_engine, select
 
@@ -96,8 +96,15 @@ class Store(ReadQueries, ScoreKeeping):
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.begin() as conn:
+            self._serialise(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def _serialise(self, conn: Connection) -> None:
+        """On PostgreSQL, several workers may start at once: one migrates or syncs at a time
+        (a transaction-scoped advisory lock; SQLite already has a single writer)."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(727170)"))
 
     # -- config -----------------------------------------------------------------------
 
@@ -106,6 +113,7 @@ class Store(ReadQueries, ScoreKeeping):
         counts = {"added": 0, "updated": 0, "removed": 0}
         self.html_rules = {k: dict(v) for k, v in config.html_rules.items()}
         with self._write_lock, Session(self.engine) as s:
+            self._serialise(s.connection())
             kec_existing = {k.code: k for k in s.exec(select(Kecamatan)).all()}
             for kc in config.kecamatan:
                 kec = kec_existing.pop(kc.code, None) or Kecamatan(
@@ -177,22 +185,50 @@ class Store(ReadQueries, ScoreKeeping):
         if limit:
             q = q.limit(limit)
         with Session(self.engine) as s:
-            return [
-                VillageForPoll(
-                    code=v.code,
-                    url=v.url,
-                    platform=v.platform,
-                    feed_url=v.feed_url,
-                    validators=json.loads(v.validators or "{}"),
-                    consecutive_failures=v.consecutive_failures,
-                    failing_since=v.failing_since,
-                    consecutive_ok=v.consecutive_ok,
-                    posts_30d=v.posts_30d,
-                    detected_platform=v.detected_platform,
-                    rules=self.html_rules.get(v.html_rules) if v.html_rules else None,
-                )
-                for v in s.exec(q).all()
-            ]
+            return [self._for_poll(v) for v in s.exec(q).all()]
+
+    def _for_poll(self, v: Village) -> VillageForPoll:
+        return VillageForPoll(
+            code=v.code,
+            url=v.url,
+            platform=v.platform,
+            feed_url=v.feed_url,
+            validators=json.loads(v.validators or "{}"),
+            consecutive_failures=v.consecutive_failures,
+            failing_since=v.failing_since,
+            consecutive_ok=v.consecutive_ok,
+            posts_30d=v.posts_30d,
+            detected_platform=v.detected_platform,
+            rules=self.html_rules.get(v.html_rules) if v.html_rules else None,
+        )
+
+    def claim_due(self, now: datetime, lease_seconds: float, limit: int) -> list[VillageForPoll]:
+        """Take due villages for distributed polling: each gets a lease (next_check_at moved
+        ahead), so the next dispatch doesn't queue it again while it is being polled; the
+        poll's own result then sets the real next time. A dead worker's lease just expires."""
+        with self._write_lock, Session(self.engine) as s:
+            rows = s.exec(
+                select(Village)
+                .where(col(Village.in_config), Village.url != "")
+                .where(or_(col(Village.next_check_at).is_(None), col(Village.next_check_at) <= now))
+                .order_by(col(Village.next_check_at))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            claimed = [self._for_poll(v) for v in rows]
+            for v in rows:
+                v.next_check_at = now + timedelta(seconds=lease_seconds)
+                s.add(v)
+            s.commit()
+        return claimed
+
+    def last_checked_at(self, code: str) -> datetime | None:
+        """Start time of the village's newest check (offline checks included)."""
+        with Session(self.engine) as s:
+            newest: datetime | None = s.exec(
+                select(func.max(Check.started_at)).where(Check.village_code == code)
+            ).one()
+            return newest
 
     def overdue_stats(self, now: datetime) -> dict[str, Any]:
         """Backlog of the dispatcher: how many polls are overdue and by how long."""

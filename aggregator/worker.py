@@ -1,0 +1,167 @@
+"""Distributed polling on PostgreSQL with procrastinate (DESIGN §8): any number of worker
+processes on any number of machines run the same poll code path as the embedded mode.
+
+- `sipande.dispatch` (periodic; the database guarantees once per period across workers)
+  claims due villages with a lease and defers one `sipande.poll` job each, with a queueing
+  lock per village (never two pending polls of one village) and a lock per host (one
+  request at a time per server, across workers). Only already-due jobs are deferred:
+  a future-dated job holding a lock would block that host (procrastinate docs).
+- `sipande.poll` polls and records one village. Site failures are results, not task
+  failures; only our own infrastructure errors (database down) are retried.
+- A worker that dies mid-poll loses nothing: the village's lease expires and the next
+  dispatch claims it again; stalled jobs are also re-queued from worker heartbeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import procrastinate
+import psycopg
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy.engine import make_url
+
+from aggregator.fetch import Fetcher
+from aggregator.poller import Poller
+from aggregator.settings import Settings
+from aggregator.store import Store
+
+log = logging.getLogger(__name__)
+
+blueprint = procrastinate.Blueprint()
+SCHEMA_LOCK = 727171  # pg advisory lock id guarding procrastinate's schema creation
+
+
+@dataclass
+class Runtime:
+    """What a worker process shares between its jobs."""
+
+    store: Store
+    settings: Settings
+    poller: Poller
+    app: procrastinate.App
+
+
+def conninfo(database_url: str) -> str:
+    """A libpq conninfo from our SQLAlchemy-style PostgreSQL URL."""
+    url = make_url(database_url)
+    if not url.drivername.startswith("postgresql"):
+        raise ValueError("workers need a PostgreSQL database (SIPANDE_DATABASE_URL=postgresql://…)")
+    return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+def build_app(database_url: str) -> procrastinate.App:
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=conninfo(database_url))
+    )
+    app.add_tasks_from(blueprint, namespace="sipande")
+    return app
+
+
+def host_lock(url: str) -> str:
+    return "host:" + (urlsplit(url).netloc.lower() or url)
+
+
+def _runtime(context: procrastinate.JobContext) -> Runtime:
+    runtime: Runtime = context.additional_context["runtime"]
+    return runtime
+
+
+@blueprint.task(
+    name="poll", pass_context=True, retry=procrastinate.RetryStrategy(max_attempts=3, wait=5)
+)
+async def poll_task(context: procrastinate.JobContext, code: str, claimed_at: str) -> bool:
+    rt = _runtime(context)
+    checked = await asyncio.to_thread(rt.store.last_checked_at, code)
+    if checked is not None and checked >= datetime.fromisoformat(claimed_at):
+        # A worker recorded this poll and died before marking the job done; the retried
+        # job must not poll the village a second time.
+        return True
+    found = await asyncio.to_thread(
+        rt.store.due_villages, datetime.now(UTC), codes=[code], all_villages=True
+    )
+    if not found:
+        return False  # removed from the config since it was queued
+    outcome, _new = await rt.poller.poll_and_record(found[0])
+    return outcome.ok
+
+
+async def dispatch(rt: Runtime, now: datetime) -> int:
+    """Claim due villages and defer their polls; returns how many were deferred."""
+    lease = rt.settings.request_timeout * 3 + 30  # longer than any one poll may take
+    due = await asyncio.to_thread(rt.store.claim_due, now, lease, 5000)
+    deferred = 0
+    for village in due:
+        job = rt.app.configure_task(
+            "sipande:poll", lock=host_lock(village.url), queueing_lock=f"village:{village.code}"
+        )
+        try:
+            await job.defer_async(code=village.code, claimed_at=now.isoformat())
+            deferred += 1
+        except AlreadyEnqueued:
+            pass  # one pending poll per village is enough
+    if deferred:
+        log.info("dispatch: %d polls deferred", deferred)
+    return deferred
+
+
+@blueprint.periodic(cron="* * * * * */10", periodic_id="dispatch")
+@blueprint.task(name="dispatch", pass_context=True, queueing_lock="dispatch")
+async def dispatch_task(context: procrastinate.JobContext, timestamp: int) -> int:
+    return await dispatch(_runtime(context), datetime.now(UTC))
+
+
+@blueprint.periodic(cron="*/10 * * * *", periodic_id="score")
+@blueprint.task(name="score", pass_context=True, queueing_lock="score")
+async def score_task(context: procrastinate.JobContext, timestamp: int) -> int:
+    rt = _runtime(context)
+    now = datetime.now(UTC)
+    await asyncio.to_thread(rt.store.rollup_checks, now)
+    return await asyncio.to_thread(rt.store.score_all, now)
+
+
+@blueprint.periodic(cron="* * * * * */15", periodic_id="stalled")
+@blueprint.task(name="retry_stalled", pass_context=True, queueing_lock="retry_stalled")
+async def retry_stalled_task(context: procrastinate.JobContext, timestamp: int) -> int:
+    """Re-queue jobs of workers whose heartbeat stopped (documented procrastinate recipe)."""
+    manager = _runtime(context).app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=20))
+    for job in stalled:
+        await manager.retry_job(job)
+    return len(stalled)
+
+
+async def ensure_schema(app: procrastinate.App, database_url: str) -> None:
+    """Apply procrastinate's schema once, even when every worker starts at the same time."""
+    async with await psycopg.AsyncConnection.connect(conninfo(database_url)) as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            cur = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+            row = await cur.fetchone()
+            if not (row and row[0]):
+                await app.schema_manager.apply_schema_async()
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+async def run_worker(
+    store: Store, settings: Settings, database_url: str, *, concurrency: int, **options: Any
+) -> None:
+    """Run one worker process until cancelled."""
+    app = build_app(database_url)
+    async with app.open_async(), Fetcher(settings) as fetcher:
+        await ensure_schema(app, database_url)
+        runtime = Runtime(store, settings, Poller(store, fetcher, settings), app)
+        await app.run_worker_async(
+            concurrency=concurrency,
+            additional_context={"runtime": runtime},
+            delete_jobs="successful",
+            update_heartbeat_interval=5.0,
+            stalled_worker_timeout=20.0,
+            **options,
+        )
