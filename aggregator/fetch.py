@@ -15,7 +15,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -61,13 +61,19 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         allow_private: bool,
         dns_timeout: float = 10.0,
         address_policy: Callable[[str], bool] = is_public_address,
+        hosts: Mapping[str, str] | None = None,
     ) -> None:
         self._inner = httpcore.AnyIOBackend()
+        # A static host table consulted before DNS, like /etc/hosts: benchmarks and tests use
+        # it to give thousands of simulated villages their own names on loopback.
+        self._hosts = {k.lower(): v for k, v in (hosts or {}).items()}
         self._allow_private = allow_private
         self._dns_timeout = dns_timeout
         self._policy = address_policy
 
     async def _resolve(self, host: str, port: int) -> list[str]:
+        if host.lower() in self._hosts:
+            return [self._hosts[host.lower()]]
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._dns_timeout):
@@ -117,6 +123,7 @@ def make_transport(
     *,
     max_connections: int,
     address_policy: Callable[[str], bool] = is_public_address,
+    hosts: Mapping[str, str] | None = None,
 ) -> httpx.AsyncHTTPTransport:
     transport = httpx.AsyncHTTPTransport(retries=0)
     # httpx gives no hook for the network backend; swap the pool it built for one that uses ours.
@@ -129,6 +136,7 @@ def make_transport(
             allow_private=settings.allow_private_addresses,
             dns_timeout=settings.connect_timeout,
             address_policy=address_policy,
+            hosts=hosts,
         ),
     )
     return transport
@@ -167,11 +175,12 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = USER_AGENT,
         address_policy: Callable[[str], bool] = is_public_address,
+        hosts: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         max_connections = max(100, settings.concurrency * 2)
         transport = transport or make_transport(
-            settings, max_connections=max_connections, address_policy=address_policy
+            settings, max_connections=max_connections, address_policy=address_policy, hosts=hosts
         )
         self._client = httpx.AsyncClient(
             transport=transport,

@@ -210,3 +210,18 @@ def test_one_request_at_a_time_per_host() -> None:
 
     run(main())
     assert peak == 1
+
+
+def test_static_host_table_names_loopback_sites() -> None:
+    async def serve(method, path, headers, w):  # type: ignore[no-untyped-def]
+        w.write(response(200, headers["host"].encode()))
+
+    async def main() -> None:
+        async with RawServer(serve) as srv:
+            port = srv.url.rsplit(":", 1)[1]
+            hosts = {"kedungbenda.desa.id": "127.0.0.1"}
+            async with Fetcher(LOOP, hosts=hosts) as f:
+                resp = await f.get(f"http://kedungbenda.desa.id:{port}/")
+            assert resp.content == f"kedungbenda.desa.id:{port}".encode()
+
+    run(main())
