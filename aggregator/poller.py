@@ -183,7 +183,10 @@ class Poller:
             if not outcome.ok and outcome.phase in NETWORK_PHASES:
                 held.append((village, outcome))  # decided once the whole pass is in
                 return
-            counts["new"] += await self._record(village, outcome)
+            new = await self._record(village, outcome)
+            # Read-modify-write after the await: `counts[k] += await f()` would read the
+            # counter before awaiting and lose concurrent updates.
+            counts["new"] += new
             counts["ok" if outcome.ok else "failed"] += 1
 
         results = await asyncio.gather(*(one(v) for v in villages), return_exceptions=True)

@@ -1,24 +1,30 @@
 """Connectors: one per kind of village site, chosen by the village's configured platform.
 
-Until the platform-specific connectors land (issue 3), every platform is read through its
-RSS/Atom feed, which OpenSID (`/index.php/feed`) and WordPress (`/feed`) both publish; a
-site without any feed is reported as reachable with a "no feed found" note.
+`auto` (the default) recognises the platform from the home page on every poll and hands
+over to the connector below; a configured platform skips the guessing.
 """
 
 from __future__ import annotations
 
+from connectors.auto import AutoConnector
 from connectors.base import Connector
 from connectors.feed import FeedConnector
+from connectors.html import HtmlConnector
+from connectors.opensid import OpenSIDConnector
+from connectors.wordpress import WordPressConnector
 
-_feed = FeedConnector()
 
-CONNECTORS: dict[str, Connector] = {
-    "auto": _feed,
-    "feed": _feed,
-    "opensid": _feed,
-    "wordpress": _feed,
-    "html": _feed,
-}
+def _registry() -> dict[str, Connector]:
+    specific: dict[str, Connector] = {
+        "opensid": OpenSIDConnector(),
+        "wordpress": WordPressConnector(),
+        "feed": FeedConnector(),
+        "html": HtmlConnector(),
+    }
+    return {"auto": AutoConnector(specific), **specific}
+
+
+CONNECTORS: dict[str, Connector] = _registry()
 
 
 def connector_for(platform: str) -> Connector:

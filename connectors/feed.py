@@ -1,44 +1,74 @@
-"""Generic RSS 2.0 / Atom connector: find the feed, parse it, normalise its items.
+"""Generic feed connector: RSS 0.9x/1.0/2.0, Atom and JSON Feed; find the feed, parse it.
 
-Parsing is pure (`parse_feed`, `discover_feeds`); `FeedConnector.collect` only orders the
-requests. feedparser is used because it survives the malformed feeds village sites emit
-(BOM, no XML declaration, lowercase `<pubdate>`, broken entities) and parses dates.
+Parsing is pure (`read_feed`, `parse_feed`, `discover_feeds`); `FeedConnector.collect` only
+orders the requests. feedparser reads XML feeds because it survives what village sites emit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import calendar
+import json
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
-from aggregator.errors import ParseError
+from aggregator.errors import FetchError, ParseError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
 from connectors.base import require_ok
 from connectors.normalise import (
+    WIB,
     content_hash,
     first_image,
     html_to_text,
     normalise_url,
+    parse_indonesian_date,
     truncate,
     unescape_text,
 )
 
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",
+)
 # Where sites usually publish a feed when the home page doesn't link one (OpenSID first).
 FALLBACK_PATHS = ("index.php/feed", "feed", "feed.xml", "rss.xml", "atom.xml")
 SUMMARY_CHARS = 400
+UNTITLED = "(tanpa judul)"
 _SPACE = re.compile(r"\s+")
 # OpenSID ends feed excerpts with " [...]", WordPress with "[&#8230;]".
 _EXCERPT_MARK = re.compile(r"\s*\[(?:\.\.\.|…)\]\s*$")
 _OPENSID_RIGHTS = re.compile(r"opensid\s+v?(\d+(?:\.\d+)*)", re.IGNORECASE)
 _WORDPRESS_GEN = re.compile(r"wordpress\.org/\?v=([\d.]+)", re.IGNORECASE)
+_XML_DECL = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])([A-Za-z0-9._:-]+)(["'])""")
+# WHATWG: a page labelled latin-1 or ascii is decoded as windows-1252, and so are feeds in practice.
+_CP1252_LABELS = {"windows-1252", "cp1252", "iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"}
+_STRAY_BYTES = re.compile("[\udc80-\udcff]+")  # surrogateescape'd bytes that were not UTF-8
+# The zone at the end of a feed date: "+0700", "+07:00", "Z", "GMT", "WIB"...
+_ZONE_TAIL = re.compile(r"(?:([+-]\d{2}:?\d{2})|(?<![A-Za-z])([A-Za-z]{1,5}))\s*$")
+ID_ZONES = {
+    "wib": WIB,
+    "wita": timezone(timedelta(hours=8), "WITA"),
+    "wit": timezone(timedelta(hours=9), "WIT"),
+}
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What a home page says about the software behind a site (until base.py defines one)."""
+
+    platform: str
+    version: str | None
+    theme: str | None
 
 
 @dataclass(frozen=True)
@@ -50,17 +80,104 @@ class ParsedFeed:
     items: tuple[ParsedItem, ...]
 
 
+def _is_json_feed(content: bytes) -> bool:
+    head = content[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    # PHP's json_encode escapes slashes: "https:\/\/jsonfeed.org\/version\/1.1".
+    return head.startswith(b"{") and b"jsonfeed.org" in content
+
+
 def looks_like_feed(content: bytes) -> bool:
-    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if _is_json_feed(content):
+        return True
+    # A WordPress feed can follow PHP warnings printed before `<?xml`, hence 4 KiB.
+    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return any(marker in head for marker in (b"<rss", b"<feed", b"<rdf:rdf"))
 
 
+def decode_lenient(raw: bytes) -> str:
+    """UTF-8 text in which bytes that are not UTF-8 are read as Windows-1252 (the usual mix
+    when a site pastes from a Windows editor into a UTF-8 page)."""
+    text = raw.decode("utf-8", errors="surrogateescape")
+
+    def cp1252(m: re.Match[str]) -> str:
+        return bytes(ord(c) - 0xDC00 for c in m.group()).decode("cp1252", errors="replace")
+
+    return _STRAY_BYTES.sub(cp1252, text)
+
+
+def repair_encoding(content: bytes) -> tuple[bytes, str | None]:
+    """The feed as UTF-8 that says so, and a note if its label lied or junk preceded it."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return content, None  # UTF-16 with a BOM: feedparser reads it right
+    notes = []
+    start = content.find(b"<?xml", 0, 4096)
+    # Only junk before the document, not an "<?xml" quoted inside one.
+    if start > 0 and not any(
+        root in content[:start].lower() for root in (b"<rss", b"<feed", b"<rdf")
+    ):
+        if content[:start].strip(b"\xef\xbb\xbf \t\r\n"):
+            # PHP notices printed before the declaration (judol.md P13).
+            notes.append(f"{start} bytes of text before the XML declaration")
+        content = content[start:]
+    m = _XML_DECL.match(content)
+    label = m.group(2).decode("ascii").lower() if m else "utf-8"
+    if label not in ("utf-8", "utf8") and label not in _CP1252_LABELS:
+        return content, "; ".join(notes) or None  # another real charset: feedparser's job
+    try:
+        text = content.decode("utf-8")
+        if label in _CP1252_LABELS and not text.isascii():
+            notes.append(f"feed declares {label} but is UTF-8")
+    except UnicodeDecodeError:
+        if label in ("utf-8", "utf8"):
+            text = decode_lenient(content)
+            notes.append("feed declares UTF-8 but has Windows-1252 bytes")
+        else:
+            text = content.decode("cp1252", errors="replace")
+    fixed = text.encode("utf-8")
+    if m:
+        fixed = _XML_DECL.sub(rb"\1utf-8\3", fixed, count=1)
+    return fixed, "; ".join(notes) or None
+
+
+def fixed_offset(offset: str) -> timezone:
+    """The zone of "+0700" / "-03:30"."""
+    sign = -1 if offset.startswith("-") else 1
+    digits = offset.lstrip("+-").replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
+
+
+def _wall_time(parsed: time.struct_time | None, tz: timezone) -> datetime | None:
+    return datetime(*parsed[:6], tzinfo=tz) if parsed else None
+
+
+def feed_date(raw: str, parsed: time.struct_time | None = None) -> datetime | None:
+    """A feed date in UTC. feedparser reads a date without offset as UTC; village sites mean
+    WIB (or the WITA/WIT they name, which feedparser doesn't know), so those are redone here."""
+    raw = raw.strip()
+    zone = _ZONE_TAIL.search(raw)
+    offset, name = (zone.group(1), (zone.group(2) or "").lower()) if zone else (None, "")
+    if zone is None or name in ("am", "pm"):
+        local = _wall_time(parsed, WIB) or parse_indonesian_date(raw)
+    elif name in ID_ZONES:
+        local = parse_indonesian_date(raw[: zone.start()], ID_ZONES[name])
+        local = local or _wall_time(parsed, ID_ZONES[name])
+    elif parsed:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    elif offset:  # an offset feedparser could not use, e.g. "Kamis, 23 Januari 2025 10:00 +0700"
+        local = parse_indonesian_date(raw[: zone.start()], fixed_offset(offset))
+    else:
+        local = parse_indonesian_date(raw)
+    return local.astimezone(UTC) if local else None
+
+
 def _entry_date(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
-        if parsed:
-            # feedparser normalises to UTC struct_time; timegm keeps it UTC.
-            return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    for key in ("published", "updated", "created"):
+        if key not in entry:  # .get("updated") of an entry without one warns (feedparser #310)
+            continue
+        raw = str(entry.get(key, "") or "")
+        parsed = entry.get(f"{key}_parsed")
+        if (raw or parsed) and (found := feed_date(raw, parsed)):
+            return found
     return None
 
 
@@ -73,33 +190,88 @@ def _entry_html(entry: Any) -> tuple[str, str]:
     return description, content
 
 
+def summary_text(fragment: str) -> str:
+    """Summary of an excerpt: plain text, cut to SUMMARY_CHARS, " …" where the site cut it."""
+    summary, cut = _EXCERPT_MARK.subn("", html_to_text(fragment))
+    return truncate(summary, SUMMARY_CHARS) + (" …" if cut else "")
+
+
+def _clean_term(value: object) -> str | None:
+    return _SPACE.sub(" ", unescape_text(str(value or ""))).strip() or None
+
+
 def parse_item(entry: Any, base: str) -> ParsedItem:
     title = html_to_text(entry.get("title", "") or "")
     link = normalise_url(entry.get("link", "") or "", base)
     guid = (entry.get("id") or "").strip() or None
     description, content = _entry_html(entry)
-    summary, cut = _EXCERPT_MARK.subn("", html_to_text(description or content))
-    summary = truncate(summary, SUMMARY_CHARS) + (" …" if cut else "")
+    summary = summary_text(description or content)
     body_text = html_to_text(content) if content else summary
-    category = None
     tags = entry.get("tags") or []
-    if tags:
-        category = _SPACE.sub(" ", unescape_text(tags[0].get("term", "") or "")).strip() or None
-    digest = content_hash(title, body_text)
     return ParsedItem(
-        title=title or "(tanpa judul)",
+        title=title or UNTITLED,
         url=link,
         guid=guid,
         published_at=_entry_date(entry),
         summary=summary,
-        category=category,
+        category=_clean_term(tags[0].get("term")) if tags else None,
         thumbnail=first_image(description, base) or first_image(content, base),
-        content_hash=digest,
+        content_hash=content_hash(title, body_text),
     )
 
 
-def parse_feed(content: bytes, base_url: str) -> ParsedFeed:
-    """Parse RSS/Atom bytes; raise ParseError if nothing feed-like is in them."""
+def _json_date(value: object) -> datetime | None:
+    raw = str(value or "").strip()
+    if not raw:
+        return None
+    try:
+        found = datetime.fromisoformat(raw)  # RFC 3339, as JSON Feed requires
+    except ValueError:
+        return feed_date(raw)
+    return (found if found.tzinfo else found.replace(tzinfo=WIB)).astimezone(UTC)
+
+
+def _json_item(obj: dict[str, Any], base: str) -> ParsedItem:
+    # JSON Feed titles, summaries and content_text are plain text: no HTML stripping for them.
+    title = _clean_term(obj.get("title")) or ""
+    content_html = str(obj.get("content_html") or "")
+    text = _clean_term(obj.get("content_text")) or html_to_text(content_html)
+    summary = _clean_term(obj.get("summary")) or text
+    image = normalise_url(str(obj.get("image") or obj.get("banner_image") or ""), base)
+    tags = obj.get("tags")
+    guid = obj.get("id")
+    return ParsedItem(
+        title=title or UNTITLED,
+        url=normalise_url(str(obj.get("url") or obj.get("external_url") or ""), base),
+        guid=(str(guid).strip() or None) if guid is not None else None,
+        published_at=_json_date(obj.get("date_published") or obj.get("date_modified")),
+        summary=truncate(summary, SUMMARY_CHARS),
+        category=_clean_term(tags[0]) if isinstance(tags, list) and tags else None,
+        thumbnail=image or first_image(content_html, base),
+        content_hash=content_hash(title, text or summary),
+    )
+
+
+def _parse_json_feed(content: bytes, base_url: str) -> ParsedFeed:
+    try:
+        doc = json.loads(decode_lenient(content).lstrip("\ufeff"))
+    except ValueError as e:
+        raise ParseError(f"not a JSON Feed: {e}") from e
+    if not isinstance(doc, dict) or "jsonfeed.org/version" not in str(doc.get("version", "")):
+        raise ParseError("not a JSON Feed: no jsonfeed.org version")
+    base = normalise_url(str(doc.get("home_page_url") or ""), base_url) or base_url
+    entries = doc.get("items")
+    items = [_json_item(e, base) for e in entries if isinstance(e, dict)] if entries else []
+    return ParsedFeed(
+        title=_clean_term(doc.get("title")) or "",
+        link=base,
+        platform=None,
+        version=None,
+        items=tuple(items),
+    )
+
+
+def _parse_xml_feed(content: bytes, base_url: str) -> ParsedFeed:
     # Our own nh3 pass sanitises and we resolve links against the feed url ourselves;
     # feedparser's sanitiser and URI resolution would double the parse time (124 -> 60 ms
     # on a 75 kB OpenSID feed).
@@ -116,24 +288,67 @@ def parse_feed(content: bytes, base_url: str) -> ParsedFeed:
         raise ParseError(f"not an RSS/Atom feed: {reason}")
     platform = version = None
     rights = str(feed.get("rights", "") or "")
-    generator = (
-        str(feed.get("generator", "") or "")
-        + " "
-        + str((feed.get("generator_detail") or {}).get("href", ""))
-    )
+    detail = feed.get("generator_detail") or {}
+    generator = str(feed.get("generator", "") or "") + " " + str(detail.get("href", ""))
     if m := _OPENSID_RIGHTS.search(rights):
         platform, version = "opensid", m.group(1)
     elif m := _WORDPRESS_GEN.search(generator):
         platform, version = "wordpress", m.group(1)
+    elif "wordpress" in generator.lower():  # Atom: <generator uri=… version="6.6.2">WordPress
+        platform, version = "wordpress", str(detail.get("version") or "") or None
     base = normalise_url(str(feed.get("link", "") or ""), base_url) or base_url
-    items = tuple(parse_item(e, base) for e in entries)
     return ParsedFeed(
         title=html_to_text(str(feed.get("title", "") or "")),
         link=base,
         platform=platform,
         version=version,
-        items=items,
+        items=tuple(parse_item(e, base) for e in entries),
     )
+
+
+def dedupe_guids(items: Sequence[ParsedItem]) -> tuple[tuple[ParsedItem, ...], list[str]]:
+    """Items with a repeated guid: an exact repeat is dropped (the first is kept); a guid shared
+    by different links (a site giving every post its home url) is not an identity at all."""
+    links: dict[str, set[str]] = {}
+    for item in items:
+        if item.guid:
+            links.setdefault(item.guid, set()).add(item.url)
+    shared = {guid for guid, urls in links.items() if len(urls) > 1}
+    seen: set[str] = set()
+    kept: list[ParsedItem] = []
+    for item in items:
+        if item.guid in shared:
+            item = replace(item, guid=None)
+        elif item.guid:
+            if item.guid in seen:
+                continue
+            seen.add(item.guid)
+        kept.append(item)
+    notes = []
+    if dropped := len(items) - len(kept):
+        notes.append(f"{dropped} item(s) repeated a guid; kept the first")
+    if shared:
+        notes.append(f"{len(shared)} guid(s) shared by different links; ignored them")
+    return tuple(kept), notes
+
+
+def read_feed(content: bytes, base_url: str) -> tuple[ParsedFeed, tuple[str, ...]]:
+    """Parse RSS/RDF/Atom/JSON Feed bytes; return the feed and notes on what had to be fixed.
+    Raise ParseError if nothing feed-like is in them."""
+    notes: list[str] = []
+    if _is_json_feed(content):
+        feed = _parse_json_feed(content, base_url)
+    else:
+        fixed, note = repair_encoding(content)
+        notes += [note] if note else []
+        feed = _parse_xml_feed(fixed, base_url)
+    items, dedupe_notes = dedupe_guids(feed.items)
+    return replace(feed, items=items), (*notes, *dedupe_notes)
+
+
+def parse_feed(content: bytes, base_url: str) -> ParsedFeed:
+    """Parse feed bytes (see `read_feed`) without the notes."""
+    return read_feed(content, base_url)[0]
 
 
 def discover_feeds(page: bytes, base_url: str) -> list[str]:
@@ -152,39 +367,63 @@ def discover_feeds(page: bytes, base_url: str) -> list[str]:
     return found
 
 
+async def first_feed(
+    http: HttpGetter, candidates: Iterable[str], errors: list[str] | None = None
+) -> tuple[str, FetchResponse] | None:
+    """The first candidate url that answers with a feed (or with 304 Not Modified). A request
+    that fails raises, unless `errors` is given: then it is noted there and the next is tried."""
+    for url in candidates:
+        try:
+            resp = await http.get(url)
+        except FetchError as e:
+            if errors is None:
+                raise
+            errors.append(f"{url}: {e.phase}: {e.message}")
+            continue
+        if resp.not_modified or (200 <= resp.status_code < 300 and looks_like_feed(resp.content)):
+            return url, resp
+    return None
+
+
+async def harvest_feed(
+    resp: FetchResponse,
+    feed_url: str,
+    *,
+    platform: str = "feed",
+    version: str | None = None,
+    notes: Sequence[str] = (),
+) -> Harvest:
+    """The harvest of one fetched feed; `platform`/`version` unless the feed names its own."""
+    if resp.not_modified:
+        return Harvest(platform=platform, feed_url=feed_url, not_modified=True, notes=tuple(notes))
+    # Parsing is CPU work: off the event loop, so other villages' timers stay honest.
+    feed, feed_notes = await asyncio.to_thread(read_feed, resp.content, resp.url)
+    return Harvest(
+        platform=feed.platform or platform,
+        version=feed.version or version,
+        feed_url=feed_url,
+        items=feed.items,
+        notes=(*notes, *feed_notes),
+    )
+
+
 class FeedConnector:
-    """Reads a village through its RSS/Atom feed, discovering it from the home page once."""
+    """Reads a village through its RSS/Atom/JSON feed, discovering it from the home page once."""
 
     name = "feed"
 
     async def collect(self, village: VillageForPoll, http: HttpGetter) -> Harvest:
         if village.feed_url:
             resp = require_ok(await http.get(village.feed_url))
-            if resp.not_modified:
-                return Harvest(platform="feed", feed_url=village.feed_url, not_modified=True)
-            if looks_like_feed(resp.content):
-                return await self._harvest(resp, village.feed_url)
+            if resp.not_modified or looks_like_feed(resp.content):
+                return await harvest_feed(resp, village.feed_url)
             # The remembered feed moved or died: fall through and discover it again.
         home = require_ok(await http.get(village.url, conditional=False))
         if looks_like_feed(home.content):
-            return await self._harvest(home, village.url)
+            return await harvest_feed(home, village.url)
         candidates = discover_feeds(home.content, home.url)
         candidates += [u for p in FALLBACK_PATHS if (u := urljoin(home.url, p)) not in candidates]
-        for url in candidates:
-            resp = await http.get(url)
-            if resp.not_modified:
-                return Harvest(platform="feed", feed_url=url, not_modified=True)
-            if 200 <= resp.status_code < 300 and looks_like_feed(resp.content):
-                return await self._harvest(resp, url)
-        return Harvest(platform="html", notes=("no RSS/Atom feed found on the site",))
-
-    @staticmethod
-    async def _harvest(resp: FetchResponse, feed_url: str) -> Harvest:
-        # Parsing is CPU work: off the event loop, so other villages' timers stay honest.
-        feed = await asyncio.to_thread(parse_feed, resp.content, resp.url)
-        return Harvest(
-            platform=feed.platform or "feed",
-            version=feed.version,
-            feed_url=feed_url,
-            items=feed.items,
-        )
+        found = await first_feed(http, candidates)
+        if found is None:
+            return Harvest(platform="html", notes=("no RSS/Atom feed found on the site",))
+        return await harvest_feed(found[1], found[0])

@@ -52,7 +52,9 @@ def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment from a village site; scripts and styles dropped."""
     if not fragment:
         return ""
-    cleaned = nh3.clean(fragment, tags=set(), clean_content_tags={"script", "style"})
+    # Decode entities first: a double-escaped `&amp;lt;script&amp;gt;` (OpenSID's Blade
+    # feed) is markup once decoded, and must be dropped as markup, not kept as text.
+    cleaned = nh3.clean(unescape_text(fragment), tags=set(), clean_content_tags={"script", "style"})
     return _SPACE.sub(" ", unescape_text(cleaned)).strip()
 
 

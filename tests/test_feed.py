@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from pathlib import Path
@@ -10,7 +11,21 @@ from typing import Any
 import pytest
 
 from aggregator.errors import ParseError
-from connectors.feed import discover_feeds, html_to_text, looks_like_feed, parse_feed
+from aggregator.fetch import Fetcher
+from aggregator.poller import VillageHttp
+from aggregator.settings import Settings
+from aggregator.types import VillageForPoll
+from connectors.feed import (
+    FeedConnector,
+    decode_lenient,
+    discover_feeds,
+    html_to_text,
+    looks_like_feed,
+    parse_feed,
+    read_feed,
+    repair_encoding,
+)
+from tests.conftest import RawServer, response
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feed"
 CASES = sorted(p.stem for p in FIXTURES.glob("*.xml"))
@@ -93,3 +108,125 @@ def test_discovery_reads_alternate_links_relative_to_base() -> None:
         "https://desa.example/sub/index.php/feed",
         "https://desa.example/atom.xml",
     ]
+
+
+# More golden pairs, read with `read_feed` so the notes are part of the expected parse. They
+# are not `.xml`, so the cases above (every item dated) keep their own set.
+MORE_CASES = sorted(
+    p.name
+    for p in FIXTURES.iterdir()
+    if p.suffix in (".rss", ".rdf", ".atom", ".json") and not p.name.endswith(".expected.json")
+)
+
+
+@pytest.mark.parametrize("name", MORE_CASES)
+def test_golden_more(name: str) -> None:
+    case = name.rsplit(".", 1)[0]
+    expected = json.loads((FIXTURES / f"{case}.expected.json").read_text(encoding="utf-8"))
+    base_url = expected.pop("base_url")
+    raw = (FIXTURES / name).read_bytes()
+    assert looks_like_feed(raw)
+    parsed, notes = read_feed(raw, base_url)
+    assert {**_as_json(parsed), "notes": list(notes)} == expected
+    for item in parsed.items:
+        assert item.published_at is None or item.published_at.utcoffset() is not None
+
+
+def test_broken_encodings_come_out_right() -> None:
+    want = "Iuran Sampah Rp 5.000 – “Bantuan”"
+    for name in ("cp1252_declared.rss", "utf8_mislabelled.rss"):
+        raw = (FIXTURES / name).read_bytes()
+        assert want.encode("cp1252") in raw and want.encode() not in raw
+        assert parse_feed(raw, "https://x.example/feed").items[0].title == want
+    mixed = parse_feed((FIXTURES / "utf8_mislabelled.rss").read_bytes(), "https://x.example/")
+    assert mixed.title == "Desa Bumisari · Kec. Bojongsari"  # the real UTF-8 is kept
+    # Labelled windows-1252 but really UTF-8: the bytes win over the label.
+    utf8 = (FIXTURES / "cp1252_declared.rss").read_bytes().decode("cp1252").encode()
+    fixed, note = repair_encoding(utf8)
+    assert note == "feed declares windows-1252 but is UTF-8" and b'encoding="utf-8"' in fixed
+    assert parse_feed(utf8, "https://x.example/").items[0].title == want
+
+
+def test_decode_lenient_keeps_utf8_and_reads_stray_bytes_as_cp1252() -> None:
+    assert decode_lenient("ā “x” ".encode() + b"\x93y\x94 \x96 \x81") == "ā “x” “y” – \ufffd"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Thu, 23 Jan 2025 10:00:00", "2025-01-23T03:00:00+00:00"),  # no zone: WIB
+        ("2025-01-23T10:00:00", "2025-01-23T03:00:00+00:00"),
+        ("2025-01-23 10:00:00", "2025-01-23T03:00:00+00:00"),
+        ("Kamis, 23 Januari 2025 10:00", "2025-01-23T03:00:00+00:00"),
+        ("Thu, 23 Jan 2025 10:00:00 WIB", "2025-01-23T03:00:00+00:00"),
+        ("Thu, 23 Jan 2025 10:00:00 WITA", "2025-01-23T02:00:00+00:00"),
+        ("Thu, 23 Jan 2025 10:00:00 WIT", "2025-01-23T01:00:00+00:00"),
+        ("Kamis, 23 Januari 2025 10:00 +0800", "2025-01-23T02:00:00+00:00"),
+        ("Thu, 23 Jan 2025 10:00:00 GMT", "2025-01-23T10:00:00+00:00"),
+        ("Thu, 23 Jan 2025 10:00:00 +0000", "2025-01-23T10:00:00+00:00"),
+        ("2025-01-23T10:00:00+07:00", "2025-01-23T03:00:00+00:00"),
+        ("2025-01-23T10:00:00Z", "2025-01-23T10:00:00+00:00"),
+        ("kemarin", None),
+    ],
+)
+def test_dates_without_zone_are_wib(raw: str, expected: str | None) -> None:
+    feed = f"<rss version='2.0'><channel><item><title>x</title><pubDate>{raw}</pubDate>"
+    parsed = parse_feed(f"{feed}</item></channel></rss>".encode(), "https://x.example/")
+    got = parsed.items[0].published_at
+    assert (got.isoformat() if got else None) == expected
+
+
+def test_json_feed_is_recognised_and_discovered() -> None:
+    # PHP's json_encode escapes slashes; the version must still be found.
+    escaped = b'{"items": [], "version": "https:\\/\\/jsonfeed.org\\/version\\/1.1"}'
+    assert looks_like_feed(escaped) and parse_feed(escaped, "https://x.example/").items == ()
+    assert not looks_like_feed(b'{"id": 1, "title": {"rendered": "a post"}}')
+    with pytest.raises(ParseError, match="not a JSON Feed"):
+        parse_feed(b'{"version": "https://jsonfeed.org/version/1.1", ', "https://x.example/")
+    page = b"""<html><head>
+    <link rel="alternate" type="application/feed+json" href="/feed.json">
+    <link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/2">
+    </head></html>"""
+    assert discover_feeds(page, "https://desa.example/") == ["https://desa.example/feed.json"]
+
+
+def test_duplicate_guids_keep_the_first_and_a_shared_guid_is_dropped() -> None:
+    parsed, notes = read_feed((FIXTURES / "duplicates.rss").read_bytes(), "https://s.example/")
+    assert [i.guid is None for i in parsed.items] == [False, True, True]
+    assert len({i.url for i in parsed.items}) == 3
+    assert notes == (
+        "1 item(s) repeated a guid; kept the first",
+        "1 guid(s) shared by different links; ignored them",
+    )
+
+
+def test_feed_connector_reports_notes_and_reads_json_feed_on_loopback() -> None:
+    feeds = {
+        "/": response(200, b'<html><head><link rel="alternate" type="application/feed+json" '
+                      b'href="/feed.json"></head></html>', {"content-type": "text/html"}),
+        "/feed.json": response(200, (FIXTURES / "jsonfeed.json").read_bytes(),
+                               {"content-type": "application/feed+json"}),
+        "/dup.rss": response(200, (FIXTURES / "duplicates.rss").read_bytes()),
+    }  # fmt: skip
+
+    async def serve(method: str, path: str, headers: dict[str, str], w: Any) -> None:
+        w.write(feeds.get(path, response(404)))
+
+    async def main() -> None:
+        async with RawServer(serve) as srv, Fetcher(Settings(allow_private_addresses=True)) as f:
+            harvest = await FeedConnector().collect(VillageForPoll("1", srv.url + "/", "feed"),
+                                                    VillageHttp(f, {}))  # fmt: skip
+            assert harvest.feed_url == srv.url + "/feed.json" and len(harvest.items) == 3
+            village = VillageForPoll("1", srv.url + "/", "feed", feed_url=srv.url + "/dup.rss")
+            harvest = await FeedConnector().collect(village, VillageHttp(f, {}))
+            assert len(harvest.items) == 3 and len(harvest.notes) == 2
+
+    asyncio.run(main())
+
+
+def test_junk_before_the_declaration_is_cut_but_a_quoted_declaration_is_not() -> None:
+    raw = (FIXTURES / "php_notice.rss").read_bytes()
+    fixed, note = repair_encoding(raw)
+    assert fixed.startswith(b"<?xml") and note == "179 bytes of text before the XML declaration"
+    quoted = b"<rss version='2.0'><channel><title>T</title><description><![CDATA[<?xml?>]]>"
+    assert repair_encoding(quoted + b"</description></channel></rss>")[1] is None

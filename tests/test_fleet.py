@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import html
+import json
 import re
+import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -15,10 +18,15 @@ import httpx
 import pytest
 import yaml
 
-from aggregator.fleet import BEHAVIOURS, Fleet, SimVillage
+from aggregator.fleet import BEHAVIOURS, DEFAULT_KIND, KINDS, Fleet, SimVillage
+from aggregator.fleet.district import district_villages
+from aggregator.settings import parse_config
 
 NOW = datetime(2026, 9, 7, 3, 0, tzinfo=UTC)
 PLAIN = {"Accept-Encoding": "identity"}
+# One TLS context for every client: building one per client loads the CA bundle (~0.1 s each),
+# and the fleet only speaks plain http anyway.
+TLS = ssl.create_default_context()
 
 
 def village(code: str, name: str, behaviour: str, kind: str = "desa") -> SimVillage:
@@ -47,7 +55,7 @@ def small_fleet(slow_seconds: float = 2.0) -> Fleet:
 
 def run(fleet: Fleet, body: Callable[[Fleet, httpx.AsyncClient], Awaitable[None]]) -> None:
     async def main() -> None:
-        async with fleet, httpx.AsyncClient(timeout=5) as client:
+        async with fleet, httpx.AsyncClient(timeout=5, verify=TLS) as client:
             await body(fleet, client)
 
     asyncio.run(main())
@@ -201,10 +209,10 @@ def test_hang_times_out_and_fleet_stops_promptly() -> None:
     async def main() -> float:
         fleet = small_fleet()
         await fleet.start()
-        async with httpx.AsyncClient(timeout=0.5) as client:
+        async with httpx.AsyncClient(timeout=0.5, verify=TLS) as client:
             with pytest.raises(httpx.ReadTimeout):
                 await client.get(fleet.url("33.03.02.2002") + "feed")
-        async with httpx.AsyncClient(timeout=5) as client:
+        async with httpx.AsyncClient(timeout=5, verify=TLS) as client:
             pending = asyncio.ensure_future(client.get(fleet.url("33.03.02.2002")))
             await asyncio.sleep(0.1)
             started = time.perf_counter()
@@ -311,3 +319,324 @@ def test_from_district_mix_is_deterministic() -> None:
     titles = [a.title for v in fleet.villages for a in fleet.articles(v.code)]
     assert any("<script>alert(1)</script>" in b and "onerror=" in b for b in bodies)
     assert any("&" in t and '"' in t for t in titles)
+
+
+# --- kinds: OpenSID eras and themes, WordPress variants, Atom, HTML-only ------------------------
+
+OPENSID = [k for k in KINDS if k.startswith("opensid-")]
+WIDGET_KEYS = {
+    "Hari ini": "today",
+    "Kemarin": "yesterday",
+    "Jumlah pengunjung": "total",
+    "Total Pengunjung": "total",
+}
+
+
+def widget_numbers(html: str) -> dict[str, int]:
+    """Read the visitor widget the way §12 says: digit images, plain text or natra cells."""
+    table = re.search(r'<table class="counter">(.*?)</table>', html, re.S)
+    assert table, "no visitor widget"
+    out = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table[1], re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        digits = re.findall(r"counter/(?:animasi/)?(\d)\.gif", cells[-1])
+        text = "".join(digits) if digits else re.sub(r"[.,]", "", cells[-1])
+        if cells[0] in WIDGET_KEYS:
+            out[WIDGET_KEYS[cells[0]]] = int(text)
+    return out
+
+
+def test_kinds_mix_and_ground_truth() -> None:
+    assert DEFAULT_KIND in KINDS and len(set(KINDS)) == len(KINDS) == 11
+    assert village("33.03.01.2001", "Kedungbenda", "active").kind == DEFAULT_KIND
+    fleet = Fleet.from_district(24, now=NOW)
+    assert {v.kind for v in fleet.villages} == set(KINDS)
+    showing = {v.kind for v in fleet.villages if v.behaviour in ("active", "quiet", "abandoned")}
+    assert showing == set(KINDS)  # every kind can be seen with articles
+    small = {v.kind for v in district_villages(12, 3)}
+    assert small <= {k for k in OPENSID if "25" not in k and "26" not in k}
+    full = Counter(v.kind.split("-")[0] for v in district_villages(239, 7))
+    assert 0.68 <= full["opensid"] / 239 <= 0.8 and 0.08 <= full["wordpress"] / 239 <= 0.13
+    assert 0.04 <= full["atom"] / 239 <= 0.06 and 0.04 <= full["html"] / 239 <= 0.06
+    fleet = Fleet.of_kinds(KINDS, now=NOW)
+    truth = {fleet.kind(v.code): v.code for v in fleet.villages}
+    assert list(truth) == list(KINDS)
+    expected = {
+        "opensid-2101-natra": ("opensid", "21.01", "2101"),
+        "opensid-2410-esensi": ("opensid", "24.10", "2410"),
+        "opensid-2601-natra": ("opensid", "26.01", "2601"),
+        "wordpress": ("wordpress", "6.6.2", ""),
+        "wordpress-rest-disabled": ("wordpress", "6.4.5", ""),
+        "atom": ("feed", None, ""),
+        "html-only": ("html", None, ""),
+    }
+    for kind, (platform, label, version) in expected.items():
+        code = truth[kind]
+        assert fleet.expected_platform(code) == platform
+        assert fleet.version_label(code) == label and fleet.opensid_version(code) == version
+        assert bool(fleet.visitors(code)) == (platform == "opensid")
+        assert (set(fleet.services(code).values()) == {None}) == (platform != "opensid")
+    with pytest.raises(ValueError, match="unknown kind"):
+        Fleet([SimVillage("33.03.01.2001", "X", "desa", "33.03.01", "K", "active", "joomla")])
+
+
+def test_opensid_feed_quirks_per_era() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        for v in fleet.villages:
+            code, kind = v.code, fleet.kind(v.code)
+            art = fleet.add_article(code, 'Rapat & "Musdes"', NOW - timedelta(minutes=5))
+            r = await client.get(fleet.url(code) + "index.php/feed", headers=PLAIN)
+            raw, text = r.content, r.text.lstrip("\ufeff")
+            assert raw.startswith(b"\xef\xbb\xbf<rss ") == (kind == "opensid-2101-natra")
+            assert text.startswith("<rss ") and "<?xml" not in text
+            owner = (
+                "OpenDESA" if kind in ("opensid-2101-natra", "opensid-2305-esensi") else "OpenDesa"
+            )
+            assert f"{owner} - OpenSID {fleet.version_label(code)}</dc:rights>" in text
+            legacy, blade = (
+                kind == "opensid-2101-natra",
+                kind.startswith(("opensid-25", "opensid-26")),
+            )
+            assert ("<pubdate>" in text, "<pubDate>" in text) == (legacy, not legacy)
+            assert ("<guid>" in text, "<category>" in text) == (not legacy, not legacy)
+            assert ("&amp;amp; &amp;quot;Musdes&amp;quot;" in text) == blade
+            assert ("<category>\n" in text) == blade
+            parsed = feedparser.parse(raw)
+            top = parsed.entries[0]
+            assert html.unescape(top.title) == art.title and top.published_parsed
+            if not legacy:
+                assert top.tags[0].term.strip() == art.category and top.id == top.link
+            assert top.link == fleet.article_url(code, art)
+            pretty = "/index.php/" not in top.link
+            assert pretty == (
+                kind in ("opensid-2305-esensi", "opensid-2410-natra", "opensid-2601-natra")
+            )
+            for e in parsed.entries:
+                m = re.search(r"/artikel/(\d{4})/(\d+)/(\d+)/", e.link)
+                assert m and not m[2].startswith("0") and not m[3].startswith("0")
+            y, m, d, slug = art.path.split("/")[3:]
+            base = fleet.url(code).rstrip("/")
+            for path in (art.path, f"/artikel/{y}/{int(m):02d}/{int(d):02d}/{slug}",
+                         f"/first/artikel/{y}/{m}/{d}/{slug}"):  # fmt: skip
+                assert (await client.get(base + path)).status_code == 200
+            api = await client.get(base + "/internal_api/arsip?page[size]=50")
+            assert api.status_code == (200 if blade else 404)
+            if blade:
+                doc = api.json()
+                assert doc["meta"]["pagination"]["per_page"] == 30  # JSON:API max page size
+                assert doc["meta"]["pagination"]["total"] == len(fleet.articles(code)) + 2
+                first = doc["data"][0]["attributes"]
+                assert first["judul"] == art.title and first["tipe"] == "dinamis"
+                assert re.search(r"/artikel/\d{4}/\d{2}/\d{2}/", first["url_slug"])
+                paged = (await client.get(base + "/internal_api/arsip?page[size]=2")).json()
+                assert len(paged["data"]) == 2 and "page%5Bnumber%5D=2" in paged["links"]["next"]
+
+    # Abandoned sites have short feeds, which keeps parsing them quick.
+    run(Fleet.of_kinds(OPENSID, behaviour="abandoned", seed=3, now=NOW), body)
+
+
+def test_opensid_home_version_markers_and_visitor_widgets() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        for v in fleet.villages:
+            code, kind = v.code, fleet.kind(v.code)
+            base, version = fleet.url(code), fleet.opensid_version(code)
+            theme = kind.rsplit("-", 1)[1]
+            r = await client.get(base)
+            page = r.text
+            assert (
+                'name="generator"' not in page
+                and f"<meta name='theme' content='{theme.capitalize()}'>" in page
+            )
+            assert widget_numbers(page) == fleet.visitors(code)
+            full = "21.01" if version == "2101" else f"{version}.0.0"
+            if theme == "esensi":
+                assert (
+                    f'href="https://opensid.my.id" target="_blank" rel="noopener">OpenSID {full}<'
+                    in page
+                )
+            else:
+                assert (
+                    f">OpenSID {full}</a> | Natra v{full}</p>" in page
+                    and "github.com/OpenSID" in page
+                )
+            if version == "2101":
+                assert f"{base}themes/natra/assets/css/style.css?v=21.01.0" in page
+            elif version in ("2305", "2410"):
+                assert f"{base}vendor/themes/{theme}/assets/css/style.css?v=" in page
+                assert (await client.get(base + "first/index/2")).status_code == 200
+            else:
+                assert f"{base}theme_asset/{theme}?file=css/style.css&v={full}" in page
+                label = fleet.version_label(code)
+                assert f'"current_version": "{label}"' in page and v.code.replace(".", "") in page
+                assert (await client.get(base + "?page=2")).text != page
+            first = fleet.articles(code)[0]
+            assert f'href="{fleet.article_url(code, first)}"' in page
+            assert (await client.get(base + "siteman")).text.count(f"OpenSID {full}") == 1
+
+    run(Fleet.of_kinds(OPENSID, seed=5, now=NOW), body)
+
+
+def test_opensid_services_match_ground_truth() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        seen: set[object] = set()
+        for v in fleet.villages:
+            code, truth = v.code, fleet.services(v.code)
+            base = fleet.url(code)
+            blade = fleet.version_label(code) in ("25.08", "26.01")
+            ppid = (await client.get(base + "ppid")).json()
+            assert ppid["status"] == "success" and ppid["data"]["total data"] == truth["ppid"]
+            pages = {"lapak": "this-product", "pembangunan": "pembangunan",
+                     "pengaduan": "pengaduan", "pemerintah": "aparatur"}  # fmt: skip
+            for name, marker in pages.items():
+                seen.add(truth[name])
+                r = await client.get(base + "index.php/" + name)
+                assert r.status_code == (404 if truth[name] is None else 200)
+                if truth[name] is None or not blade:
+                    assert r.text.count(f'<div class="{marker}">') == (truth[name] or 0)
+                    if name == "pemerintah" and truth[name]:
+                        assert r.text.count('badge-success">Hadir<') == truth["kehadiran"]
+                        names = re.findall(r'<h5 class="nama">(.*?)</h5>', r.text)
+                        assert all(n.startswith("Nama ") for n in names)  # placeholders only
+                    continue
+                endpoint = {"lapak": "lapak/produk"}.get(name, name)
+                api = await client.get(f"{base}internal_api/{endpoint}")
+                assert 'data-url="' in r.text and api.status_code == 200
+                assert api.json()["meta"]["pagination"]["total"] == truth[name]
+                if name == "pemerintah":
+                    rows = [d["attributes"] for d in api.json()["data"]]
+                    hadir = [a for a in rows if a["kehadiran"] and a["status_kehadiran"] == "Hadir"]
+                    assert len(hadir) == truth["kehadiran"]
+        assert None in seen and len(seen) > 3
+
+    run(Fleet.of_kinds(OPENSID * 2, seed=3, now=NOW), body)
+
+
+def test_wordpress_rest_feed_and_variants() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        wp, disabled, notice = (v.code for v in fleet.villages[:3])
+        base = fleet.url(wp)
+        home = await client.get(base)
+        assert '<meta name="generator" content="WordPress 6.6.2" />' in home.text
+        assert re.search(r"/wp-content/themes/newsup/style\.css\?ver=[\d.]+", home.text)
+        assert home.headers["link"] == f'<{base}wp-json/>; rel="https://api.w.org/"'
+        articles = fleet.articles(wp)
+        query = "per_page=5&_fields=id,date_gmt,title,link,categories"
+        r = await client.get(f"{base}wp-json/wp/v2/posts?{query}")
+        assert r.headers["content-type"] == "application/json; charset=UTF-8"
+        assert r.headers["x-wp-total"] == str(len(articles))
+        assert r.headers["x-wp-totalpages"] == str(-(-len(articles) // 5))
+        assert 'rel="next"' in r.headers["link"]
+        posts = r.json()
+        assert [p["id"] for p in posts] == [a.id for a in articles[:5]]
+        assert set(posts[0]) == {"id", "date_gmt", "title", "link", "categories"}
+        for post, art in zip(posts, articles, strict=False):
+            assert post["date_gmt"] == art.published_at.astimezone(UTC).strftime(
+                "%Y-%m-%dT%H:%M:%S"
+            )
+            assert (
+                html.unescape(post["title"]["rendered"]).replace("“", '"').replace("”", '"')
+                == art.title
+            )
+            assert post["link"] == fleet.article_url(wp, art)
+        same = await client.get(f"{base}?rest_route=/wp/v2/posts&{query}")
+        assert same.json() == posts and same.headers["x-wp-total"] == r.headers["x-wp-total"]
+        since = (articles[3].published_at - timedelta(seconds=1)).isoformat()
+        recent = await client.get(f"{base}wp-json/wp/v2/posts", params={"modified_after": since,
+                                  "_fields": "id,modified_gmt,excerpt,guid"})  # fmt: skip
+        got = recent.json()
+        assert 4 <= len(got) < len(articles) and got[0]["guid"]["rendered"].startswith(base)
+        assert got[0]["excerpt"]["rendered"].startswith("<p>")
+        bad = await client.get(f"{base}wp-json/wp/v2/posts?page=999")
+        assert bad.status_code == 400 and bad.json()["code"] == "rest_post_invalid_page_number"
+        assert (await client.get(f"{base}wp-json/wp/v2/posts?per_page=101")).status_code == 400
+        cats = (await client.get(f"{base}wp-json/wp/v2/categories?per_page=100")).json()
+        assert sum(c["count"] for c in cats) == len(articles)
+        assert {c for p in posts for c in p["categories"]} <= {c["id"] for c in cats}
+        assert len((await client.get(f"{base}wp-json/wp/v2/pages")).json()) == 4
+        moved = await client.get(base + "feed", follow_redirects=False)
+        assert moved.status_code == 301 and moved.headers["location"] == base + "feed/"
+        feed = await client.get(base + "feed/", headers=PLAIN)
+        assert feed.text.startswith('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"')
+        assert "<generator>https://wordpress.org/?v=6.6.2</generator>" in feed.text
+        parsed = feedparser.parse(feed.content)
+        assert not parsed.bozo and len(parsed.entries) == 10
+        assert parsed.entries[0].link == fleet.article_url(wp, articles[0])
+        assert parsed.entries[0].published.endswith("+0000")
+        again = await client.get(base + "feed/", headers={"If-None-Match": feed.headers["etag"]})
+        assert again.status_code == 304
+        single = await client.get(parsed.entries[0].link)
+        assert single.status_code == 200 and 'type="application/json"' in single.headers["link"]
+        # REST disabled by a plugin: 401 JSON on both route forms, the feed still works.
+        for path in ("wp-json/wp/v2/posts", "?rest_route=/wp/v2/posts"):
+            denied = await client.get(fleet.url(disabled) + path)
+            assert denied.status_code == 401 and denied.json()["code"] == "rest_cannot_access"
+        assert (await client.get(fleet.url(disabled) + "feed/")).status_code == 200
+        # A PHP notice printed before the JSON.
+        noisy = await client.get(fleet.url(notice) + "wp-json/wp/v2/posts?per_page=3")
+        assert noisy.text.startswith("<br />\n<b>Notice</b>:  Undefined index")
+        data = json.loads(noisy.text[noisy.text.index("[") :])
+        assert len(data) == 3 and noisy.headers["x-wp-total"] == str(len(fleet.articles(notice)))
+        down = await client.get(fleet.url(fleet.villages[3].code))
+        assert down.status_code == 500 and "Error establishing a database connection" in down.text
+
+    kinds = ["wordpress", "wordpress-rest-disabled", "wordpress-php-notice", "wordpress"]
+    fleet = Fleet.of_kinds(kinds, seed=3, now=NOW)
+    fleet.set_behaviour(fleet.villages[3].code, "down_500")
+    run(fleet, body)
+
+
+def test_atom_site() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        code = fleet.villages[0].code
+        base, articles = fleet.url(code), fleet.articles(code)
+        home = await client.get(base)
+        link = re.search(
+            r'<link rel="alternate" type="application/atom\+xml"[^>]*href="([^"]+)"', home.text
+        )
+        assert link and "application/rss+xml" not in home.text
+        r = await client.get(link[1], headers=PLAIN)
+        assert r.headers["content-type"] == "application/atom+xml; charset=UTF-8"
+        parsed = feedparser.parse(r.content)
+        assert parsed.version == "atom10" and not parsed.bozo and len(parsed.entries) == 25
+        assert parsed.feed.generator == "Blogger" and parsed.entries[0].title == articles[0].title
+        assert parsed.entries[0].link == fleet.article_url(code, articles[0])
+        assert parsed.entries[0].content[0].value == articles[0].body_html
+        more = feedparser.parse(
+            (await client.get(link[1] + "?max-results=5&start-index=6")).content
+        )
+        assert [e.link for e in more.entries] == [
+            fleet.article_url(code, a) for a in articles[5:10]
+        ]
+        assert (await client.get(parsed.entries[0].link)).status_code == 200
+        assert (await client.get(base + "index.php/feed")).status_code == 404
+
+    run(Fleet.of_kinds(["atom"], seed=3, now=NOW), body)
+
+
+def test_html_only_site_and_config_rules() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        code = fleet.villages[1].code
+        base, articles = fleet.url(code), fleet.articles(code)
+        home = (await client.get(base)).text
+        items = re.findall(r'<div class="berita-item">(.*?)</div>', home, re.S)
+        assert len(items) == 10 and "application/rss+xml" not in home
+        pattern = r'<h3><a href="(/berita/[^"]+)">([^<]+)</a></h3>\s*<span class="tanggal">([^<]+)<'
+        first = re.search(pattern, items[0])
+        assert first and first[2] == html.escape(articles[0].title, quote=False)
+        assert fleet.article_url(code, articles[0]) == base.rstrip("/") + first[1]
+        assert re.fullmatch(
+            r"(Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu), \d{1,2} \w+ \d{4}", first[3]
+        )
+        assert (await client.get(base.rstrip("/") + first[1])).status_code == 200
+        for path in ("feed", "index.php/feed", "feed.xml", "rss.xml", "atom.xml", "feed/"):
+            assert (await client.get(base + path)).status_code == 404
+        assert (await client.get(base + "berita?page=2")).text.count('class="berita-item"') == 10
+        text = fleet.config_yaml()
+        config = parse_config(text, "fleet.yaml")
+        villages = {v.code: v for k in config.kecamatan for v in k.villages}
+        rules = config.html_rules[villages[code].html_rules]
+        assert rules["item"] == "div.berita-item" and rules["date_format"] == "%A, %d %B %Y"
+        assert villages[code].platform == "auto" and not villages[fleet.villages[0].code].html_rules
+        assert yaml.safe_load(text)["html_rules"] == dict(config.html_rules)
+
+    run(Fleet.of_kinds(["opensid-2410-esensi", "html-only"], seed=3, now=NOW), body)

@@ -5,17 +5,18 @@ Given a village, a seed and `now`, `generate_articles` always returns the same a
 
 from __future__ import annotations
 
+import functools
 import html
 import random
 import re
 import unicodedata
+import zlib
 from datetime import datetime, timedelta
 
 from . import corpus
 from .model import WIB, Article, SimVillage
 
 _DAY = 86400.0
-OPENSID_VERSIONS = ("2305", "2310", "2410", "2508")
 
 
 def slugify(text: str) -> str:
@@ -36,9 +37,11 @@ def village_rng(seed: int, code: str, purpose: str) -> random.Random:
     return random.Random(f"{seed}:{code}:{purpose}")
 
 
-def opensid_version(seed: int, code: str) -> str:
-    """The OpenSID release a village runs, e.g. "2410" (shown as "v24.10")."""
-    return village_rng(seed, code, "version").choice(OPENSID_VERSIONS)
+def category_id(name: str) -> int:
+    """A stable category id (OpenSID kategori id, WordPress term id; 1 is "Uncategorized")."""
+    if name in corpus.CATEGORIES:
+        return corpus.CATEGORIES.index(name) + 2
+    return 100 + zlib.crc32(name.encode()) % 900
 
 
 def content_profile(behaviour: str) -> str:
@@ -74,18 +77,26 @@ def _publication_times(profile: str, rng: random.Random, now: datetime) -> list[
     return times
 
 
+@functools.lru_cache(maxsize=1024)
+def _people(code: str) -> tuple[str, str]:
+    """The village head's placeholder name and BUMDes suffix (seeding a Random per article is
+    what made generating a large fleet slow)."""
+    per_village = village_rng(0, code, "people")
+    return per_village.choice(corpus.PERSONS), per_village.choice(corpus.BUMDES_SUFFIX)
+
+
 def _fill(village: SimVillage, rng: random.Random, when: datetime) -> dict[str, str]:
     local = when.astimezone(WIB)
     event = local - timedelta(days=rng.choice((0, 0, 1, 1, 2)))
-    per_village = village_rng(0, village.code, "people")
+    kades, bumdes = _people(village.code)
     return {
         "desa": village.name,
         "sebutan": village.sebutan,
         "sebutan_kecil": village.sebutan.lower(),
         "kecamatan": village.kecamatan_name,
         "kades": "Lurah" if village.type == "kelurahan" else "Kepala Desa",
-        "nama_kades": per_village.choice(corpus.PERSONS),
-        "bumdes": f"{village.name} {per_village.choice(corpus.BUMDES_SUFFIX)}",
+        "nama_kades": kades,
+        "bumdes": f"{village.name} {bumdes}",
         "nama_warga": rng.choice(corpus.PERSONS),
         "dusun": rng.choice(corpus.DUSUN),
         "rt": f"{rng.randint(1, 12):02d}",

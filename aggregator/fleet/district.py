@@ -10,7 +10,8 @@ import re
 from collections.abc import Mapping
 from importlib import resources
 
-from .model import SimVillage
+from .kinds import DEFAULT_KIND, assign_kinds
+from .model import UNREACHABLE, SimVillage
 
 # Share of the villages left after the special behaviours: 45 : 15 : 15 : 5 (of 80).
 CONTENT_MIX = (("active", 9), ("quiet", 3), ("abandoned", 3), ("never_posted", 1))
@@ -67,14 +68,33 @@ def behaviour_mix(n: int) -> list[str]:
     return specials + [name for name, _ in CONTENT_MIX for _ in range(counts[name])]
 
 
+def village_kinds(behaviours: list[str], seed: int) -> list[str]:
+    """A kind per village: kind_mix over the villages with a server, shuffled by `seed`; the
+    first village of each kind is one that answers with articles (not never_posted, down_500 or
+    hang) so every kind in the mix can be seen. Villages without a server get the default kind."""
+    sited = [i for i, b in enumerate(behaviours) if b not in UNREACHABLE]
+    showing = [i for i in sited if behaviours[i] not in ("never_posted", "down_500", "hang")]
+    order = showing + [i for i in sited if i not in showing]
+    firsts: list[str] = []
+    others: list[str] = []
+    for kind in assign_kinds(len(sited), seed):
+        (others if kind in firsts else firsts).append(kind)
+    kinds = [DEFAULT_KIND] * len(behaviours)
+    for index, kind in zip(order, firsts + others, strict=True):
+        kinds[index] = kind
+    return kinds
+
+
 def district_villages(n: int, seed: int) -> list[SimVillage]:
-    """`n` villages spread over kecamatan, with behaviour_mix(n) shuffled by `seed`."""
+    """`n` villages spread over kecamatan, with behaviour_mix(n) shuffled by `seed` and the
+    kind mix assigned independently (village_kinds)."""
     picked = spread(load_villages(), n)
     behaviours = behaviour_mix(n)
     random.Random(f"{seed}:behaviours").shuffle(behaviours)
+    kinds = village_kinds(behaviours, seed)
     return [
-        SimVillage(v.code, v.name, v.type, v.kecamatan_code, v.kecamatan_name, b)
-        for v, b in zip(picked, behaviours, strict=True)
+        SimVillage(v.code, v.name, v.type, v.kecamatan_code, v.kecamatan_name, b, k)
+        for v, b, k in zip(picked, behaviours, kinds, strict=True)
     ]
 
 
@@ -100,12 +120,21 @@ def render_config(
     kabupaten_name: str,
     settings: Mapping[str, object],
     comment: str = "",
+    html_rules: Mapping[str, Mapping[str, str]] | None = None,
+    rules_of: Mapping[str, str] | None = None,
 ) -> str:
-    """districts.yaml text listing every (village, url) grouped by kecamatan, sorted by code."""
+    """districts.yaml text listing every (village, url) grouped by kecamatan, sorted by code;
+    `html_rules` become the top-level mapping, `rules_of` names a village's entry in it."""
     lines = [f"# {comment}"] if comment else []
     kab = f"{{code: {json.dumps(kabupaten_code)}, name: {yaml_scalar(kabupaten_name)}}}"
     lines += [f"kabupaten: {kab}", "settings:"]
     lines += [f"  {key}: {yaml_scalar(value)}" for key, value in settings.items()]
+    if html_rules:
+        lines.append("html_rules:")
+        for name, rules in html_rules.items():
+            lines.append(f"  {yaml_scalar(name)}:")
+            lines += [f"    {key}: {yaml_scalar(value)}" for key, value in rules.items()]
+    rules_of = rules_of or {}
     lines.append("kecamatan:")
     groups: dict[str, list[tuple[SimVillage, str]]] = {}
     for village, url in sorted(entries, key=lambda e: (e[0].kecamatan_code, e[0].code)):
@@ -121,6 +150,8 @@ def render_config(
                 f"code: {json.dumps(v.code)}, name: {json.dumps(v.name, ensure_ascii=False)}, "
                 f"type: {yaml_scalar(v.type)}, url: {json.dumps(url)}, platform: auto"
             )
+            if v.code in rules_of:
+                fields += f", html_rules: {yaml_scalar(rules_of[v.code])}"
             lines.append(f"      - {{{fields}}}")
     if not groups:
         lines[-1] = "kecamatan: []"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from .kinds import DEFAULT_KIND
+
 BEHAVIOURS = (
     "active",
     "quiet",
@@ -34,6 +36,7 @@ class SimVillage:
     kecamatan_code: str
     kecamatan_name: str
     behaviour: str
+    kind: str = DEFAULT_KIND  # one of KINDS: what software the site runs (see kinds.py)
 
     @property
     def sebutan(self) -> str:
@@ -55,7 +58,8 @@ class Article:
 
     @property
     def path(self) -> str:
-        """OpenSID article path, month and day not zero-padded: /index.php/artikel/2024/9/5/x."""
+        """OpenSID article path, month and day not zero-padded: /index.php/artikel/2024/9/5/x
+        (answers on every OpenSID site; `Fleet.article_url` gives each kind's own link)."""
         local = self.published_at.astimezone(WIB)
         return f"/index.php/artikel/{local.year}/{local.month}/{local.day}/{self.slug}"
 

@@ -6,16 +6,20 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
 from . import district
-from .content import default_body, generate_articles, opensid_version, slugify, unique_slug
-from .httpd import MAX_LINE, BadRequest, Request, Response, head_bytes, read_request, reason
-from .model import BEHAVIOURS, UNREACHABLE, Article, RequestRecord, SimVillage
-from .render import simple_page
+from .connections import Connections
+from .content import default_body, generate_articles, slugify, unique_slug
+from .httpd import MAX_LINE
+from .kinds import spec_of
+from .misc_sites import HTML_RULES, HTML_RULES_NAME
+from .model import BEHAVIOURS, Article, RequestRecord, SimVillage
+from .services import SERVICE_KEYS
 from .site import Site
 
 logger = logging.getLogger(__name__)
@@ -23,7 +27,6 @@ logger = logging.getLogger(__name__)
 # Every `HOSTILE_EVERY`-th village with articles gets a hostile body, offset ones a tricky title.
 HOSTILE_EVERY = 10
 TRICKY_OFFSET = 3
-SLOW_CHUNKS = 20
 
 
 def _check_behaviour(behaviour: str) -> None:
@@ -56,14 +59,19 @@ class Fleet:
             raise ValueError("village codes must be unique")
         for village in villages:
             _check_behaviour(village.behaviour)
+            spec_of(village.kind)
         self._seed = seed
         self._now = (
             _aware(now, "now") if now is not None else datetime.now(UTC).replace(microsecond=0)
         )
         self._host = host
-        self._hang_seconds = hang_seconds
-        self._slow_seconds = slow_seconds
-        self._idle_timeout = idle_timeout
+        self._connections = Connections(
+            host,
+            self._now,
+            hang_seconds=hang_seconds,
+            slow_seconds=slow_seconds,
+            idle_timeout=idle_timeout,
+        )
         self._sites: dict[str, Site] = {}
         eligible = 0
         for village in villages:
@@ -73,18 +81,33 @@ class Fleet:
             articles = generate_articles(
                 village, seed=seed, now=self._now, hostile=slot == 0, tricky=slot == TRICKY_OFFSET
             )
-            version = opensid_version(seed, village.code)
-            self._sites[village.code] = Site(village, articles, version, seed)
+            self._sites[village.code] = Site(village, articles, seed, self._now)
         self._servers: list[asyncio.Server] = []
-        self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
-        self._running = False
 
     @classmethod
     def from_district(
         cls, n: int = 24, *, seed: int = 7, now: datetime | None = None, **kw: Any
     ) -> Fleet:
-        """`n` Purbalingga villages spread over kecamatan, with the standard behaviour mix."""
+        """`n` Purbalingga villages spread over kecamatan, with the standard behaviour mix and,
+        independently, the kind mix (all kinds from 24 villages on; see kinds.kind_mix)."""
         return cls(district.district_villages(n, seed), seed=seed, now=now, **kw)
+
+    @classmethod
+    def of_kinds(
+        cls,
+        kinds: Sequence[str],
+        *,
+        behaviour: str = "active",
+        seed: int = 7,
+        now: datetime | None = None,
+        **kw: Any,
+    ) -> Fleet:
+        """One village per entry of `kinds` (in order), all with the same behaviour."""
+        picked = district.spread(district.load_villages(), len(kinds))
+        villages = [
+            replace(v, behaviour=behaviour, kind=k) for v, k in zip(picked, kinds, strict=True)
+        ]
+        return cls(villages, seed=seed, now=now, **kw)
 
     # --- inspection -------------------------------------------------------------------------
 
@@ -101,7 +124,7 @@ class Fleet:
     @property
     def running(self) -> bool:
         """Whether the servers are listening."""
-        return self._running
+        return self._connections.running
 
     def _site(self, code: str) -> Site:
         try:
@@ -131,8 +154,42 @@ class Fleet:
         return self._site(code).published(self._now)
 
     def opensid_version(self, code: str) -> str:
-        """The OpenSID release the site claims, e.g. "2410" (footer "v24.10")."""
+        """The OpenSID release the site claims, e.g. "2410" (feed "24.10"); "" if not OpenSID."""
         return self._site(code).version
+
+    # --- ground truth per kind --------------------------------------------------------------
+
+    def kind(self, code: str) -> str:
+        """The site's kind (one of KINDS)."""
+        return self._site(code).spec.name
+
+    def expected_platform(self, code: str) -> str:
+        """What a connector should detect: "opensid", "wordpress", "feed" or "html"."""
+        return self._site(code).spec.platform
+
+    def version_label(self, code: str) -> str | None:
+        """The version a connector should report: "24.10" (OpenSID), "6.6.2", or None."""
+        return self._site(code).spec.label
+
+    def visitors(self, code: str) -> dict[str, int]:
+        """today/yesterday/total as the OpenSID visitor widget shows them ({} without one)."""
+        site = self._site(code)
+        return site.visitors.as_dict() if site.spec.platform == "opensid" else {}
+
+    def services(self, code: str) -> dict[str, int | None]:
+        """Items the lapak, ppid, pengaduan, pembangunan and pemerintah pages (or their
+        /internal_api JSON) show, plus "kehadiran" ("Hadir" badges); None when it 404s."""
+        site = self._site(code)
+        if site.spec.platform != "opensid":
+            return dict.fromkeys(SERVICE_KEYS, None)
+        return site.services.counts()
+
+    def article_url(self, code: str, article: Article) -> str:
+        """The article's url as the site links it in its feed and lists (needs start())."""
+        site = self._site(code)
+        if site.port is None:
+            raise RuntimeError("the fleet is not started; call start() first")
+        return site.info(self._host).article_url(article)
 
     # --- mutation ---------------------------------------------------------------------------
 
@@ -173,24 +230,28 @@ class Fleet:
         merged: dict[str, object] = {"allow_private_addresses": True, **(settings or {})}
         entries = [(site.village, self.url(code)) for code, site in self._sites.items()]
         comment = f"Simulated fleet (aggregator.fleet): seed {self._seed}, now {self._now}"
+        # html-only sites have no feed: the config carries the rules to scrape their list.
+        rules_of = {c: HTML_RULES_NAME for c, s in self._sites.items() if s.spec.platform == "html"}
         return district.render_config(
             entries,
             kabupaten_code=kabupaten_code,
             kabupaten_name=kabupaten_name,
             settings=merged,
             comment=comment,
+            html_rules={HTML_RULES_NAME: HTML_RULES} if rules_of else None,
+            rules_of=rules_of,
         )
 
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Bind one listening socket (ephemeral port) per village."""
-        if self._running:
+        if self._connections.running:
             raise RuntimeError("the fleet is already started")
-        self._running = True
+        self._connections.running = True
         try:
             for site in self._sites.values():
-                handler = functools.partial(self._handle, site)
+                handler = functools.partial(self._connections.handle, site)
                 server = await asyncio.start_server(handler, self._host, 0, limit=2 * MAX_LINE)
                 self._servers.append(server)
                 site.bind(server.sockets[0].getsockname()[1])
@@ -201,14 +262,11 @@ class Fleet:
 
     async def stop(self) -> None:
         """Close every server and every open connection, hanging ones included."""
-        self._running = False
+        self._connections.running = False
         servers, self._servers = self._servers, []
         for server in servers:
             server.close()
-        tasks = list(self._connections)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._connections.close_all()
         for server in servers:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), 1.0)
@@ -228,94 +286,3 @@ class Fleet:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
-
-    # --- connections ------------------------------------------------------------------------
-
-    async def _handle(
-        self, site: Site, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        task = asyncio.current_task()
-        if task is None or not self._running or site.village.behaviour in UNREACHABLE:
-            writer.transport.abort()
-            return
-        self._connections[task] = writer
-        try:
-            await self._serve(site, reader, writer)
-        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
-            pass
-        except asyncio.CancelledError:
-            # stop() cancels connection tasks; ending normally keeps asyncio's stream callback
-            # (which calls task.exception() on 3.11) from logging a spurious traceback.
-            pass
-        except Exception:
-            logger.exception("fleet: %s: connection handler failed", site.village.code)
-        finally:
-            self._connections.pop(task, None)
-            writer.close()
-
-    async def _serve(
-        self, site: Site, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        while True:
-            try:
-                async with asyncio.timeout(self._idle_timeout):
-                    request = await read_request(reader)
-            except BadRequest as exc:
-                site.log.append(RequestRecord(exc.method, exc.path, {}, exc.status))
-                body = simple_page(f"{exc.status} {reason(exc.status)}").encode()
-                writer.write(head_bytes(Response(exc.status, body), keep_alive=False) + body)
-                await writer.drain()
-                return
-            if request is None:
-                return
-            behaviour = site.village.behaviour
-            if behaviour in UNREACHABLE:
-                return
-            if behaviour == "hang":
-                site.log.append(self._record(request, 0))
-                await self._hang(reader)
-                return
-            response = site.respond(request, self._host, self._now)
-            site.log.append(self._record(request, response.status))
-            logger.debug(
-                "fleet: %s %s %s -> %d",
-                site.village.code,
-                request.method,
-                request.path,
-                response.status,
-            )
-            keep = request.keep_alive and self._running
-            head = head_bytes(response, keep_alive=keep)
-            body = b"" if request.method == "HEAD" or response.status == 304 else response.body
-            if behaviour == "slow":
-                await self._drip(writer, head, body)
-            else:
-                writer.write(head + body)
-                await writer.drain()
-            if not keep:
-                return
-
-    @staticmethod
-    def _record(request: Request, status: int) -> RequestRecord:
-        return RequestRecord(
-            request.method, request.path, dict(request.headers), status, request.query
-        )
-
-    async def _hang(self, reader: asyncio.StreamReader) -> None:
-        """Say nothing until the client leaves, the fleet stops or hang_seconds pass."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._hang_seconds):
-                while await reader.read(65536):
-                    pass
-
-    async def _drip(self, writer: asyncio.StreamWriter, head: bytes, body: bytes) -> None:
-        """Send the head after a short pause, then the body in small chunks over slow_seconds."""
-        pause = self._slow_seconds / (SLOW_CHUNKS + 1)
-        await asyncio.sleep(pause)
-        writer.write(head)
-        await writer.drain()
-        size = max(1, -(-len(body) // SLOW_CHUNKS))
-        for start in range(0, len(body), size):
-            await asyncio.sleep(pause)
-            writer.write(body[start : start + size])
-            await writer.drain()

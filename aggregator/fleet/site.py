@@ -1,36 +1,37 @@
-"""One simulated village site: its state and how it answers a parsed request."""
+"""One simulated village site: its state, and how it answers a parsed request (routing by kind,
+then conditional GET, gzip and the down_500 behaviour, the same for every kind).
+"""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
-from . import render
-from .content import village_rng
+from . import misc_sites, routes_opensid, routes_wordpress
 from .httpd import Request, Response
-from .model import WIB, Article, RequestRecord, SimVillage
+from .kinds import spec_of
+from .model import Article, RequestRecord, SimVillage
+from .render import HTML, Page, SiteInfo, SiteView, error_500_page, simple_page
+from .services import generate_services, visitors
 
-FEED_ITEMS = 50
-HOME_ITEMS = 10
-_ARTICLE = re.compile(r"(?:/index\.php)?/artikel/(\d{4})/(\d{1,2})/(\d{1,2})/([^/]+)")
-_HTML = "text/html; charset=UTF-8"
-_XML = "text/xml; charset=UTF-8"
-FEED_PATHS = ("/index.php/feed", "/feed", "/feed.xml")
-HOME_PATHS = ("/", "/index.php")
+MAX_CACHED = 1024
+Router = Callable[[SiteView, str, str], Page | None]
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """An uncompressed representation and its validators."""
+def _opensid(view: SiteView, path: str, query: str) -> Page | None:
+    return routes_opensid.route(view, path.rstrip("/") or "/", query)
 
-    body: bytes
-    content_type: str
-    etag: str
-    last_modified: datetime | None = None
+
+ROUTERS: dict[str, tuple[Router, Callable[[SiteView], Page]]] = {
+    "opensid": (_opensid, routes_opensid.not_found),
+    "wordpress": (routes_wordpress.route, routes_wordpress.not_found),
+    "feed": (misc_sites.route_atom, misc_sites.not_found),
+    "html": (misc_sites.route_html, misc_sites.not_found),
+}
 
 
 def _http_date(moment: datetime) -> str:
@@ -46,13 +47,13 @@ def _opaque(tag: str) -> str:
     return tag[2:] if tag.startswith("W/") else tag
 
 
-def _not_modified(request: Request, rendered: Rendered) -> bool:
+def _not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
     """RFC 9110 evaluation: If-None-Match (weak comparison) wins over If-Modified-Since."""
     if (inm := request.headers.get("if-none-match")) is not None:
         tags = {_opaque(t) for t in inm.split(",")}
-        return "*" in tags or _opaque(rendered.etag) in tags
+        return "*" in tags or _opaque(etag) in tags
     ims = request.headers.get("if-modified-since")
-    if ims is None or rendered.last_modified is None:
+    if ims is None or last_modified is None:
         return False
     try:
         since = parsedate_to_datetime(ims)
@@ -60,7 +61,7 @@ def _not_modified(request: Request, rendered: Rendered) -> bool:
         return False
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    return since >= rendered.last_modified.replace(microsecond=0)
+    return since >= last_modified.replace(microsecond=0)
 
 
 def _wants_gzip(request: Request) -> bool:
@@ -75,109 +76,84 @@ def _wants_gzip(request: Request) -> bool:
 class Site:
     """Mutable state of one village site; the fleet owns one per village."""
 
-    def __init__(self, village: SimVillage, articles: list[Article], version: str, seed: int):
+    def __init__(self, village: SimVillage, articles: list[Article], seed: int, now: datetime):
         self.village = village
+        self.spec = spec_of(village.kind)
         self.articles = articles  # newest first
-        self.version = version
+        self.seed = seed
         self.port: int | None = None
         self.log: list[RequestRecord] = []
-        rng = village_rng(seed, village.code, "visitors")
-        self._visitors = (rng.randint(5, 300), rng.randint(8_000, 350_000))
-        self._cache: dict[str, Rendered] = {}
+        self.visitors = visitors(seed, village.code)
+        self.services = generate_services(village, seed, now)
+        self._cache: dict[tuple[str, str], tuple[Page, str]] = {}
         self._gzip_cache: dict[bytes, bytes] = {}
+
+    @property
+    def version(self) -> str:
+        """The OpenSID release ("2410"), "" for other platforms."""
+        return self.spec.version if self.spec.platform == "opensid" else ""
 
     def bind(self, port: int | None) -> None:
         """Record the listening port (None when stopped); rendered pages are invalidated."""
         self.port = port
-        self._cache.clear()
-        self._gzip_cache.clear()
+        self._forget()
 
     def add(self, article: Article) -> None:
         """Insert an article keeping newest-first order; rendered pages are invalidated."""
         self.articles.append(article)
         self.articles.sort(key=lambda a: (a.published_at, a.id), reverse=True)
+        self._forget()
+
+    def _forget(self) -> None:
         self._cache.clear()
         self._gzip_cache.clear()
 
-    def info(self, host: str) -> render.SiteInfo:
+    def info(self, host: str) -> SiteInfo:
         """Everything the renderers need about this site."""
-        today, total = self._visitors
         host = f"[{host}]" if ":" in host else host
         base = f"http://{host}:{self.port}"
-        return render.SiteInfo(self.village, self.version, base, today, total)
+        return SiteInfo(self.village, self.spec, base, self.visitors, self.seed)
 
     def published(self, now: datetime) -> list[Article]:
         """Articles visible at `now`, newest first."""
         return [a for a in self.articles if a.published_at <= now]
 
-    def find(self, year: int, month: int, day: int, slug: str, now: datetime) -> Article | None:
-        """The published article with that date (WIB) and slug, if any."""
-        for art in self.published(now):
-            local = art.published_at.astimezone(WIB)
-            if (local.year, local.month, local.day, art.slug) == (year, month, day, slug):
-                return art
-        return None
-
-    def _render(self, key: str, host: str, now: datetime) -> Rendered | None:
-        if key in self._cache:
-            return self._cache[key]
-        site = self.info(host)
-        if key == "feed":
-            items = self.published(now)[:FEED_ITEMS]
-            body = render.feed_xml(site, items, now).encode()
-            newest = items[0].published_at if items else None
-            result = Rendered(body, _XML, _weak_etag(body), newest)
-        elif key == "home":
-            body = render.home_page(site, self.published(now)[:HOME_ITEMS], now).encode()
-            result = Rendered(body, _HTML, _weak_etag(body))
-        elif match := _ARTICLE.fullmatch(key):
-            y, m, d, slug = match.groups()
-            art = self.find(int(y), int(m), int(d), slug, now)
-            if art is None:
-                return None
-            body = render.article_page(site, art, now).encode()
-            result = Rendered(body, _HTML, _weak_etag(body), art.published_at)
-        elif key == "/robots.txt":
-            body = render.ROBOTS.encode()
-            result = Rendered(body, "text/plain; charset=UTF-8", _weak_etag(body))
-        elif key.startswith("/themes/esensi/assets/css/style.css"):
-            body = render.STYLESHEET.encode()
-            result = Rendered(body, "text/css; charset=UTF-8", _weak_etag(body))
-        else:
-            return None
-        self._cache[key] = result
-        return result
+    def _page(self, path: str, query: str, host: str, now: datetime) -> tuple[Page, str]:
+        key = (path, query)
+        if key not in self._cache:
+            view = SiteView(self.info(host), self.published(now), self.articles, now, self.services)
+            route, not_found = ROUTERS[self.spec.platform]
+            page = route(view, path, query) or not_found(view)
+            if len(self._cache) >= MAX_CACHED:
+                self._forget()
+            self._cache[key] = (page, _weak_etag(page.body))
+        return self._cache[key]
 
     def respond(self, request: Request, host: str, now: datetime) -> Response:
-        """The answer of a working OpenSID site (behaviour down_500 is handled here too)."""
-        date = ("Date", _http_date(now))
-        server = [date, ("Server", "nginx"), ("X-Powered-By", "PHP/8.1.2")]
+        """The answer of a working site of this kind (behaviour down_500 is handled here too)."""
+        server = [("Date", _http_date(now)), *self.spec.server]
         if self.village.behaviour == "down_500":
-            body = render.error_500_page().encode()
-            headers = [*server, ("Content-Type", _HTML), ("Vary", "Accept-Encoding")]
+            body = error_500_page(self.spec).encode()
+            headers = [*server, ("Content-Type", HTML), ("Vary", "Accept-Encoding")]
             return Response(500, self._encode(request, body, headers), headers)
         if request.method not in ("GET", "HEAD"):
-            body = render.simple_page("405 Not Allowed").encode()
-            headers = [*server, ("Allow", "GET, HEAD"), ("Content-Type", _HTML)]
+            body = simple_page("405 Not Allowed").encode()
+            headers = [*server, ("Allow", "GET, HEAD"), ("Content-Type", HTML)]
             return Response(405, body, headers)
-        path = request.path.rstrip("/") or "/"
-        key = "home" if path in HOME_PATHS else "feed" if path in FEED_PATHS else path
-        rendered = self._render(key, host, now)
-        if rendered is None:
-            body = render.not_found_page(self.info(host), now).encode()
-            headers = [*server, ("Content-Type", _HTML), ("Vary", "Accept-Encoding")]
-            return Response(404, self._encode(request, body, headers), headers)
-        headers = [*server, ("ETag", rendered.etag)]
-        if rendered.last_modified is not None:
-            headers.append(("Last-Modified", _http_date(rendered.last_modified)))
-        if _not_modified(request, rendered):
-            return Response(304, b"", headers)
-        headers += [("Content-Type", rendered.content_type), ("Vary", "Accept-Encoding")]
-        return Response(200, self._encode(request, rendered.body, headers), headers)
+        page, etag = self._page(request.path, request.query, host, now)
+        headers = list(server)
+        if page.status == 200 and page.validators:
+            headers.append(("ETag", etag))
+            if page.last_modified is not None:
+                headers.append(("Last-Modified", _http_date(page.last_modified)))
+            if _not_modified(request, etag, page.last_modified):
+                return Response(304, b"", headers)
+        headers += [*page.headers, ("Content-Type", page.content_type), ("Vary", "Accept-Encoding")]
+        return Response(page.status, self._encode(request, page.body, headers), headers)
 
     def _encode(self, request: Request, body: bytes, headers: list[tuple[str, str]]) -> bytes:
         """Gzip `body` when the client accepts it, adding Content-Encoding to `headers`."""
-        if not _wants_gzip(request):
+        if not body or not _wants_gzip(request):
             return body
         if "Content-Encoding" not in {name for name, _ in headers}:
             headers.append(("Content-Encoding", "gzip"))

@@ -1,0 +1,229 @@
+"""The body walk of the page model (§3.6, §4.2): visible and UGC text, visible links with their
+place (chrome, tiny), hidden blocks (P1 inline style, P2 style-block class), linked headings (P4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from aggregator.integrity import css
+from aggregator.integrity import vocabulary as vocab
+from connectors.normalise import normalise_url
+
+_SKIP = frozenset({"script", "style", "template", "head", "title", "meta", "link", "iframe"})
+_CHROME_TAGS = frozenset({"header", "footer", "nav", "aside"})
+_UGC_EXACT = frozenset({"comment", "comments", "comments-area", "commentlist", "disqus_thread"})
+_SPECIAL_TAGS = frozenset({*_CHROME_TAGS, "noscript", "marquee", "h1", "h2", "h3", "h4"})
+_EXEMPT_MARKERS = (*vocab.HIDDEN_UI, "tabpanel", "dialog")
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str  # absolute
+    text: str
+    selector: str
+    chrome: bool = False  # header / footer / nav / sidebar / widget (P3)
+    tiny: bool = False  # font-size ≤ 10px or inside <marquee> (P3)
+    ugc: bool = False  # comments, or rel="ugc" (G3)
+
+
+@dataclass(frozen=True)
+class HiddenBlock:
+    """The outermost hidden element of a subtree (P1, P2), with its text and links."""
+
+    selector: str
+    reason: str  # "inline style display:none", "style-block rule .wdg-xx9 {bottom:-800px}"
+    text: str
+    links: tuple[Link, ...]
+    exempt: bool  # G5 hidden UI (menus, screen-reader text): only matters when not gambling
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A linked heading in the body: a post title in a listing (P4)."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Body:
+    """What the walk collected."""
+
+    text: tuple[str, ...]
+    ugc_text: tuple[str, ...]
+    links: tuple[Link, ...]
+    hidden: tuple[HiddenBlock, ...]
+    headings: tuple[Heading, ...]
+
+
+def walk_body(tree: LexborHTMLParser, url: str) -> Body:
+    walk = _Walk(url, stylesheet(tree))
+    if tree.body is not None:
+        walk.run(tree.body)
+    return Body(
+        tuple(walk.text),
+        tuple(walk.ugc_text),
+        tuple(walk.links),
+        tuple(walk.hidden),
+        tuple(walk.headings),
+    )
+
+
+def node_text(node: LexborNode) -> str:
+    return " ".join(node.text(separator=" ").split())
+
+
+def stylesheet(tree: LexborHTMLParser) -> Mapping[str, list[css.StyleRule]]:
+    """`<style>` rules indexed by the class, id or tag they need (P2)."""
+    index: dict[str, list[css.StyleRule]] = {}
+    for style in tree.css("style"):
+        for rule in css.parse_stylesheet(style.text() or ""):
+            if rule.element_id:
+                key = "#" + rule.element_id
+            elif rule.classes:
+                key = "." + min(rule.classes)
+            else:
+                key = rule.tag or ""
+            index.setdefault(key, []).append(rule)
+    return index
+
+
+def selector(node: LexborNode, depth: int = 3) -> str:
+    """A short CSS path an officer can search for in "view source"."""
+    parts: list[str] = []
+    current: LexborNode | None = node
+    while current is not None and len(parts) < depth and current.tag not in ("body", "html"):
+        attrs = current.attributes
+        part = current.tag or ""
+        if attrs.get("id"):
+            part += "#" + (attrs.get("id") or "")
+        elif attrs.get("class"):
+            part += "".join("." + c for c in (attrs.get("class") or "").split()[:2])
+        if "style" in attrs and current is node:
+            part += "[style]"
+        parts.append(part)
+        current = current.parent
+    return " > ".join(reversed(parts))
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    background: str = "#ffffff"
+    chrome: bool = False
+    tiny: bool = False
+    ugc: bool = False
+    exempt: bool = False
+
+
+class _Walk:
+    """One pass over the body (explicit stack: hostile pages nest deeply)."""
+
+    def __init__(self, url: str, rules: Mapping[str, list[css.StyleRule]]) -> None:
+        self.url, self.rules = url, rules
+        self.text: list[str] = []
+        self.ugc_text: list[str] = []
+        self.links: list[Link] = []
+        self.hidden: list[HiddenBlock] = []
+        self.headings: list[Heading] = []
+
+    def run(self, body: LexborNode) -> None:
+        root = _Ctx(background=self._root_background())
+        stack: list[tuple[LexborNode, _Ctx]] = [(c, root) for c in _children(body)]
+        while stack:
+            node, ctx = stack.pop()
+            if node.tag == "-text":
+                value = (node.text_content or "").strip()
+                if value:
+                    (self.ugc_text if ctx.ugc else self.text).append(value)
+            elif node.is_element_node and node.tag not in _SKIP:
+                inner = self._element(node, ctx)
+                if inner is not None:
+                    stack.extend((c, inner) for c in _children(node))
+
+    def _root_background(self) -> str:
+        for tag in ("html", "body"):
+            for rule in self.rules.get(tag, []):
+                if bg := css.background(rule.declarations):
+                    return bg
+        return "#ffffff"
+
+    def _element(self, node: LexborNode, ctx: _Ctx) -> _Ctx | None:
+        attrs = node.attributes
+        tag = node.tag or ""
+        if not attrs and tag not in _SPECIAL_TAGS and tag not in self.rules:
+            return ctx  # fast path: a bare <div>, <p>, <td> changes nothing
+        classes = frozenset((attrs.get("class") or "").lower().split())
+        element_id = (attrs.get("id") or "").lower() or None
+        rules = self._rules_for(tag, classes, element_id)
+        inline = css.declarations(attrs.get("style") or "")
+        decls = {k: v for r in rules for k, v in r.declarations.items()} | inline
+        markers = " ".join((*classes, element_id or "", (attrs.get("role") or "").lower()))
+        exempt = ctx.exempt or tag == "nav" or "aria-expanded" in attrs
+        exempt = exempt or (bool(markers.strip()) and any(m in markers for m in _EXEMPT_MARKERS))
+        reason = self._hidden(tag, attrs, rules, inline, decls, ctx.background)
+        if reason:
+            links = tuple(self._link(a, ctx) for a in node.css("a[href]"))
+            block = HiddenBlock(selector(node), reason, node_text(node), links, exempt)
+            self.hidden.append(block)
+            return None
+        ugc = ctx.ugc or bool(classes & _UGC_EXACT) or element_id in _UGC_EXACT
+        ugc = ugc or any(c.startswith("comment-") for c in classes)
+        chrome = ctx.chrome or tag in _CHROME_TAGS
+        chrome = chrome or (
+            bool(markers.strip()) and any(m in markers for m in vocab.CHROME_MARKERS)
+        )
+        tiny = tag == "marquee" or (css.is_tiny(decls) if "font-size" in decls else ctx.tiny)
+        inner = _Ctx(css.background(decls) or ctx.background, chrome, tiny, ugc, exempt)
+        if tag == "a" and attrs.get("href"):
+            self.links.append(self._link(node, inner))
+        elif tag in ("h1", "h2", "h3", "h4") and not ugc:
+            anchor = node.css_first("a[href]")
+            href = normalise_url(anchor.attributes.get("href") or "", self.url) if anchor else ""
+            if href:
+                self.headings.append(Heading(node_text(node), href))
+        return inner
+
+    def _rules_for(
+        self, tag: str, classes: frozenset[str], element_id: str | None
+    ) -> list[css.StyleRule]:
+        keys = [tag, *("." + c for c in classes)] + (["#" + element_id] if element_id else [])
+        candidates = [r for k in keys for r in self.rules.get(k, [])]
+        return css.matching(candidates, tag, classes, element_id)
+
+    @staticmethod
+    def _hidden(
+        tag: str,
+        attrs: Mapping[str, str | None],
+        rules: list[css.StyleRule],
+        inline: Mapping[str, str],
+        decls: Mapping[str, str],
+        background: str,
+    ) -> str | None:
+        if tag == "noscript":
+            return "inside noscript"
+        if "hidden" in attrs:
+            return "hidden attribute"
+        if not decls:
+            return None
+        reason = css.hiding_reason(decls, background)
+        if reason is None:
+            return None
+        if css.hiding_reason(inline, background) == reason:
+            return f"inline style {reason}"
+        for rule in rules:
+            if css.hiding_reason(rule.declarations, background) is not None:
+                return f"style-block rule {rule.selector} {{{reason}}}"
+        return f"style {reason}"
+
+    def _link(self, node: LexborNode, ctx: _Ctx) -> Link:
+        href = normalise_url(node.attributes.get("href") or "", self.url)
+        ugc = ctx.ugc or "ugc" in (node.attributes.get("rel") or "").lower()
+        return Link(href, node_text(node), selector(node), ctx.chrome, ctx.tiny, ugc)
+
+
+def _children(node: LexborNode) -> list[LexborNode]:
+    return list(node.iter(include_text=True))[::-1]

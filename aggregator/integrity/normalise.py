@@ -1,0 +1,101 @@
+"""Text normalisation before matching (specs/judol.md §3.3, P15): NFKC, zero-width and mark
+removal, homoglyph folding, leetspeak; plus the obfuscation-run counter and evidence cleaning.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# P15: invisible characters used to split words ("s\u200blot"): ZW space/joiners, LRM/RLM,
+# bidi embeddings, word joiner, BOM, soft hyphen.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\u180e]")
+# P15: homoglyphs NFKC leaves alone (Cyrillic and Greek look-alikes of Latin letters).
+_CONFUSABLES = str.maketrans(
+    "аАвВеЕѕЅіІјЈкКмМнНоОрРсСтТуУхХԁһӏɡαΑβΒεΕηΗιΙκΚμΜνΝοΟρΡτΤυΥχΧ",
+    "aAbBeEsSiIjJkKmMhHoOpPcCtTyYxXdhlgaAbBeEnHiIkKuMvNoOpPtTuYxX",
+)
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_SPACE = re.compile(r"\s+")
+_REPEAT = re.compile(r"([a-z])\1{2,}")
+_SLUG_SEPARATORS = re.compile(r"[-_./+=&?%]+")
+# Leet (§3.3): full map for slugs, anchors and hosts; "1" is read as "i" (s1tus, w1n).
+_LEET = str.maketrans("0134@5$7", "oieaasst")
+# In prose a digit only stands for a letter when it sits between letters ("sl0t", "g4cor").
+_SANDWICHED = re.compile(r"(?<=[a-z])[013457@$](?=[a-z])(?!d\b)")  # keeps "toto4d"
+_MATH_ALNUM = re.compile("[\U0001d400-\U0001d7ff]{4,}")
+_FULLWIDTH = re.compile("[\uff21-\uff3a\uff41-\uff5a\uff10-\uff19]{4,}")
+_WORD = re.compile(r"\S+")
+_SCHEME = re.compile(r"\b(http)(s?)://", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    """Matching form of prose: NFKC, invisibles and combining marks gone, homoglyphs folded,
+    lower case, letter runs of three or more squeezed to two, whitespace collapsed."""
+    if not text:
+        return ""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+        text = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", text)))
+        text = text.translate(_CONFUSABLES)
+    text = text.lower()
+    text = _SANDWICHED.sub(lambda m: m.group(0).translate(_LEET), text)
+    return _SPACE.sub(" ", _REPEAT.sub(r"\1\1", text)).strip()
+
+
+def fold_slug(text: str) -> str:
+    """Matching form of a slug, host, path or anchor text: `fold` with url separators as spaces."""
+    return _SPACE.sub(" ", _SLUG_SEPARATORS.sub(" ", fold(text))).strip()
+
+
+def leet(text: str) -> str:
+    """Full leet reading of already folded slug text ("5lot-g4c0r" → "slot gacor")."""
+    return text.translate(_LEET)
+
+
+def obfuscated_runs(text: str) -> list[str]:
+    """P15 runs: mathematical letters or full-width letters (≥4 in a row), words mixing Latin
+    with Cyrillic/Greek look-alikes, and words split by invisible characters."""
+    if text.isascii():
+        return []
+    runs = [m.group(0) for m in _MATH_ALNUM.finditer(text)]
+    runs += [m.group(0) for m in _FULLWIDTH.finditer(text)]
+    for word in _WORD.findall(text):
+        if len(word) < 3 or word.isascii():
+            continue
+        if (
+            _INVISIBLE.search(word.strip("\u200b\ufeff")) and any(c.isalpha() for c in word)
+        ) or _mixed_script(word):
+            runs.append(word)
+    return runs
+
+
+def _mixed_script(word: str) -> bool:
+    latin = other = False
+    for c in word:
+        if "a" <= c.lower() <= "z":
+            latin = True
+        elif c.isalpha() and ("\u0370" <= c <= "\u03ff" or "\u0400" <= c <= "\u04ff"):
+            other = True
+    return latin and other
+
+
+def clean_evidence(text: str, limit: int = 300) -> str:
+    """Evidence an officer can read safely: one line, no markup brackets, urls defanged
+    (hxxps://), cut at `limit` characters."""
+    text = _INVISIBLE.sub("", text)
+    text = "".join(c if c.isprintable() else " " for c in text)
+    text = _SCHEME.sub(lambda m: f"hxxp{m.group(2)}://", text)
+    text = _SPACE.sub(" ", text.replace("<", "‹").replace(">", "›")).strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def excerpt(text: str, limit: int = 120) -> str:
+    """A short quote for evidence, cut at a word boundary."""
+    text = _SPACE.sub(" ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,.;:|") + "…"
