@@ -12,7 +12,6 @@ from connectors import opensid, wordpress
 from connectors.base import Connector, require_ok
 from connectors.feed import discover_feeds, looks_like_feed
 
-
 CMS = ("opensid", "wordpress")
 
 
