@@ -68,8 +68,10 @@ def test_freshness_boundaries_and_unknowns() -> None:
     skipped = [c for c in unknown.components if c.value is None]
     assert {c.key for c in skipped} == {"availability", "engagement"}
     assert all("tidak dihitung" in c.reason for c in skipped)
-    perfect = facts(services={k: True for k in ("lapak", "ppid", "pengaduan", "pembangunan",
-                    "statistik", "pemerintah", "layanan_mandiri")}, checks=0, checks_ok=0)  # fmt: skip
+    every = ("lapak", "ppid", "pengaduan", "pembangunan", "statistik", "pemerintah")
+    perfect = facts(
+        services=dict.fromkeys((*every, "layanan_mandiri"), True), checks=0, checks_ok=0
+    )
     assert score_village(perfect, S).score == 100.0  # rescaled over what is known
 
 
@@ -129,7 +131,12 @@ def test_sixty_days_of_a_village_active_then_quiet_then_inactive_then_back(tmp_p
     assert seen[75] == "active"
     history = store.village_history(CODE, 80, T0 + timedelta(days=79))
     assert len(history) == 80
-    assert [h["status"] for h in history][9:13] == ["active", "active", "low_activity", "low_activity"]
+    assert [h["status"] for h in history][9:13] == [
+        "active",
+        "active",
+        "low_activity",
+        "low_activity",
+    ]
     assert history[0]["score"] > history[50]["score"] > history[72]["score"]
     assert history[76]["score"] > history[72]["score"]
     assert history[5]["uptime"] == 1.0 and history[5]["checks"] == 1
@@ -177,6 +184,10 @@ def test_changing_a_weight_in_the_config_changes_scores_without_restart(tmp_path
     assert detail["score"] > before
     path.write_text(CONFIG.replace("weight_freshness: 30", "weight_freshness: lots"))
     os.utime(path, (time.time() + 10, time.time() + 10))
-    assert reloader.check() is None and reloader.last_error and "weight_freshness" in reloader.last_error
+    assert (
+        reloader.check() is None
+        and reloader.last_error
+        and "weight_freshness" in reloader.last_error
+    )
     assert store.settings.scoring.weight_freshness == 90  # a bad edit changes nothing
     store.close()

@@ -79,7 +79,7 @@ def test_api_villages_fields_and_filters(
     }
     assert client.get("/api/villages?status=bogus").status_code == 400
     scores = {r["code"]: r["score"] for r in rows}
-    for code, behaviour in behaviours.items():
+    for code in behaviours:
         assert scores[code] is not None and 0 <= scores[code] <= 100
     best_active = max(scores[c] for c, b in behaviours.items() if b == "active")
     assert best_active > max(scores[c] for c, b in behaviours.items() if b == "abandoned")
