@@ -172,6 +172,7 @@ async def _demo(args: argparse.Namespace) -> None:
             "poll_interval": "5m",
             "request_timeout": "6s",
             "min_interval": "2m",
+            "integrity_interval": "5m",
             "connect_timeout": "2s",
             "dispatch_interval": "15s",
         }

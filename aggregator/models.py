@@ -73,6 +73,9 @@ class Village(SQLModel, table=True):
     status: str = Field(default="no_site", index=True, max_length=16)
     status_since: datetime | None = _ts()
     score: float | None = None
+    integrity_checked_at: datetime | None = _ts()
+    integrity_level: str | None = Field(default=None, max_length=20)
+    integrity_clean_streak: int = 0
     score_components: str = Field(
         default="{}", sa_column=Column(Text, nullable=False, default="{}")
     )
@@ -147,6 +150,12 @@ class Finding(SQLModel, table=True):
     first_seen: datetime | None = _ts(nullable=False)
     last_seen: datetime | None = _ts(nullable=False)
     status: str = Field(default="open", max_length=16)  # open | resolved
+    level: str = Field(default="compromised", max_length=16)  # compromised | suspicious
+    score: int = 0
+    signals: str = ""  # signal codes behind the finding, comma-separated
+    resolved_at: datetime | None = _ts()
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = _ts()
 
 
 class ScoreSnapshot(SQLModel, table=True):

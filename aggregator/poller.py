@@ -13,13 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from aggregator.alerts import send_alerts
 from aggregator.decide import decide
 from aggregator.errors import AggregatorError, FetchError, ParseError
 from aggregator.fetch import Fetcher
+from aggregator.integrity import is_spam_item
 from aggregator.robots import RobotsCache
 from aggregator.settings import Settings
 from aggregator.store import Store
-from aggregator.types import FetchResponse, PollOutcome, VillageForPoll
+from aggregator.types import FetchResponse, Harvest, PollOutcome, VillageForPoll
+from aggregator.watch import IntegrityReport, scan_site
 from connectors import connector_for
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,12 @@ log = logging.getLogger(__name__)
 NETWORK_PHASES = ("dns", "connect")
 OFFLINE_MIN_FAILURES = 3
 OFFLINE_WINDOW = 300.0  # seconds: a success this recent proves our own network works
+
+
+def flag_spam(harvest: Harvest) -> Harvest:
+    """Mark injected gambling posts: kept as evidence, never counted as village activity."""
+    items = tuple(replace(i, spam=is_spam_item(i.title, i.summary)) for i in harvest.items)
+    return replace(harvest, items=items)
 
 
 class VillageHttp:
@@ -124,11 +133,15 @@ class Poller:
             log.exception("village=%s url=%s: connector crashed", village.code, village.url)
             phase, message = "parse", f"unexpected {type(e).__name__}: {e}"
         ok = harvest is not None
+        integrity = None
         if ok:
             assert harvest is not None
+            harvest = flag_spam(harvest)
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
                 status_code = http.last.status_code
+            if self._integrity_due(village, started):
+                integrity = await self._scan(village, harvest)
         else:
             log.info(
                 "village=%s url=%s: check failed (%s) %s", village.code, village.url, phase, message
@@ -147,7 +160,21 @@ class Poller:
             # Keep validators only from a poll that parsed: a 304 must never hide a bad parse.
             validators=http.validators if ok else {},
             retry_after=retry_after,
+            integrity=integrity,
         )
+
+    def _integrity_due(self, village: VillageForPoll, now: datetime) -> bool:
+        last = village.integrity_checked_at
+        return last is None or (now - last).total_seconds() >= self.settings.integrity_interval
+
+    async def _scan(self, village: VillageForPoll, harvest: Harvest) -> IntegrityReport | None:
+        """The integrity watch; a failure here is logged and never fails the poll."""
+        try:
+            async with asyncio.timeout(self.settings.request_timeout * 6):
+                return await scan_site(self.fetcher, village.url, harvest.items[:20])
+        except Exception:
+            log.exception("village=%s url=%s: integrity scan failed", village.code, village.url)
+            return None
 
     async def _poll(self, village: VillageForPoll) -> PollOutcome:
         async with self._slots:
@@ -159,6 +186,11 @@ class Poller:
     async def _record(self, village: VillageForPoll, outcome: PollOutcome) -> int:
         decision = decide(village, outcome, self.settings)
         new = await asyncio.to_thread(self.store.record_poll, outcome, decision)
+        if outcome.integrity is not None:
+            events = await asyncio.to_thread(
+                self.store.record_integrity, village.code, outcome.integrity, outcome.started_at
+            )
+            await send_alerts(self.settings.alerts, events)
         if new:
             log.info("village=%s url=%s: %d new items", village.code, village.url, new)
         return new

@@ -96,7 +96,7 @@ class ScoreKeeping:
         findings = dict(
             s.exec(
                 select(Finding.village_code, func.count())
-                .where(Finding.status == "open")
+                .where(Finding.status == "open", Finding.level == "compromised")
                 .group_by(Finding.village_code)
             ).all()
         )

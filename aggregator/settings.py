@@ -67,6 +67,8 @@ class Settings:
     min_interval: float = 900.0  # adaptive polling bounds (DESIGN §3, specs/polling.md)
     max_interval: float = 86400.0
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    integrity_interval: float = 6 * 3600.0  # the integrity watch runs this often per village
+    alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
 
 
 _DURATION_KEYS = {
@@ -77,6 +79,7 @@ _DURATION_KEYS = {
     "dispatch_interval",
     "min_interval",
     "max_interval",
+    "integrity_interval",
 }
 
 
@@ -207,6 +210,8 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
         try:
             if key == "scoring":
                 changes[key] = _load_scoring(value, line, problems)
+            elif key == "alerts":
+                changes[key] = _load_alerts(value, line, problems)
             elif key in _DURATION_KEYS:
                 changes[key] = parse_duration(value)
             elif isinstance(default, bool):
@@ -223,6 +228,48 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
     if result.min_interval > result.max_interval:
         problems.add(_line(raw, "min_interval"), "settings.min_interval", "exceeds max_interval")
     return result
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go when a finding opens or resolves (`settings.alerts`)."""
+
+    webhook_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    email_from: str = "sipande@localhost"
+    email_to: tuple[str, ...] = ()
+    dashboard_url: str = ""  # links in alerts point here
+
+
+def _load_alerts(raw: object, line: int, problems: _Problems) -> AlertSettings:
+    if not isinstance(raw, _Map):
+        problems.add(line, "settings.alerts", "must be a mapping")
+        return AlertSettings()
+    known = {f.name for f in fields(AlertSettings)}
+    changes: dict[str, Any] = {}
+    for key, value in raw.items():
+        where = f"settings.alerts.{key}"
+        if key not in known:
+            problems.add(_line(raw, key), where, f"unknown (known: {', '.join(sorted(known))})")
+        elif key == "smtp_port":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+                problems.add(_line(raw, key), where, f"must be a port number, got {value!r}")
+            else:
+                changes[key] = value
+        elif key == "email_to":
+            items = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, str) and "@" in v for v in items):
+                problems.add(_line(raw, key), where, "must be an address or a list of addresses")
+            else:
+                changes[key] = tuple(items)
+        elif not isinstance(value, str):
+            problems.add(_line(raw, key), where, f"must be text, got {value!r}")
+        elif key in ("webhook_url", "dashboard_url") and value and (why := _check_url(value)):
+            problems.add(_line(raw, key), where, f"{value!r} {why}")
+        else:
+            changes[key] = value
+    return replace(AlertSettings(), **changes)
 
 
 def _load_scoring(raw: object, line: int, problems: _Problems) -> ScoringSettings:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, event, func, or_, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, create_engine, select
 
+from aggregator.alerts import AlertEvent
 from aggregator.decide import first_check_at
 from aggregator.models import Check, Finding, Kecamatan, MetricSample, NewsItem, Service, Village
 from aggregator.queries import ReadQueries
@@ -200,6 +201,7 @@ class Store(ReadQueries, ScoreKeeping):
             posts_30d=v.posts_30d,
             detected_platform=v.detected_platform,
             rules=self.html_rules.get(v.html_rules) if v.html_rules else None,
+            integrity_checked_at=v.integrity_checked_at,
         )
 
     def claim_due(self, now: datetime, lease_seconds: float, limit: int) -> list[VillageForPoll]:
@@ -335,7 +337,11 @@ class Store(ReadQueries, ScoreKeeping):
                 )
                 new += 1
                 changed = True
-            elif found.content_hash == item.content_hash and found.title == item.title:
+            elif (found.content_hash, found.title, found.is_spam) == (
+                item.content_hash,
+                item.title,
+                item.spam,
+            ):
                 continue
             else:
                 row = found
@@ -346,6 +352,7 @@ class Store(ReadQueries, ScoreKeeping):
             row.published_at = item.published_at or row.published_at
             row.category, row.thumbnail = item.category, item.thumbnail
             row.content_hash = item.content_hash
+            row.is_spam = item.spam
             s.add(row)
             for k in keys:
                 index.setdefault(k, row)
@@ -375,7 +382,11 @@ class Store(ReadQueries, ScoreKeeping):
             ).where(NewsItem.village_code == v.code)
         ).one()
         findings = s.exec(
-            select(func.count()).where(Finding.village_code == v.code, Finding.status == "open")
+            select(func.count()).where(
+                Finding.village_code == v.code,
+                Finding.status == "open",
+                Finding.level == "compromised",  # a suspicious finding waits for review
+            )
         ).one()
         v.last_post_at = last_post
         v.posts_30d = int(recent_count)
@@ -394,6 +405,67 @@ class Store(ReadQueries, ScoreKeeping):
             if v.status_since is not None:
                 log.info("village=%s url=%s: status %s -> %s", v.code, v.url, v.status, status)
             v.status, v.status_since = status, now
+
+    def record_integrity(self, code: str, report: Any, now: datetime) -> list[AlertEvent]:
+        """Apply one integrity scan (aggregator.watch.IntegrityReport): open or update
+        findings, resolve them after two clean scans in a row; returns the state changes."""
+        events: list[AlertEvent] = []
+        with self._write_lock, Session(self.engine) as s:
+            v = s.get(Village, code)
+            if v is None:
+                return events
+            open_rows = {
+                f.kind: f
+                for f in s.exec(
+                    select(Finding).where(Finding.village_code == code, Finding.status == "open")
+                ).all()
+            }
+
+            def event(name: str, f: Finding) -> AlertEvent:
+                return AlertEvent(
+                    name, code, v.name, f.kind, f.level, f.url, f.evidence, now.isoformat()
+                )
+
+            for fr in report.findings:
+                row = open_rows.get(fr.kind)
+                if row is None:
+                    row = Finding(village_code=code, kind=fr.kind, first_seen=now, status="open")
+                    open_rows[fr.kind] = row
+                    opened = True
+                else:
+                    opened = False
+                row.url, row.evidence, row.last_seen = fr.url, fr.evidence, now
+                row.level, row.score, row.signals = fr.level, fr.score, ",".join(fr.signals)
+                s.add(row)
+                if opened:
+                    events.append(event("finding_opened", row))
+            if report.level in ("clean", "clean_with_notes"):
+                v.integrity_clean_streak += 1
+                if v.integrity_clean_streak >= 2:  # two clean scans in a row: resolved
+                    for row in open_rows.values():
+                        row.status, row.resolved_at = "resolved", now
+                        s.add(row)
+                        events.append(event("finding_resolved", row))
+            elif report.level != "inconclusive":
+                v.integrity_clean_streak = 0
+            v.integrity_checked_at, v.integrity_level = now, report.level
+            self._refresh_village(s, v, now)
+            s.add(v)
+            s.commit()
+        for e in events:
+            log.warning("village=%s: %s %s (%s)", code, e.event, e.kind, e.url)
+        return events
+
+    def acknowledge_finding(self, finding_id: int, user: str, now: datetime) -> bool:
+        """An officer has seen the finding; who and when are recorded."""
+        with self._write_lock, Session(self.engine) as s:
+            row = s.get(Finding, finding_id)
+            if row is None:
+                return False
+            row.acknowledged_by, row.acknowledged_at = user, now
+            s.add(row)
+            s.commit()
+            return True
 
     def refresh_statuses(self, now: datetime) -> int:
         """Re-derive every village's status (time alone moves villages from active to quiet)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class ParsedItem:
     category: str | None = None
     thumbnail: str | None = None
     content_hash: str = ""
+    spam: bool = False  # gambling spam injected into the site: stored, flagged, never activity
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class VillageForPoll:
     detected_platform: str | None = None  # what `auto` found last time (remembered)
     # Scraping rules for `html` sites, from the config's `html_rules` (HTML_RULE_KEYS).
     rules: Mapping[str, str] | None = None
+    integrity_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class PollOutcome:
     harvest: Harvest | None = None
     validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     retry_after: float | None = None  # the site asked us to come back later (429/503)
+    integrity: Any = None  # aggregator.watch.IntegrityReport when a scan ran with this poll
 
 
 @dataclass(frozen=True)

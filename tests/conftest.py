@@ -45,6 +45,7 @@ class RawServer:
         self.server: asyncio.Server | None = None
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self.bodies: list[bytes] = []  # request bodies, in the order of `requests`
 
     async def __aenter__(self) -> RawServer:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -79,6 +80,8 @@ class RawServer:
                     k, _, v = h.decode("latin-1").partition(":")
                     headers[k.strip().lower()] = v.strip()
                 self.requests.append((method, path, headers))
+                length = int(headers.get("content-length", "0") or 0)
+                self.bodies.append(await reader.readexactly(length) if length else b"")
                 await self.handler(method, path, headers, writer)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):

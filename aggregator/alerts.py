@@ -1,0 +1,83 @@
+"""Alerts on integrity state changes only (a finding opened or resolved): a JSON webhook and
+e-mail over SMTP, both configured in `settings.alerts`. A failing channel is logged; it never
+stops polling, and the change itself is already in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+from dataclasses import asdict, dataclass
+from email.message import EmailMessage
+
+import httpx
+
+from aggregator.settings import AlertSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    event: str  # "finding_opened" | "finding_resolved"
+    village_code: str
+    village_name: str
+    kind: str
+    level: str
+    url: str
+    evidence: str
+    at: str  # ISO 8601
+
+
+def _subject(e: AlertEvent) -> str:
+    what = "TERDETEKSI" if e.event == "finding_opened" else "PULIH"
+    return f"[Sipande] {what}: {e.kind} di {e.village_name} ({e.village_code})"
+
+
+def _body(e: AlertEvent, dashboard_url: str) -> str:
+    lines = [
+        "Temuan integritas baru." if e.event == "finding_opened" else "Temuan telah pulih.",
+        f"Desa: {e.village_name} ({e.village_code})",
+        f"Jenis: {e.kind} ({e.level})",
+        f"Alamat: {e.url}",
+        f"Bukti: {e.evidence}",
+        f"Waktu: {e.at}",
+    ]
+    if dashboard_url:
+        lines.append(f"Dasbor: {dashboard_url.rstrip('/')}/desa/{e.village_code}")
+    return "\n".join(lines) + "\n"
+
+
+def _send_mail(settings: AlertSettings, event: AlertEvent) -> None:
+    msg = EmailMessage()
+    msg["Subject"] = _subject(event)
+    msg["From"] = settings.email_from
+    msg["To"] = ", ".join(settings.email_to)
+    msg.set_content(_body(event, settings.dashboard_url))
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+        smtp.send_message(msg)
+
+
+async def send_alerts(settings: AlertSettings, events: list[AlertEvent]) -> int:
+    """Deliver events on every configured channel; returns deliveries that succeeded."""
+    delivered = 0
+    if not events:
+        return 0
+    if settings.webhook_url:
+        async with httpx.AsyncClient(timeout=20) as client:
+            for e in events:
+                try:
+                    resp = await client.post(settings.webhook_url, json=asdict(e))
+                    resp.raise_for_status()
+                    delivered += 1
+                except httpx.HTTPError as exc:
+                    log.error("village=%s: webhook alert failed: %s", e.village_code, exc)
+    if settings.smtp_host and settings.email_to:
+        for e in events:
+            try:
+                await asyncio.to_thread(_send_mail, settings, e)
+                delivered += 1
+            except (OSError, smtplib.SMTPException) as exc:
+                log.error("village=%s: e-mail alert failed: %s", e.village_code, exc)
+    return delivered
