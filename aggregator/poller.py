@@ -75,7 +75,7 @@ class VillageHttp:
         self.requests += 1
         self.last = resp
         self._seen[(url, conditional)] = resp
-        if conditional and resp.status_code == 200:
+        if resp.status_code == 200:  # remembered even when asked unconditionally
             fresh = {
                 k: resp.headers[h]
                 for k, h in (("etag", "etag"), ("last_modified", "last-modified"))
