@@ -1,0 +1,120 @@
+"""Read the village list of a kecamatan's OpenDK site: its public JSON:API
+`/api/frontend/v1/desa` (specs/opensid.md §7) gives kode_desa, nama and website per desa.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from aggregator.errors import AggregatorError
+from aggregator.fetch import USER_AGENT
+from aggregator.ops.tables import SiteRow
+
+log = logging.getLogger(__name__)
+
+DESA_PATH = "/api/frontend/v1/desa"
+PAGE_SIZE = 100  # the API's maximum page[size]
+MAX_PAGES = 50
+
+
+class OpenDKError(AggregatorError):
+    """The OpenDK instance did not give a usable village list."""
+
+
+def listing_url(url: str) -> str:
+    """The desa listing of an OpenDK site given its home page or the listing itself."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OpenDKError(f"{url!r} is not an http(s) url")
+    if "/api/" in parts.path:
+        return url.strip()
+    return url.strip().split("?")[0].rstrip("/") + DESA_PATH
+
+
+def _records(payload: Any) -> list[dict[str, Any]]:
+    """The desa records of one page: JSON:API `data[].attributes`, or a bare list."""
+    data = payload.get("data") if isinstance(payload, dict) else payload
+    if not isinstance(data, list):
+        raise OpenDKError("the answer has no `data` list of villages")
+    out = []
+    for item in data:
+        if not isinstance(item, dict):
+            continue
+        attributes = item.get("attributes")
+        out.append(attributes if isinstance(attributes, dict) else item)
+    return out
+
+
+def _next_page(payload: Any, url: str, number: int) -> str | None:
+    """The next page's url from `links.next`, else from `meta.pagination`; None at the end."""
+    if not isinstance(payload, dict):
+        return None
+    links = payload.get("links")
+    if isinstance(links, dict) and isinstance(links.get("next"), str) and links["next"]:
+        return str(links["next"])
+    meta = payload.get("meta")
+    pagination = meta.get("pagination") if isinstance(meta, dict) else None
+    if isinstance(pagination, dict):
+        current = pagination.get("current_page", number)
+        total = pagination.get("total_pages", number)
+        if isinstance(current, int) and isinstance(total, int) and current < total:
+            return str(httpx.URL(url).copy_merge_params({"page[number]": str(current + 1)}))
+    return None
+
+
+def _row(record: dict[str, Any], number: int) -> SiteRow:
+    # kode_desa is the Kemendagri code (dotted or not); older installs only fill desa_id.
+    code = record.get("kode_desa") or record.get("desa_id") or ""
+    where = f"item {number}"
+    if record.get("nama"):
+        where += f" ({record['nama']})"
+    return SiteRow(
+        where=where,
+        code=str(code).strip(),
+        name=str(record.get("nama") or "").strip(),
+        url=str(record.get("website") or "").strip(),
+    )
+
+
+def fetch_villages(
+    url: str,
+    *,
+    timeout: float = 20.0,
+    transport: httpx.BaseTransport | None = None,
+    on_page: Callable[[int], None] | None = None,
+) -> list[SiteRow]:
+    """Every desa the OpenDK instance lists, following pages; OpenDKError if it can't."""
+    first = str(httpx.URL(listing_url(url)).copy_merge_params({"page[size]": str(PAGE_SIZE)}))
+    rows: list[SiteRow] = []
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/vnd.api+json, application/json"}
+    with httpx.Client(
+        timeout=timeout, follow_redirects=True, headers=headers, transport=transport
+    ) as client:
+        next_url: str | None = first
+        seen: set[str] = set()
+        number = 0
+        while next_url and next_url not in seen and number < MAX_PAGES:
+            seen.add(next_url)
+            number += 1
+            try:
+                resp = client.get(next_url)
+            except httpx.HTTPError as e:
+                raise OpenDKError(f"{next_url}: {type(e).__name__}: {e}") from e
+            if resp.status_code != 200:
+                raise OpenDKError(f"{next_url}: HTTP {resp.status_code}")
+            try:
+                payload = resp.json()
+            except ValueError as e:
+                raise OpenDKError(f"{next_url}: not JSON ({e})") from e
+            records = _records(payload)
+            rows += [_row(r, len(rows) + i + 1) for i, r in enumerate(records)]
+            log.info("opendk %s: page %d, %d villages", next_url, number, len(records))
+            if on_page is not None:
+                on_page(number)
+            next_url = _next_page(payload, next_url, number) if records else None
+    return rows
