@@ -20,8 +20,11 @@ from aggregator.scoring import ScoringSettings
 
 PLATFORMS = ("auto", "opensid", "wordpress", "feed", "html")
 # Keys of one `html_rules` entry: CSS selectors (item is required, the rest are relative to
-# one item) plus `date_format`, a strptime-like pattern with Indonesian month/day names.
-HTML_RULE_KEYS = ("item", "title", "link", "date", "date_format", "summary", "image", "category")
+# one item; `next` is the page's link to older articles) plus `date_format`, a strptime-like
+# pattern with Indonesian month/day names.
+HTML_RULE_KEYS = (
+    "item", "title", "link", "date", "date_format", "summary", "image", "category", "next",
+)  # fmt: skip
 VILLAGE_TYPES = ("desa", "kelurahan")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}

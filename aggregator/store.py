@@ -60,13 +60,15 @@ def make_engine(url: str) -> Engine:
 
 
 def dedup_keys(item: ParsedItem) -> list[tuple[str, str]]:
-    """Identity of an item, strongest first: guid, then url, then content hash."""
+    """Identity of an item, strongest first: guid, then url; the content hash only for an
+    item with neither (two real posts may share a text, e.g. a monthly posyandu notice)."""
     keys = []
     if item.guid:
         keys.append(("guid", item.guid))
     if item.url:
         keys.append(("url", item.url))
-    keys.append(("hash", item.content_hash))
+    if not keys:
+        keys.append(("hash", item.content_hash))
     return keys
 
 
@@ -322,9 +324,12 @@ class Store(ReadQueries, ScoreKeeping):
         ).all()
         index: dict[tuple[str, str], NewsItem] = {}
         for row in rows:
-            for key in (("guid", row.guid), ("url", row.url), ("hash", row.content_hash)):
-                if key[1]:
-                    index.setdefault((key[0], key[1]), row)
+            keys = [("guid", row.guid), ("url", row.url)]
+            if not row.guid and not row.url:
+                keys.append(("hash", row.content_hash))
+            for kind, value in keys:
+                if value:
+                    index.setdefault((kind, value), row)
         new, changed = 0, False
         for item in items:
             keys = dedup_keys(item)

@@ -407,6 +407,45 @@ async def harvest_feed(
     )
 
 
+_NEXT_LINK = re.compile(rb"<(?:atom:)?link\b[^>]*\brel=[\"']next[\"'][^>]*>", re.IGNORECASE)
+_HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']", re.IGNORECASE)
+BACKFILL_PAGES = 20
+
+
+def next_page_url(content: bytes, base_url: str) -> str | None:
+    """The RFC 5005 `<link rel="next">` of a paged feed (Blogger, many CMSs), if any."""
+    tag = _NEXT_LINK.search(content)
+    href = _HREF.search(tag.group(0)) if tag else None
+    if href is None:
+        return None
+    return normalise_url(unescape_text(href.group(1).decode("utf-8", "replace")), base_url) or None
+
+
+async def backfill_pages(http: HttpGetter, first: FetchResponse, harvest: Harvest) -> Harvest:
+    """Older items from a paged feed's `next` links, on a village's first poll only."""
+    items = list(harvest.items)
+    seen = {i.url or i.guid for i in items}
+    content, url = first.content, first.url
+    for _ in range(BACKFILL_PAGES):
+        nxt = next_page_url(content, url)
+        if nxt is None:
+            break
+        try:
+            resp = await http.get(nxt, conditional=False)
+        except FetchError:
+            break
+        if resp.status_code != 200 or not looks_like_feed(resp.content):
+            break
+        page, _ = await asyncio.to_thread(read_feed, resp.content, resp.url)
+        fresh = [i for i in page.items if (i.url or i.guid) not in seen]
+        if not fresh:
+            break
+        items += fresh
+        seen.update(i.url or i.guid for i in fresh)
+        content, url = resp.content, resp.url
+    return replace(harvest, items=tuple(items))
+
+
 class FeedConnector:
     """Reads a village through its RSS/Atom/JSON feed, discovering it from the home page once."""
 
@@ -420,10 +459,16 @@ class FeedConnector:
             # The remembered feed moved or died: fall through and discover it again.
         home = require_ok(await http.get(village.url, conditional=False))
         if looks_like_feed(home.content):
-            return await harvest_feed(home, village.url)
-        candidates = discover_feeds(home.content, home.url)
-        candidates += [u for p in FALLBACK_PATHS if (u := urljoin(home.url, p)) not in candidates]
-        found = await first_feed(http, candidates)
+            found: tuple[str, FetchResponse] | None = (village.url, home)
+        else:
+            candidates = discover_feeds(home.content, home.url)
+            candidates += [
+                u for p in FALLBACK_PATHS if (u := urljoin(home.url, p)) not in candidates
+            ]
+            found = await first_feed(http, candidates)
         if found is None:
             return Harvest(platform="html", notes=("no RSS/Atom feed found on the site",))
-        return await harvest_feed(found[1], found[0])
+        harvest = await harvest_feed(found[1], found[0])
+        if village.feed_url is None and not harvest.not_modified:
+            harvest = await backfill_pages(http, found[1], harvest)
+        return harvest

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from aggregator.errors import ParseError
+from aggregator.errors import FetchError, ParseError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
 from connectors.base import require_ok
 from connectors.feed import (
@@ -313,4 +313,50 @@ class HtmlConnector:
         if not items:
             used = f"item={rules['item']!r}" if rules.get("item") else "the defaults"
             notes = (f"no articles found with the rules ({used})",)
-        return Harvest(platform="html", items=tuple(items), notes=notes)
+        elif village.feed_url is None:  # first poll: older articles from the list's pages
+            items = await self._backfill(http, home, rules, items)
+        # feed_url marks the list page as read once, so later polls read only the first page.
+        return Harvest(platform="html", feed_url=village.url, items=tuple(items), notes=notes)
+
+    @staticmethod
+    async def _backfill(
+        http: HttpGetter, page: FetchResponse, rules: dict[str, str], items: list[ParsedItem]
+    ) -> list[ParsedItem]:
+        seen = {i.url for i in items}
+        for _ in range(BACKFILL_PAGES):
+            nxt = next_page_link(page.content, page.url, rules.get("next", ""))
+            if nxt is None:
+                break
+            try:
+                page = await http.get(nxt, conditional=False)
+            except FetchError:
+                break
+            if page.status_code != 200:
+                break
+            found = await asyncio.to_thread(parse_html_list, page.content, page.url, rules)
+            fresh = [i for i in found if i.url not in seen]
+            if not fresh:
+                break
+            items = [*items, *fresh]
+            seen.update(i.url for i in fresh)
+        return items
+
+
+BACKFILL_PAGES = 20
+_NEXT_WORDS = ("berikutnya", "selanjutnya", "lainnya", "lebih lama", "next", "older", "»", "›")
+
+
+def next_page_link(page: bytes, base_url: str, selector: str = "") -> str | None:
+    """The link to the next (older) page of an article list: the `next` rule, else
+    `rel=next`, else a link whose text reads like "Berikutnya" / "Berita Lainnya"."""
+    tree = LexborHTMLParser(decode_page(page))
+    node = tree.css_first(selector) if selector else None
+    node = node or tree.css_first("a[rel~=next][href], link[rel~=next][href]")
+    if node is None:
+        for a in tree.css("a[href]"):
+            if any(w in (a.text() or "").strip().lower() for w in _NEXT_WORDS):
+                node = a
+                break
+    href = node.attributes.get("href") if node is not None else None
+    url = normalise_url(href or "", base_url)
+    return url if url and url != normalise_url(base_url) else None

@@ -26,6 +26,8 @@ from connectors.feed import (
     discover_feeds,
     first_feed,
     harvest_feed,
+    looks_like_feed,
+    read_feed,
     summary_text,
 )
 from connectors.normalise import (
@@ -365,9 +367,34 @@ class WordPressConnector:
             platform, notes = ("wordpress" if detection else "html"), (note, "no feed either")
             return Harvest(platform=platform, version=version, notes=(*notes, *errors))
         platform = "wordpress" if detection else "feed"
-        return await harvest_feed(
+        harvest = await harvest_feed(
             feed[1], feed[0], platform=platform, version=version, notes=(note,)
         )
+        if known is None and harvest.items:  # first poll: older posts from feed pages
+            harvest = await self._backfill_feed(http, feed[0], harvest)
+        return harvest
+
+    @staticmethod
+    async def _backfill_feed(http: HttpGetter, feed_url: str, harvest: Harvest) -> Harvest:
+        """WordPress pages its feeds with ?paged=N (10 posts each by default); without REST
+        that is the only way to see a site's older posts."""
+        items = list(harvest.items)
+        seen = {i.url for i in items}
+        for number in range(2, BACKFILL_PAGES * PER_PAGE // 10 + 1):
+            url = f"{feed_url}{'&' if '?' in feed_url else '?'}paged={number}"
+            try:
+                resp = await http.get(url, conditional=False)
+            except FetchError:
+                break
+            if resp.status_code != 200 or not looks_like_feed(resp.content):
+                break  # past the last page WordPress answers 404
+            page, _ = await asyncio.to_thread(read_feed, resp.content, resp.url)
+            fresh = [i for i in page.items if i.url not in seen]
+            if not fresh:
+                break
+            items += fresh
+            seen.update(i.url for i in fresh)
+        return replace(harvest, items=tuple(items))
 
     async def _read_rest(
         self, root: str, http: HttpGetter, *, backfill: bool

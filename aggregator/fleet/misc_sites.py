@@ -25,6 +25,7 @@ HTML_RULES = {
     "summary": "p",
     "image": "img.gambar",
     "category": "span.kategori",
+    "next": "a.selanjutnya",
 }
 _BLOGGER_POST = re.compile(r"/(\d{4})/(\d{2})/([^/]+)\.html")
 _BERITA = re.compile(r"/berita/([^/]+)")
@@ -40,6 +41,14 @@ def _blog_id(site: SiteInfo) -> str:
 
 def updated_at(art: Article, now: datetime) -> datetime:
     return min(art.published_at + timedelta(minutes=art.id % 30), max(now, art.published_at))
+
+
+def _next_link(base: str, start: int, size: int, total: int) -> str:
+    """Blogger's RFC 5005 paging link, present while older posts remain."""
+    if start - 1 + size >= total:
+        return ""
+    href = f"{base}/feeds/posts/default?start-index={start + size}&amp;max-results={size}"
+    return f"<link rel='next' type='application/atom+xml' href='{href}'/>"
 
 
 def atom_xml(view: SiteView, query: str) -> str:
@@ -77,6 +86,7 @@ def atom_xml(view: SiteView, query: str) -> str:
         "</subtitle>"
         f"<link rel='self' type='application/atom+xml' href='{b}/feeds/posts/default'/>"
         f"<link rel='alternate' type='text/html' href='{b}/'/>"
+        f"{_next_link(b, start_n, size_n, len(view.articles))}"
         "<author><name>Admin Desa</name></author>"
         "<generator version='7.00' uri='http://www.blogger.com'>Blogger</generator>"
         f"<openSearch:totalResults>{len(view.articles)}</openSearch:totalResults>"
