@@ -324,10 +324,10 @@ class Store(ReadQueries, ScoreKeeping):
         ).all()
         index: dict[tuple[str, str], NewsItem] = {}
         for row in rows:
-            keys = [("guid", row.guid), ("url", row.url)]
+            identities = [("guid", row.guid), ("url", row.url)]
             if not row.guid and not row.url:
-                keys.append(("hash", row.content_hash))
-            for kind, value in keys:
+                identities.append(("hash", row.content_hash))
+            for kind, value in identities:
                 if value:
                     index.setdefault((kind, value), row)
         new, changed = 0, False
