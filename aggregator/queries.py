@@ -7,13 +7,23 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from aggregator.models import Check, Finding, Kecamatan, MetricSample, NewsItem, Service, Village
+from aggregator.models import (
+    Check,
+    Finding,
+    Kecamatan,
+    KecamatanSnapshot,
+    MetricSample,
+    NewsItem,
+    Service,
+    Village,
+)
 from aggregator.status import STATUSES
 
 
@@ -58,6 +68,9 @@ class ReadQueries:
             "consecutive_failures": v.consecutive_failures,
             "next_check_at": iso(v.next_check_at),
             "news_count": v.news_count,
+            "posts_30d": v.posts_30d,
+            "last_success_at": iso(v.last_success_at),
+            "feed_url": v.feed_url,
             "open_findings": open_findings,
         }
 
@@ -145,6 +158,32 @@ class ReadQueries:
             out["findings"] = findings
         return out
 
+    @staticmethod
+    def _news_filter(
+        query: Any,
+        *,
+        kecamatan: str | None,
+        village: str | None,
+        q: str | None,
+        category: str | None,
+        include_spam: bool,
+    ) -> Any:
+        if not include_spam:
+            query = query.where(~col(NewsItem.is_spam))
+        if kecamatan:
+            query = query.where(Village.kecamatan_code == kecamatan)
+        if village:
+            query = query.where(NewsItem.village_code == village)
+        if category:
+            query = query.where(NewsItem.category == category)
+        if q:
+            pattern = _like(q)
+            query = query.where(
+                col(NewsItem.title).ilike(pattern, escape="\\")
+                | col(NewsItem.summary).ilike(pattern, escape="\\")
+            )
+        return query
+
     def news(
         self,
         *,
@@ -154,22 +193,19 @@ class ReadQueries:
         limit: int = 50,
         offset: int = 0,
         include_spam: bool = False,
+        category: str | None = None,
     ) -> list[dict[str, Any]]:
         query = select(NewsItem, Village.name, Village.kecamatan_code).join(
             Village, col(Village.code) == col(NewsItem.village_code)
         )
-        if not include_spam:
-            query = query.where(~col(NewsItem.is_spam))
-        if kecamatan:
-            query = query.where(Village.kecamatan_code == kecamatan)
-        if village:
-            query = query.where(NewsItem.village_code == village)
-        if q:
-            pattern = _like(q)
-            query = query.where(
-                col(NewsItem.title).ilike(pattern, escape="\\")
-                | col(NewsItem.summary).ilike(pattern, escape="\\")
-            )
+        query = self._news_filter(
+            query,
+            kecamatan=kecamatan,
+            village=village,
+            q=q,
+            category=category,
+            include_spam=include_spam,
+        )
         query = (
             query.order_by(col(NewsItem.published_at).desc().nulls_last(), col(NewsItem.id).desc())
             .offset(offset)
@@ -192,6 +228,126 @@ class ReadQueries:
             }
             for n, vname, kcode in rows
         ]
+
+    def count_news(
+        self,
+        *,
+        kecamatan: str | None = None,
+        village: str | None = None,
+        q: str | None = None,
+        category: str | None = None,
+        include_spam: bool = False,
+    ) -> int:
+        """How many items `news()` would page through with the same filters."""
+        query = select(func.count(col(NewsItem.id))).join(
+            Village, col(Village.code) == col(NewsItem.village_code)
+        )
+        query = self._news_filter(
+            query,
+            kecamatan=kecamatan,
+            village=village,
+            q=q,
+            category=category,
+            include_spam=include_spam,
+        )
+        with Session(self.engine) as s:
+            return int(s.exec(query).one())
+
+    def news_categories(self, *, kecamatan: str | None = None) -> list[tuple[str, int]]:
+        """Categories used by the (non-spam) news of a kecamatan, with counts, by name."""
+        query = (
+            select(NewsItem.category, func.count())
+            .join(Village, col(Village.code) == col(NewsItem.village_code))
+            .where(~col(NewsItem.is_spam), col(NewsItem.category).is_not(None))
+        )
+        if kecamatan:
+            query = query.where(Village.kecamatan_code == kecamatan)
+        with Session(self.engine) as s:
+            rows = s.exec(query.group_by(NewsItem.category)).all()
+        return sorted(((c, int(n)) for c, n in rows if c), key=lambda r: r[0].casefold())
+
+    def village_uptime(
+        self, since: datetime, *, kecamatan: str | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """Per village: (checks, successful checks) since `since`, from the raw checks."""
+        query = select(
+            Check.village_code, func.count(), func.sum(case((col(Check.ok), 1), else_=0))
+        ).where(col(Check.started_at) >= since)
+        if kecamatan:
+            query = query.join(Village, col(Village.code) == col(Check.village_code)).where(
+                Village.kecamatan_code == kecamatan
+            )
+        with Session(self.engine) as s:
+            rows = s.exec(query.group_by(Check.village_code)).all()
+        return {code: (int(n), int(ok or 0)) for code, n, ok in rows}
+
+    def services_by_village(
+        self, *, kecamatan: str | None = None
+    ) -> dict[str, dict[str, dict[str, Any]]]:
+        """village code -> service kind -> what was last observed."""
+        # Columns, not entities: a kecamatan has hundreds of rows and this runs per page view.
+        query = sa_select(
+            col(Service.village_code),
+            col(Service.kind),
+            col(Service.available),
+            col(Service.count),
+            col(Service.last_date),
+            col(Service.url),
+            col(Service.checked_at),
+        )
+        if kecamatan:
+            query = query.join(Village, col(Village.code) == col(Service.village_code)).where(
+                col(Village.kecamatan_code) == kecamatan
+            )
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        with Session(self.engine) as s:
+            rows = s.connection().execute(query).all()  # sqlmodel's select takes 4 columns
+            for code, kind, available, count, last_date, url, checked_at in rows:
+                out.setdefault(code, {})[kind] = {
+                    "available": available,
+                    "count": count,
+                    "last_date": iso(last_date),
+                    "url": url,
+                    "checked_at": iso(checked_at),
+                }
+        return out
+
+    def metric_series(self, code: str, since: datetime) -> dict[str, list[tuple[str, float]]]:
+        """Every metric sample of one village since `since`: name -> [(iso time, value)]."""
+        with Session(self.engine) as s:
+            rows = s.exec(
+                select(MetricSample.name, MetricSample.at, MetricSample.value)
+                .where(MetricSample.village_code == code, col(MetricSample.at) >= since)
+                .order_by(col(MetricSample.at))
+            ).all()
+        out: dict[str, list[tuple[str, float]]] = {}
+        for name, at, value in rows:
+            if at is not None:
+                out.setdefault(name, []).append((at.isoformat(), float(value)))
+        return out
+
+    def district_history(
+        self, first_day: date, *, kecamatan: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Daily village counts per status summed over kecamatan (or one), from `first_day`."""
+        query = (
+            select(KecamatanSnapshot)
+            .join(Kecamatan, col(Kecamatan.code) == col(KecamatanSnapshot.kecamatan_code))
+            .where(col(Kecamatan.in_config), col(KecamatanSnapshot.day) >= first_day)
+        )
+        if kecamatan:
+            query = query.where(KecamatanSnapshot.kecamatan_code == kecamatan)
+        by_day: dict[date, dict[str, Any]] = {}
+        with Session(self.engine) as s:
+            for snap in s.exec(query).all():
+                entry = by_day.setdefault(
+                    snap.day, {"villages": 0, "counts": dict.fromkeys(STATUSES, 0), "ready": 0}
+                )
+                entry["villages"] += snap.villages
+                entry["ready"] += int(snap.ready)
+                for status, n in json.loads(snap.counts or "{}").items():
+                    entry["counts"][status] = entry["counts"].get(status, 0) + int(n)
+        return [{"day": day.isoformat(), **by_day[day]} for day in sorted(by_day)]
 
     def findings(
         self, *, status: str | None = None, village: str | None = None

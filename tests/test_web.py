@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,26 +26,57 @@ HOSTILE_TITLE = '<script>alert("judol")</script> Rapat & "Musdes" <b>skor < 0,8<
 STORED_TITLE = 'Rapat & "Musdes" skor < 0,8'  # markup dropped, text kept
 
 
+FORMULA_TITLE = '=HYPERLINK("http://jahat.example","klik") Laporan BUMDes'
+POLLED = pytest.StashKey[tuple[Store, dict[str, str]]]()
+
+
+async def _fill(tmp: Path) -> tuple[Store, dict[str, str]]:
+    async with Fleet.from_district(12, seed=3) as fleet:
+        code = next(v.code for v in fleet.villages if v.behaviour == "active")
+        fleet.add_article(code, HOSTILE_TITLE, fleet.now - timedelta(minutes=3))
+        fleet.add_article(code, FORMULA_TITLE, fleet.now - timedelta(minutes=9), category="Ekonomi")
+        config, store = _setup(fleet, tmp)
+        await poll_once(config, store)
+        failing = [v["code"] for v in store.list_villages() if v["last_check_ok"] is False]
+        for _ in range(2):  # three failed checks in a row make a village unreachable
+            await poll_once(config, store, villages=failing)
+        now = datetime.now(UTC)
+        # The daily scoring job, as if it had run on the past week too: history for charts.
+        for days_ago in range(6, 0, -1):
+            store.score_all(now - timedelta(days=days_ago))
+        store.rollup_checks(now)
+        store.score_all(now)
+        return store, {v.code: v.behaviour for v in fleet.villages}
+
+
+def polled_store(
+    request: pytest.FixtureRequest, factory: pytest.TempPathFactory
+) -> tuple[Store, dict[str, str]]:
+    """One polled store for the whole session: the web test modules only read it, and one
+    pass over the fleet (with its hanging and failing sites) takes seconds."""
+    config = request.config
+    if POLLED not in config.stash:
+        store, behaviours = asyncio.run(_fill(factory.mktemp("web")))
+        config.stash[POLLED] = (store, behaviours)
+        config.add_cleanup(store.close)
+    return config.stash[POLLED]
+
+
+def news_village(store: Store) -> dict[str, Any]:
+    """The village whose site got the hostile and the formula-like articles."""
+    code = store.news(q="skor < 0,8")[0]["village_code"]
+    detail = store.village_detail(code)
+    assert detail is not None
+    return detail
+
+
 @pytest.fixture(scope="module")
-def polled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, dict[str, str]]]:
-    """A store after one pass over a 12-village fleet (one article with hostile markup)."""
-    tmp: Path = tmp_path_factory.mktemp("web")
-
-    async def fill() -> tuple[Store, dict[str, str]]:
-        async with Fleet.from_district(12, seed=3) as fleet:
-            code = next(v.code for v in fleet.villages if v.behaviour == "active")
-            fleet.add_article(code, HOSTILE_TITLE, fleet.now - timedelta(minutes=3))
-            config, store = _setup(fleet, tmp)
-            await poll_once(config, store)
-            failing = [v["code"] for v in store.list_villages() if v["last_check_ok"] is False]
-            for _ in range(2):  # three failed checks in a row make a village unreachable
-                await poll_once(config, store, villages=failing)
-            store.score_all(datetime.now(UTC))
-            return store, {v.code: v.behaviour for v in fleet.villages}
-
-    store, behaviours = asyncio.run(fill())
-    yield store, behaviours
-    store.close()
+def polled(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Store, dict[str, str]]:
+    """A store after one pass over a 12-village fleet (one article with hostile markup, one
+    starting like a spreadsheet formula) and a week of daily scoring."""
+    return polled_store(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,12 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,17 +24,22 @@ from aggregator.settings import Settings
 from aggregator.status import STATUS_LABELS, STATUSES
 from aggregator.store import Store
 from aggregator.web import api, ops, pages
-from aggregator.web.formatting import sejak, tanggal
+from aggregator.web.common import export_path, safe_url, with_query
+from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pendek
 
 log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
-# Village content never gets to run script here, even if escaping were ever missed.
+STATIC_DIR = TEMPLATES_DIR / "static"
+
+# Village content never gets to run script here, even if escaping were ever missed. The
+# pages use no script at all and only our own stylesheet (charts use SVG attributes).
 SECURITY_HEADERS = {
     "content-security-policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
@@ -62,11 +72,37 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.autoescape = True  # every template, whatever its extension
-    env.filters["tanggal"] = tanggal
-    env.filters["sejak"] = sejak
-    env.globals["STATUS_LABELS"] = STATUS_LABELS
-    env.globals["STATUSES"] = STATUSES
+    env.filters.update(
+        tanggal=tanggal,
+        tanggal_pendek=tanggal_pendek,
+        sejak=sejak,
+        angka=angka,
+        persen=persen,
+        safe_url=safe_url,
+    )
+    env.globals.update(
+        STATUS_LABELS=STATUS_LABELS,
+        STATUSES=STATUSES,
+        with_query=with_query,
+        export_path=export_path,
+    )
     return templates
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """Pages answer 404 in Bahasa Indonesia; the JSON API keeps JSON."""
+    detail = exc.detail if isinstance(exc, HTTPException) else ""
+    if not detail or detail == "Not Found":  # Starlette's own words for an unknown path
+        detail = "Alamat yang diminta tidak ada di Sipande."
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": detail}, status_code=404)
+    response: Response = request.app.state.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": request.app.state.title, "message": detail},
+        status_code=404,
+    )
+    return response
 
 
 def create_app(
@@ -90,14 +126,21 @@ def create_app(
             poller = Poller(store, fetcher, settings)
             scheduler = build_scheduler(poller, store, config_path=config_path)
             scheduler.start()
+            app.state.scheduler = scheduler  # /healthz reports whether it runs (web/ops.py)
             try:
                 yield
             finally:
                 scheduler.shutdown(wait=False)
 
     app = Starlette(
-        routes=[*pages.routes(), *api.routes(), *ops.routes()],
+        routes=[
+            *pages.routes(),
+            *api.routes(),
+            *ops.routes(),
+            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
         middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={404: not_found},
         lifespan=lifespan,
     )
     app.state.store = store

@@ -1,44 +1,82 @@
-"""Jinja filters: dates in WIB with Indonesian month names, relative ages in Bahasa Indonesia."""
+"""Jinja filters: dates in WIB and numbers in Bahasa Indonesia, through Babel's CLDR data."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.numbers import format_decimal
+
+LOCALE = "id"
+# Purbalingga is UTC+7 all year; a fixed offset needs no tz database on the server.
 WIB = timezone(timedelta(hours=7), "WIB")
-MONTHS = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
 
 
-def _parse(value: str | datetime | None) -> datetime | None:
+def parse_when(value: str | datetime | None) -> datetime | None:
+    """A datetime from the store's ISO strings (or a datetime); None for nothing."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def to_wib(value: str | datetime | None) -> datetime | None:
+    dt = parse_when(value)
+    return dt.astimezone(WIB) if dt else None
 
 
 def tanggal(value: str | datetime | None, with_time: bool = False) -> str:
-    """`5 September 2026` or `5 September 2026 07.30 WIB`; "–" for nothing."""
-    dt = _parse(value)
-    if dt is None:
+    """`Kamis, 23 Januari 2025` or `Kamis, 23 Januari 2025 10.12 WIB`; "–" for nothing."""
+    local = to_wib(value)
+    if local is None:
         return "–"
-    local = dt.astimezone(WIB)
-    text = f"{local.day} {MONTHS[local.month - 1]} {local.year}"
-    return f"{text} {local:%H.%M} WIB" if with_time else text
+    if with_time:
+        return format_datetime(local, "EEEE, d MMMM y HH.mm", tzinfo=WIB, locale=LOCALE) + " WIB"
+    return format_date(local.date(), "full", locale=LOCALE)
+
+
+def tanggal_pendek(value: str | datetime | date | None, with_time: bool = False) -> str:
+    """`23 Jan 2025` (or `23 Jan 2025 10.12`) for dense tables."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_date(value, "d MMM y", locale=LOCALE)
+    local = to_wib(value)
+    if local is None:
+        return "–"
+    if with_time:
+        return format_datetime(local, "d MMM y HH.mm", tzinfo=WIB, locale=LOCALE)
+    return format_date(local.date(), "d MMM y", locale=LOCALE)
 
 
 def sejak(value: str | datetime | None, now: datetime | None = None) -> str:
-    """How long ago, in Bahasa Indonesia: `baru saja`, `5 menit lalu`, `3 hari lalu`."""
-    dt = _parse(value)
+    """How long ago, in Bahasa Indonesia: `baru saja`, `5 menit yang lalu`, `3 hari yang lalu`."""
+    dt = parse_when(value)
     if dt is None:
         return "belum pernah"
-    seconds = ((now or datetime.now(UTC)) - dt).total_seconds()
-    if seconds < 0:
+    delta = dt - (now or datetime.now(UTC))
+    if delta > timedelta(minutes=1):
         return "akan datang"
-    for unit, size in (("tahun", 365 * 86400), ("bulan", 30 * 86400), ("hari", 86400),
-                       ("jam", 3600), ("menit", 60)):  # fmt: skip
-        if seconds >= size:
-            return f"{int(seconds // size)} {unit} lalu"
-    return "baru saja"
+    if delta > timedelta(minutes=-1):
+        return "baru saja"
+    return format_timedelta(delta, add_direction=True, locale=LOCALE)
+
+
+def angka(value: float | int | None, digits: int = 0) -> str:
+    """`1.234` or `71,5`: Indonesian grouping and decimal comma; "–" for unknown."""
+    if value is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=LOCALE)
+
+
+def persen(share: float | None, digits: int = 0) -> str:
+    """A 0..1 share as `95%` / `95,3%`; "–" for unknown."""
+    if share is None:
+        return "–"
+    return angka(share * 100, digits) + "%"
+
+
+def days_since(value: str | datetime | None, now: datetime) -> int | None:
+    dt = parse_when(value)
+    return None if dt is None else max(0, int((now - dt).total_seconds() // 86400))

@@ -1,86 +1,45 @@
-"""HTML pages in Bahasa Indonesia: kabupaten overview, kecamatan, village, combined news."""
+"""HTML pages in Bahasa Indonesia: the combined news of the kabupaten, and every page route
+(overview, kecamatan, village, reports, feeds) gathered for the app factory."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from aggregator.store import Store
-from aggregator.web.api import int_param
+from aggregator.web import feeds, kecamatan, overview, reports, village
+from aggregator.web.common import (
+    download,
+    int_arg,
+    now_utc,
+    render,
+    store_of,
+    text_arg,
+)
+from aggregator.web.exports import Table
+from aggregator.web.kecamatan import EXPORT_LIMIT, NEWS_COLUMNS
 
 PAGE_SIZE = 30
 
-
-def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    context.setdefault("title", request.app.state.title)
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, name, context, status_code=status
-    )
-    return response
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def overview(request: Request) -> Response:
-    kecamatan = _store(request).kecamatan_overview()
-    totals: dict[str, int] = {}
-    for k in kecamatan:
-        for status, n in k["counts"].items():
-            totals[status] = totals.get(status, 0) + n
-    return _render(
-        request,
-        "overview.html",
-        {
-            "kecamatan": kecamatan,
-            "totals": totals,
-            "total": sum(k["total"] for k in kecamatan),
-            "ready": sum(k["ready"] for k in kecamatan),
-        },
-    )
-
-
-def kecamatan(request: Request) -> Response:
-    store = _store(request)
-    kec = store.kecamatan(request.path_params["code"])
-    if kec is None:
-        raise HTTPException(404, "Kecamatan tidak ditemukan")
-    villages = store.list_villages(kecamatan=kec["code"])
-    news = store.news(kecamatan=kec["code"], limit=10)
-    return _render(request, "kecamatan.html", {"kec": kec, "villages": villages, "news": news})
-
-
-def village(request: Request) -> Response:
-    store = _store(request)
-    detail = store.village_detail(request.path_params["code"])
-    if detail is None:
-        raise HTTPException(404, "Desa tidak ditemukan")
-    news = store.news(village=detail["code"], limit=20)
-    return _render(request, "village.html", {"v": detail, "news": news})
+__all__ = ["PAGE_SIZE", "routes"]
 
 
 def news(request: Request) -> Response:
-    try:
-        page = int_param(request, "halaman", 1, lo=1, hi=10_000)
-    except ValueError:
-        page = 1
-    kec_code = request.query_params.get("kecamatan") or None
-    q = (request.query_params.get("q") or "").strip() or None
-    store = _store(request)
-    items = store.news(kecamatan=kec_code, q=q, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    return _render(
+    page = int_arg(request, "halaman", 1, lo=1, hi=10_000)
+    kec_code = text_arg(request, "kecamatan") or None
+    q = text_arg(request, "q") or None
+    store = store_of(request)
+    total = store.count_news(kecamatan=kec_code, q=q)
+    items = store.news(kecamatan=kec_code, q=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render(
         request,
         "news.html",
         {
-            "items": items[:PAGE_SIZE],
-            "has_next": len(items) > PAGE_SIZE,
+            "items": items,
+            "total": total,
+            "has_next": page * PAGE_SIZE < total,
             "page": page,
+            "first_shown": (page - 1) * PAGE_SIZE + 1 if items else 0,
             "q": q or "",
             "kec_code": kec_code or "",
             "kecamatan": store.kecamatan_overview(),
@@ -88,10 +47,25 @@ def news(request: Request) -> Response:
     )
 
 
-def routes() -> list[Route]:
+def news_export(request: Request) -> Response:
+    now = now_utc()
+    kec_code = text_arg(request, "kecamatan") or None
+    q = text_arg(request, "q") or None
+    rows = store_of(request).news(kecamatan=kec_code, q=q, limit=EXPORT_LIMIT)
+    notes = [("Dibuat", now.isoformat()), ("Kecamatan", kec_code or "semua")]
+    if q:
+        notes.append(("Pencarian", q))
+    table = Table("Berita gabungan", NEWS_COLUMNS, rows, notes)
+    return download(table, request.path_params["fmt"], "berita", now)
+
+
+def routes() -> list[BaseRoute]:
     return [
-        Route("/", overview),
-        Route("/kecamatan/{code}", kecamatan),
-        Route("/desa/{code}", village),
+        *overview.routes(),
+        *feeds.routes(),
+        *kecamatan.routes(),
+        *village.routes(),
+        *reports.routes(),
         Route("/berita", news),
+        Route("/berita.{fmt}", news_export),
     ]

@@ -1,0 +1,211 @@
+"""Poll pass over N simulated villages with a realistic latency mix (issue 8).
+
+Most villages answer in 50-800 ms, 5 % take 3-8 s, 5 % never answer. The village sites are
+served by a separate process (so its CPU is not counted), each under its own host name
+through fetch's static host table. Prints one JSON line and a readable table: wall time,
+the ideal wall time for that mix and concurrency, their ratio, CPU ms per village for a pass
+with changed content and one with unchanged content (HTTP 304), and peak RSS.
+
+    .venv/bin/python bench/bench_poll.py --villages 2000 --concurrency 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aggregator.fetch import Fetcher
+from aggregator.poller import Poller
+from aggregator.settings import parse_config
+from aggregator.store import Store
+
+HOST = "v{}.bench.desa.id"
+
+
+def latency(i: int, seed: int) -> float | None:
+    """Seconds village `i` takes to answer; None = never answers."""
+    rnd = random.Random(seed * 1_000_003 + i)
+    r = rnd.random()
+    if r < 0.05:
+        return None
+    if r < 0.10:
+        return rnd.uniform(3.0, 8.0)
+    return rnd.uniform(0.05, 0.8)
+
+
+def feed(i: int, items: int, now: datetime) -> bytes:
+    """An OpenSID-shaped feed (no XML declaration, +0700 dates, CDATA bodies)."""
+    base = f"http://{HOST.format(i)}"
+    parts = [
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>',
+        f"<title>Desa Uji {i}</title><link>{base}/</link>",
+        "<dc:rights>Copyright 2016-2026 OpenDesa - OpenSID 24.10</dc:rights>",
+    ]
+    for n in range(items):
+        when = now - timedelta(days=n * 3, hours=i % 24)
+        link = f"{base}/index.php/artikel/{when.year}/{when.month}/{when.day}/berita-{n}"
+        body = (
+            f"<p>Pemerintah Desa Uji {i} melaksanakan kegiatan ke-{n} bersama warga RT 0{n % 9}."
+            " Kegiatan dihadiri perangkat desa, BPD, PKK dan karang taruna.</p>" * 4
+        )
+        parts.append(
+            f"<item><title>Kegiatan desa ke-{n} &amp; musyawarah</title><link>{link}</link>"
+            f"<guid>{link}</guid><pubDate>{format_datetime(when)}</pubDate>"
+            "<category><![CDATA[Berita Desa]]></category>"
+            f"<description><![CDATA[{body[:260]} [...]]]></description>"
+            f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
+        )
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
+
+
+def serve(seed: int, items: int, port_out: Any) -> None:
+    """The village sites: one loopback port, the Host header says which village."""
+    now = datetime.now(UTC)
+    cache: dict[int, bytes] = {}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                headers = {}
+                while (h := await reader.readline()) not in (b"\r\n", b""):
+                    k, _, v = h.decode("latin-1").partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                i = int(headers.get("host", "v0").split(".")[0][1:])
+                delay = latency(i, seed)
+                if delay is None:
+                    await asyncio.sleep(3600)
+                    return
+                await asyncio.sleep(delay)
+                etag = f'"{seed}-{i}"'
+                if headers.get("if-none-match") == etag:
+                    writer.write(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n")
+                else:
+                    body = cache.get(i) or cache.setdefault(i, feed(i, items, now))
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=UTF-8\r\n"
+                        + f"ETag: {etag}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                        + body
+                    )
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
+        port_out.send(server.sockets[0].getsockname()[1])
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def config_text(n: int, port: int, concurrency: int, timeout: float) -> str:
+    lines = [
+        'kabupaten: {code: "33.03", name: Purbalingga}',
+        "settings:",
+        "  allow_private_addresses: true",
+        f"  concurrency: {concurrency}",
+        f"  request_timeout: {timeout:g}s",
+        "  connect_timeout: 5s",
+        "kecamatan:",
+    ]
+    per_kec = 100
+    for k in range((n + per_kec - 1) // per_kec):
+        lines += [f'  - code: "33.03.{k + 1:02d}"', f"    name: Kecamatan {k + 1}", "    villages:"]
+        for j in range(min(per_kec, n - k * per_kec)):
+            i = k * per_kec + j
+            url = f"http://{HOST.format(i)}:{port}/index.php/feed"
+            lines.append(
+                f'      - {{code: "33.03.{k + 1:02d}.{2001 + j}", name: "Uji {i}", '
+                f'url: "{url}", platform: feed}}'
+            )
+    return "\n".join(lines) + "\n"
+
+
+async def one_pass(poller: Poller, store: Store) -> tuple[float, float, Any]:
+    villages = store.due_villages(datetime.now(UTC), all_villages=True)
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = await poller.run_pass(villages)
+    return time.perf_counter() - wall, time.process_time() - cpu, report
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(args.seed, args.items, sender), daemon=True
+    )
+    server.start()
+    port = receiver.recv()
+    try:
+        config = parse_config(config_text(args.villages, port, args.concurrency, args.timeout))
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(f"sqlite:///{tmp}/bench.db", config.settings)
+            store.migrate()
+            store.sync_config(config, datetime.now(UTC))
+            hosts = {HOST.format(i): "127.0.0.1" for i in range(args.villages)}
+            async with Fetcher(config.settings, hosts=hosts) as fetcher:
+                poller = Poller(store, fetcher, config.settings)
+                wall, cpu_changed, first = await one_pass(poller, store)
+                _, cpu_same, second = await one_pass(poller, store)
+            store.close()
+    finally:
+        server.kill()
+    delays = [latency(i, args.seed) for i in range(args.villages)]
+    spent = [args.timeout if d is None else d for d in delays]
+    ideal = max(sum(spent) / args.concurrency, max(spent))
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "bench": "poll_pass",
+        "villages": args.villages,
+        "concurrency": args.concurrency,
+        "request_timeout_s": args.timeout,
+        "items_per_feed": args.items,
+        "wall_s": round(wall, 2),
+        "ideal_wall_s": round(ideal, 2),
+        "wall_over_ideal": round(wall / ideal, 3),
+        "cpu_ms_per_village_changed": round(cpu_changed * 1000 / args.villages, 2),
+        "cpu_ms_per_village_unchanged": round(cpu_same * 1000 / args.villages, 2),
+        "ok_first_pass": first.ok,
+        "failed_first_pass": first.failed,
+        "new_items": first.new_items,
+        "ok_second_pass": second.ok,
+        "peak_rss_mb": round(rss_mb, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--villages", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--timeout", type=float, default=10.0, help="request deadline, s")
+    parser.add_argument("--items", type=int, default=50, help="items per feed")
+    parser.add_argument("--seed", type=int, default=1)
+    result = asyncio.run(run(parser.parse_args()))
+    print(json.dumps(result))
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()

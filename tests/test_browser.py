@@ -1,0 +1,194 @@
+"""A real browser (Debian's chromium, headless) through overview → kecamatan → village → news
+search → export, asserting what a person sees; screenshots go to test-artifacts/browser/.
+
+Without chromium this skips, unless SIPANDE_REQUIRE_BROWSER=1 (CI), where it fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aggregator.store import Store
+from aggregator.web import create_app
+from tests.conftest import LiveServer
+from tests.test_web import STORED_TITLE, news_village, polled_store
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+INSTALL = "apt-get install -y chromium chromium-driver"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
+Polled = tuple[Store, dict[str, str]]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("SIPANDE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"SIPANDE_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(f"{reason} (set SIPANDE_REQUIRE_BROWSER=1 to make this a failure)")
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not (Path(path).exists() or shutil.which(Path(path).name)):
+            _unavailable(f"{path} is missing; install it with `{INSTALL}`")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _unavailable("selenium is not installed (pip install -e '.[dev]')")
+    downloads = tmp_path_factory.mktemp("downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-sync",
+                 "--disable-component-update", "--disable-dev-shm-usage", "--lang=id",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):  # fmt: skip
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
+    service = Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER)
+    browser = webdriver.Chrome(service=service, options=options)
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    browser.downloads = downloads  # type: ignore[attr-defined]
+    browser.set_page_load_timeout(30)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+@pytest.fixture(scope="module")
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    tuple[str, Polled]
+]:  # fmt: skip
+    polled = polled_store(request, tmp_path_factory)
+    app = create_app(polled[0].settings, store=polled[0], run_scheduler=False)
+    with LiveServer(app) as server:
+        yield server.url, polled
+
+
+def screenshot(browser: Any, name: str, width: int) -> Path:
+    """The whole page at `width` css pixels, for a person to look at after the run."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.set_window_size(width, 900)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(width, min(int(height) + 140, 7000))
+    path = ARTIFACTS / f"{name}.png"
+    assert browser.save_screenshot(str(path)), path
+    browser.set_window_size(width, 900)
+    return path
+
+
+def visible_text(browser: Any) -> str:
+    from selenium.webdriver.common.by import By
+
+    return str(browser.find_element(By.TAG_NAME, "body").text)
+
+
+def wait_for_download(folder: Path, suffix: str, timeout: float = 15) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [p for p in folder.iterdir() if p.name.endswith(suffix)]
+        if done and not any(p.name.endswith(".crdownload") for p in folder.iterdir()):
+            return done[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no {suffix} download in {folder}: {list(folder.iterdir())}")
+
+
+def test_overview_to_export_as_a_person_would(driver: Any, site: tuple[str, Polled]) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    base, (store, _) = site
+    active = news_village(store)
+    kec = store.kecamatan(active["kecamatan_code"])
+    assert kec is not None
+    driver.set_window_size(1280, 900)
+
+    # Overview: the headline, the status cards, the kecamatan table, the attention list.
+    driver.get(base + "/")
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Ringkasan Sistem Informasi Desa"
+    text = visible_text(driver)
+    for expected in (
+        "Tren desa aktif",
+        "Per kecamatan",
+        "Desa perlu perhatian",
+        "Tidak terjangkau",
+    ):
+        assert expected in text, expected
+    chart = driver.find_element(By.CSS_SELECTOR, "figure.chart-box svg")
+    assert chart.size["width"] > 300 and chart.size["height"] > 50  # drawn, not an empty box
+    screenshot(driver, "1-ringkasan-desktop", 1280)
+    # Keyboard users get the skip link first.
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert driver.switch_to.active_element.text == "Lewati ke konten utama"
+
+    # Kecamatan page, reached by clicking its name.
+    driver.find_element(By.LINK_TEXT, kec["name"]).click()
+    assert driver.find_element(By.TAG_NAME, "h1").text.startswith(f"Kecamatan {kec['name']}")
+    rows = driver.find_elements(By.CSS_SELECTOR, "table#villages tbody tr")
+    assert [r.get_attribute("data-village") for r in rows] == [active["code"]]
+    assert "Layanan tiap desa" in visible_text(driver)
+    assert (
+        f"Menampilkan 1–20 dari {active['news_count']} berita"
+        in driver.find_element(By.ID, "news-count").text
+    )
+    screenshot(driver, "2-kecamatan-desktop", 1280)
+
+    # Village page: score with its components, the history charts, the checks.
+    driver.find_element(By.LINK_TEXT, active["name"]).click()
+    assert active["name"] in driver.find_element(By.TAG_NAME, "h1").text
+    text = visible_text(driver)
+    for expected in ("Skor keaktifan", "Kebaruan", "Keteraturan", "Riwayat pemeriksaan", "WIB"):
+        assert expected in text, expected
+    assert len(driver.find_elements(By.CSS_SELECTOR, "figure.chart-box svg")) == 3
+    screenshot(driver, "3-desa-desktop", 1280)
+
+    # Back to the kecamatan through the breadcrumb, and search its news.
+    driver.find_element(By.LINK_TEXT, f"Kecamatan {kec['name']}").click()
+    box = driver.find_element(By.NAME, "q")
+    box.send_keys("skor < 0,8")
+    box.send_keys(Keys.ENTER)
+    count = driver.find_element(By.ID, "news-count")
+    assert "dari 1 berita" in count.text, count.text
+    titles = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "ul.news .title")]
+    assert titles == [STORED_TITLE]
+    screenshot(driver, "4-pencarian-berita-desktop", 1280)
+
+    # Export what the search found, as a person would: click the CSV link, open the file.
+    driver.find_element(
+        By.CSS_SELECTOR, "p.actions[data-exports$='/berita'] a[href*='.csv']"
+    ).click()
+    downloaded = wait_for_download(driver.downloads, ".csv")
+    with downloaded.open(encoding="utf-8-sig", newline="") as f:
+        rows_in_file = list(csv.DictReader(f))
+    assert [r["Judul"] for r in rows_in_file] == titles
+
+    # A phone: the page fits the width (wide tables scroll inside their own box).
+    driver.set_window_size(390, 844)
+    driver.get(f"{base}/kecamatan/{kec['code']}")
+    overflow = driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"page is {overflow}px wider than a phone screen"
+    assert driver.find_element(By.TAG_NAME, "h1").is_displayed()
+    screenshot(driver, "5-kecamatan-ponsel", 390)
+    driver.get(base + "/laporan/tidak-aktif")
+    assert "Laporan desa tidak aktif" in driver.find_element(By.TAG_NAME, "h1").text
+    screenshot(driver, "6-laporan-tidak-aktif-ponsel", 390)
+    for name in ("1-ringkasan-desktop", "5-kecamatan-ponsel"):
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000
