@@ -212,9 +212,13 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        follow_redirects: bool = True,
     ) -> FetchResponse:
         """GET `url` within the total deadline; any HTTP status is returned, failures raise
-        FetchError with the phase that failed."""
+        FetchError with the phase that failed. `headers` add to or replace ours (the integrity
+        watch fetches as a browser and as a search crawler); without `follow_redirects` a 3xx
+        is returned as it is, so an off-site redirect can be judged without being followed."""
         started = time.monotonic()
         deadline = self.settings.request_timeout
         spent = 0.0  # time spent talking to servers; waiting for a host's turn is not counted
@@ -225,20 +229,21 @@ class Fetcher:
                 parts = urlsplit(current)
                 if parts.scheme not in ("http", "https") or not parts.hostname:
                     raise FetchError("http", f"not an http(s) url: {current!r}", url=current)
-                headers = {"Accept": accept or "*/*"}
+                sent = {"Accept": accept or "*/*", **(headers or {})}
                 if etag:
-                    headers["If-None-Match"] = etag
+                    sent["If-None-Match"] = etag
                 if last_modified:
-                    headers["If-Modified-Since"] = last_modified
+                    sent["If-Modified-Since"] = last_modified
                 async with self._lock(parts.netloc.lower()):
                     hop_started = time.monotonic()
                     try:
                         async with (
                             asyncio.timeout(deadline - spent),
-                            self._client.stream("GET", current, headers=headers) as resp,
+                            self._client.stream("GET", current, headers=sent) as resp,
                         ):
                             got_headers = True
-                            if resp.status_code in _REDIRECTS and "location" in resp.headers:
+                            redirect = resp.status_code in _REDIRECTS and "location" in resp.headers
+                            if redirect and follow_redirects:
                                 current = urljoin(current, resp.headers["location"])
                                 etag = last_modified = None  # validators belong to the first url
                                 continue
