@@ -370,7 +370,7 @@ class WordPressConnector:
         harvest = await harvest_feed(
             feed[1], feed[0], platform=platform, version=version, notes=(note,)
         )
-        if known is None and harvest.items:  # first poll: older posts from feed pages
+        if village.feed_url is None and harvest.items:  # first poll: older posts from feed pages
             harvest = await self._backfill_feed(http, feed[0], harvest)
         return harvest
 
