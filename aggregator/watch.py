@@ -9,6 +9,7 @@ comparing what each is served is the only way to see cloaking.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,25 +100,57 @@ def _final(resp: FetchResponse) -> str:
     return resp.url
 
 
-async def scan_site(
-    fetcher: Fetcher, home_url: str, items: Sequence[ParsedItem]
-) -> IntegrityReport:
-    """Run the fetch plan for one village and assess it."""
+@dataclass(frozen=True)
+class Fetched:
+    """Everything the fetch plan brought back for one village."""
+
+    home_url: str
+    views: tuple[FetchResponse | None, FetchResponse | None, FetchResponse | None]
+    robots: FetchResponse | None
+    sitemap: FetchResponse | None
+    item_pages: tuple[FetchResponse, ...]
+    items: tuple[ParsedItem, ...]
+    requests: int = 0
+
+
+async def fetch_plan(fetcher: Fetcher, home_url: str, items: Sequence[ParsedItem]) -> Fetched:
     host = _host(home_url)
     v = _Variants(fetcher)
     browser = await _view(v, home_url, {"User-Agent": BROWSER_UA}, host)
     crawler = await _view(v, home_url, {"User-Agent": CRAWLER_UA}, host)
     search = await _view(v, home_url, {"User-Agent": BROWSER_UA, "Referer": SEARCH_REFERER}, host)
+    origin = f"{urlsplit(home_url).scheme}://{urlsplit(home_url).netloc}"
+    robots = await v.get(origin + "/robots.txt", {"User-Agent": BROWSER_UA})
+    sitemap = await v.get(origin + "/sitemap.xml", {"User-Agent": BROWSER_UA})
+    pages = []
+    for item in [i for i in items if i.url and _host(i.url) == host][:ITEM_PAGES]:
+        page = await v.get(item.url, {"User-Agent": BROWSER_UA})
+        if page is not None and page.status_code == 200:
+            pages.append(page)
+    return Fetched(
+        home_url,
+        (browser, crawler, search),
+        robots,
+        sitemap,
+        tuple(pages),
+        tuple(items),
+        v.requests,
+    )
+
+
+def analyse(f: Fetched) -> IntegrityReport:
+    """The pure half of a scan: every signal from what was fetched, and the verdict."""
+    home_url, host = f.home_url, _host(f.home_url)
+    browser, crawler, search = f.views
     signals: list[Signal] = []
-    views = [browser, crawler, search]
     if browser is not None:
         final = _final(browser)
         if _host(final) != host:
             signals += analyse_redirect(home_url, final, site_host=host)
         else:
             signals += analyse_page(browser.content, browser.url, site_host=host)
-    if all(r is not None for r in views):
-        b, c, s = (r for r in views if r is not None)
+    if browser is not None and crawler is not None and search is not None:
+        b, c, s = browser, crawler, search
         signals += compare_views(
             b.content,
             c.content,
@@ -127,31 +160,35 @@ async def scan_site(
             statuses=(b.status_code, c.status_code, s.status_code),
             final_urls=(_final(b), _final(c), _final(s)),
         )
-    origin = f"{urlsplit(home_url).scheme}://{urlsplit(home_url).netloc}"
-    robots = await v.get(origin + "/robots.txt", {"User-Agent": BROWSER_UA})
-    if robots is not None and robots.status_code == 200:
-        signals += analyse_robots(robots.content, robots.url, site_host=host)
-    sitemap = await v.get(origin + "/sitemap.xml", {"User-Agent": BROWSER_UA})
-    if sitemap is not None and sitemap.status_code == 200 and b"<" in sitemap.content[:200]:
-        signals += analyse_sitemap(sitemap.content, sitemap.url, site_host=host)
-    for item in items:
+    if f.robots is not None and f.robots.status_code == 200:
+        signals += analyse_robots(f.robots.content, f.robots.url, site_host=host)
+    sm = f.sitemap
+    if sm is not None and sm.status_code == 200 and b"<" in sm.content[:200]:
+        signals += analyse_sitemap(sm.content, sm.url, site_host=host)
+    for item in f.items:
         signals += analyse_item(item.title, item.summary, item.url or home_url)
-    recent = [i for i in items if i.url and _host(i.url) == host][:ITEM_PAGES]
-    for item in recent:
-        page = await v.get(item.url, {"User-Agent": BROWSER_UA})
-        if page is not None and page.status_code == 200:
-            signals += analyse_page(page.content, page.url, site_host=host)
+    for page in f.item_pages:
+        signals += analyse_page(page.content, page.url, site_host=host)
     result = assess(signals, home_url)
     findings = tuple(
         FindingReport(
-            kind=f.kind,
-            level=f.level,
-            evidence=f.evidence,
-            url=f.url,
-            score=f.score,
-            signals=tuple(s.code for s in f.signals),
+            kind=x.kind,
+            level=x.level,
+            evidence=x.evidence,
+            url=x.url,
+            score=x.score,
+            signals=tuple(sig.code for sig in x.signals),
         )
-        for f in result.findings
+        for x in result.findings
     )
     notes = tuple(f"{n.code}: {n.evidence}" for n in result.notes)
-    return IntegrityReport(result.level, result.score, findings, notes, v.requests)
+    return IntegrityReport(result.level, result.score, findings, notes, f.requests)
+
+
+async def scan_site(
+    fetcher: Fetcher, home_url: str, items: Sequence[ParsedItem]
+) -> IntegrityReport:
+    """Run the fetch plan for one village and assess it (the analysis is CPU work: it runs in
+    a thread so the event loop keeps every other village's deadlines honest)."""
+    fetched = await fetch_plan(fetcher, home_url, items)
+    return await asyncio.to_thread(analyse, fetched)
