@@ -11,6 +11,7 @@ import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -18,7 +19,17 @@ import httpx
 import pytest
 import yaml
 
-from aggregator.fleet import BEHAVIOURS, DEFAULT_KIND, KINDS, Fleet, SimVillage
+from aggregator.fleet import (
+    BEHAVIOURS,
+    DEFAULT_KIND,
+    EXPECTED_RULE,
+    FAULTS,
+    JUDOL,
+    KINDS,
+    LOOKALIKES,
+    Fleet,
+    SimVillage,
+)
 from aggregator.fleet.district import district_villages
 from aggregator.settings import parse_config
 
@@ -640,3 +651,219 @@ def test_html_only_site_and_config_rules() -> None:
         assert yaml.safe_load(text)["html_rules"] == dict(config.html_rules)
 
     run(Fleet.of_kinds(["opensid-2410-esensi", "html-only"], seed=3, now=NOW), body)
+
+
+# --- integrity (issue 6): judi-online compromises and clean lookalikes --------------------------
+
+BROWSER = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36"}
+GOOGLEBOT = {
+    "User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+}
+FROM_GOOGLE = {**BROWSER, "Referer": "https://www.google.com/search?q=desa"}
+OFFSITE = re.compile(r'href="(https://[a-z0-9-]+\.example/[^"]*)"')
+
+
+def judol_fleet() -> Fleet:
+    """Every judol pattern (hidden links twice: inline P1 and class P2) and both lookalikes,
+    over the four platforms."""
+    from aggregator.fleet.district import load_villages
+    from aggregator.fleet.judol import pattern_of
+
+    villages = load_villages()
+    p1 = next(v for v in villages if pattern_of("judol_hidden_links", v.code) == "P1")
+    p2 = next(v for v in villages if pattern_of("judol_hidden_links", v.code) == "P2")
+    others = [v for v in villages if v not in (p1, p2)]
+    kinds = ["opensid-2410-esensi", "wordpress", "atom", "html-only", "opensid-2508-esensi"]
+    picked = [
+        replace(v, behaviour=b, kind=kinds[i % len(kinds)])
+        for i, (v, b) in enumerate(
+            zip([p1, p2, *others], ["judol_hidden_links", *JUDOL, *LOOKALIKES], strict=False)
+        )
+    ]
+    return Fleet(picked, seed=3, now=NOW)
+
+
+def code_of(fleet: Fleet, behaviour: str) -> str:
+    return next(v.code for v in fleet.villages if v.behaviour == behaviour)
+
+
+def feed_path(fleet: Fleet, code: str) -> str:
+    platform = fleet.expected_platform(code)
+    return {"wordpress": "feed/", "feed": "feeds/posts/default"}.get(platform, "index.php/feed")
+
+
+def test_judol_hidden_links_head_and_redirect() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        hidden = [v.code for v in fleet.villages if v.behaviour == "judol_hidden_links"]
+        assert sorted(fleet.compromised(c) or "" for c in hidden) == ["P1", "P2"]
+        for code in hidden:
+            page = (await client.get(fleet.url(code), headers=BROWSER)).text
+            footer = page[page.rindex("<footer") : page.rindex("</footer>")]
+            links = OFFSITE.findall(footer)
+            assert 3 <= len(links) <= 5 and len(set(links)) == len(links)
+            if fleet.compromised(code) == "P1":  # an inline hiding style
+                assert re.search(r'<div style="(display:none|position:absolute;left:-9999px|'
+                                 r'visibility:hidden|height:0;overflow:hidden|font-size:0|'
+                                 r'opacity:0)">\n<a href="https://', footer)  # fmt: skip
+            else:  # a class hidden by a rule in a <style> block
+                cls = re.search(r'<div class="(wdg-[0-9a-f]{3})">\n<a href', footer)
+                assert cls and f"<style>.{cls[1]}{{position:fixed;bottom:-800px;" in page
+                assert page.index(f".{cls[1]}{{") < page.index("</head>")
+            article = fleet.articles(code)[0]
+            inner = (await client.get(fleet.article_url(code, article))).text
+            assert OFFSITE.findall(inner) and "<footer" in inner  # site-wide, every page
+        code = code_of(fleet, "judol_head")
+        assert fleet.compromised(code) == "P12" and EXPECTED_RULE["P12"] == "D2"
+        spam = (await client.get(fleet.url(code))).text
+        village = next(v for v in fleet.villages if v.code == code)
+        assert (
+            f"<title>{village.sebutan} {village.name} | Slot Gacor Gampang Menang</title>" in spam
+        )
+        assert '<meta name="description" content="Situs toto 4d terpercaya' in spam
+        assert spam.count('name="description"') == 1
+        assert '<meta property="og:title" content="BRANDX88 Link Alternatif">' in spam
+        fleet.set_behaviour(code, "active")  # the cleanup: same page, original head
+        clean = (await client.get(fleet.url(code))).text
+        assert fleet.compromised(code) is None and "Slot Gacor" not in clean
+        assert clean.split("</head>")[1] == spam.split("</head>")[1]  # the body was untouched
+        code = code_of(fleet, "judol_redirect")
+        page = (await client.get(fleet.url(code), headers=GOOGLEBOT)).text
+        head = page[: page.index("</head>")]
+        target = "https://brandx88-slotgacor.example/"
+        assert (
+            f'<meta http-equiv="refresh" content="0;url={target}">' in head
+            or f'<script>window.location.href="{target}";</script>' in head
+        )
+
+    run(judol_fleet(), body)
+
+
+def test_judol_cloaking_by_user_agent_and_referer() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        code = code_of(fleet, "judol_cloak_ua")
+        url = fleet.url(code)
+        browser = (await client.get(url, headers=BROWSER)).text
+        assert "gacor" not in browser.lower() and not OFFSITE.findall(browser)
+        for ua in (
+            GOOGLEBOT,
+            {"User-Agent": "Mozilla/5.0 (compatible; Google-InspectionTool/1.0)"},
+        ):
+            crawler = await client.get(url, headers=ua)
+            assert crawler.status_code == 200
+            assert "<title>SLOT GACOR ⚡ Link Situs Slot Online Terpercaya Hari Ini</title>" in (
+                crawler.text
+            )
+            assert len(set(OFFSITE.findall(crawler.text))) == 5
+        feed = await client.get(url + feed_path(fleet, code), headers=GOOGLEBOT)
+        assert "SLOT GACOR" not in feed.text  # only HTML pages are cloaked
+        assert fleet.compromised(code) == "P8"
+        code = code_of(fleet, "judol_cloak_referer")
+        url = fleet.url(code)
+        for referer in ("https://www.google.com/search?q=desa", "https://www.google.co.id/"):
+            r = await client.get(url, headers={**BROWSER, "Referer": referer})
+            assert r.status_code == 302
+            assert r.headers["location"] == "https://promo-brandx88.example/redir"
+        for headers in (BROWSER, GOOGLEBOT, {**BROWSER, "Referer": url}):
+            r = await client.get(url, headers=headers)
+            assert r.status_code == 200 and "gacor" not in r.text.lower()
+        assert fleet.compromised(code) == "P9" and EXPECTED_RULE["P9"] == "D4"
+
+    run(judol_fleet(), body)
+
+
+def test_judol_injected_posts_and_doorway_sitemap() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        code = code_of(fleet, "judol_injected_posts")
+        spam = fleet.spam_articles(code)
+        assert len(spam) == 3 and fleet.compromised(code) == "P4"
+        assert spam[0].title == "SLOT GACOR MAXWIN Hari Ini: Link Situs BRANDX88 Gampang Menang"
+        newest = fleet.articles(code)[:10]
+        assert set(spam) <= set(newest) and len(newest) > len(spam)  # among real news
+        feed = feedparser.parse(
+            (await client.get(fleet.url(code) + feed_path(fleet, code))).content
+        )
+        titles = [html.unescape(e.title) for e in feed.entries[:10]]
+        assert [a.title for a in spam] == [t for t in titles if t in {a.title for a in spam}]
+        home = (await client.get(fleet.url(code))).text
+        assert all(html.escape(a.title, quote=False) in home for a in spam[:2])
+        assert "https://brandx88.example/" in spam[0].body_html
+        fleet.set_behaviour(code, "active")
+        assert fleet.spam_articles(code) == [] and not set(spam) & set(fleet.articles(code))
+        cleaned = (await client.get(fleet.url(code) + feed_path(fleet, code))).text
+        assert "BRANDX88" not in cleaned
+        code = code_of(fleet, "judol_doorway_sitemap")
+        base = fleet.url(code)
+        assert fleet.compromised(code) == "P7" and EXPECTED_RULE["P7"] == "D7"
+        sitemap = (await client.get(base + "sitemap.xml")).text
+        locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+        doorways = fleet.doorway_urls(code)
+        assert len(doorways) == 24 and set(doorways) <= set(locs)
+        assert fleet.article_url(code, fleet.articles(code)[0]) in locs  # the site's own too
+        for url in doorways[:3]:
+            slug = url.rsplit("=", 1)[1]
+            assert re.fullmatch(r"(slot-gacor|situs-toto|link-slot|rtp-live|togel-hari-ini|"
+                                r"slot-maxwin)-[a-z]+(88|77|303|4d|168|777)", slug)  # fmt: skip
+            landing = await client.get(url)
+            assert landing.status_code == 200
+            assert "Situs Slot Gacor Resmi Gampang Maxwin</title>" in landing.text
+            assert '<link rel="canonical" href="https://' in landing.text
+        assert (await client.get(base + "?buls=bukan-brand")).status_code == 404
+        robots = (await client.get(base + "robots.txt")).text
+        assert f"Sitemap: {base}sitemap.xml" in robots and "brand-map-1.xml" in robots
+        assert "gacor" not in (await client.get(base)).text.lower()
+
+    run(judol_fleet(), body)
+
+
+def test_clean_lookalikes_carry_their_ambiguous_words() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        expected = {
+            "clean_antijudol": ("Sosialisasi Bahaya Judi Online bagi Pelajar", "Berantas Judol",
+                                "Pasal 303 KUHP", "slot dan togel"),
+            "clean_ambiguous": ("slot pendaftaran posyandu", "murai gacor", "depo sampah RW 03",
+                                "Bapak Toto (Kaur Keuangan)"),
+        }  # fmt: skip
+        for behaviour, words in expected.items():
+            code = code_of(fleet, behaviour)
+            assert fleet.compromised(code) is None and fleet.spam_articles(code) == []
+            planted = fleet.planted_articles(code)
+            assert planted and set(planted) <= set(fleet.articles(code)[:10])
+            pages = [(await client.get(fleet.article_url(code, a))).text for a in planted]
+            text = html.unescape("\n".join(pages))
+            for word in words:
+                assert word.lower() in text.lower(), word
+            home = (await client.get(fleet.url(code), headers=GOOGLEBOT)).text
+            assert planted[0].title.split(":")[0] in html.unescape(home)
+            assert not OFFSITE.findall(home) and "display:none" not in home
+        village = next(v for v in fleet.villages if v.behaviour == "clean_antijudol")
+        titles = [a.title for a in fleet.planted_articles(village.code)]
+        assert f"Polsek {village.kecamatan_name} Berantas Judol, Warga Diimbau Melapor" in titles
+
+    run(judol_fleet(), body)
+
+
+def test_from_district_adds_compromised_and_lookalikes_from_30() -> None:
+    for n in (12, 29):
+        small = Fleet.from_district(n, now=NOW)
+        assert not any(small.compromised(v.code) for v in small.villages)
+    base = district_villages(30, 7)
+    fleet = Fleet.from_district(30, now=NOW)
+    mix = Counter(v.behaviour for v in fleet.villages)
+    assert {b for b in mix if b.startswith("judol_")} == {
+        "judol_hidden_links", "judol_injected_posts", "judol_cloak_ua"}  # fmt: skip
+    assert mix["clean_antijudol"] == mix["clean_ambiguous"] == 1
+    patterns = {fleet.compromised(v.code) for v in fleet.villages} - {None}
+    assert len(patterns) == 3 and patterns <= set(EXPECTED_RULE)
+    assert [v.behaviour for v in Fleet.from_district(30, now=NOW).villages] == [
+        v.behaviour for v in base
+    ]
+    plain = Counter(b for b in mix.elements() if not b.startswith(("judol_", "clean_")))
+    assert plain["down_500"] == plain["hang"] == plain["no_site"] == 1 and plain["active"] > 8
+    bigger = Counter(v.behaviour for v in Fleet.from_district(72, now=NOW).villages)
+    assert set(JUDOL) <= set(bigger) and {bigger[b] for b in JUDOL} == {1}
+    demo = Fleet.from_district(36, now=NOW)  # `sipande demo`'s default size
+    assert sum(v.behaviour.startswith("judol_") for v in demo.villages) == 4
+    with_faults = Fleet.from_district(12, now=NOW, faults=True)
+    codes = [v.code for v in with_faults.villages]
+    assert len(codes) == 12 + len(FAULTS) == len(set(codes))
+    assert [with_faults.fault(c) for c in codes[12:]] == list(FAULTS)

@@ -1,5 +1,5 @@
-"""Serving the connections of every simulated site: keep-alive, hang, slow drip, and ending
-them all promptly when the fleet stops."""
+"""Serving the connections of every simulated site: keep-alive, hang, slow drip, TLS for the
+tls_* faults, the wire-level faults, and ending them all promptly when the fleet stops."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from . import faults, tls
 from .httpd import BadRequest, Request, Response, head_bytes, read_request, reason
-from .model import UNREACHABLE, RequestRecord
+from .model import TLS_FAULTS, UNREACHABLE, RequestRecord
 from .render import simple_page
 from .site import Site
 
@@ -30,6 +31,7 @@ class Connections:
         hang_seconds: float,
         slow_seconds: float,
         idle_timeout: float,
+        drip_seconds: float = 1.0,
     ) -> None:
         self.running = False
         self._host = host
@@ -37,6 +39,7 @@ class Connections:
         self._hang_seconds = hang_seconds
         self._slow_seconds = slow_seconds
         self._idle_timeout = idle_timeout
+        self._drip_seconds = drip_seconds
         self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
 
     async def close_all(self) -> None:
@@ -55,6 +58,8 @@ class Connections:
             return
         self._connections[task] = writer
         try:
+            if site.village.behaviour in TLS_FAULTS and not await self._tls(site, writer):
+                return
             await self._serve(site, reader, writer)
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
             pass
@@ -90,6 +95,11 @@ class Connections:
                 site.log.append(self._record(request, 0))
                 await self._hang(reader)
                 return
+            if behaviour in faults.WIRE_FAULTS:
+                site.log.append(self._record(request, faults.wire_status(behaviour)))
+                limit, interval = self._hang_seconds, self._drip_seconds
+                await faults.serve_wire(behaviour, request, writer, interval=interval, limit=limit)
+                return
             response = site.respond(request, self._host, self._now)
             site.log.append(self._record(request, response.status))
             logger.debug(
@@ -109,6 +119,18 @@ class Connections:
                 await writer.drain()
             if not keep:
                 return
+
+    async def _tls(self, site: Site, writer: asyncio.StreamWriter) -> bool:
+        """Upgrade to TLS with the fault's certificate; False when the handshake fails (the
+        client refusing the certificate is the point of these sites)."""
+        context = tls.server_context(site.village.behaviour)
+        try:
+            async with asyncio.timeout(self._idle_timeout):
+                await writer.start_tls(context)
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+            logger.debug("fleet: %s: TLS handshake failed: %s", site.village.code, exc)
+            return False
+        return True
 
     @staticmethod
     def _record(request: Request, status: int) -> RequestRecord:

@@ -7,17 +7,30 @@ import io
 import json
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from importlib import resources
 
 from .kinds import DEFAULT_KIND, assign_kinds
-from .model import UNREACHABLE, SimVillage
+from .model import JUDOL, LOOKALIKES, UNREACHABLE, SimVillage
 
 # Share of the villages left after the special behaviours: 45 : 15 : 15 : 5 (of 80).
 CONTENT_MIX = (("active", 9), ("quiet", 3), ("abandoned", 3), ("never_posted", 1))
 SPECIALS = ("down_500", "hang", "unresolvable", "no_site")
 SPECIAL_SHARE = 0.04
 SLOW_SHARE = 0.02
+# From this size on a district has compromised villages (the commonest patterns first, one
+# more per INTEGRITY_STEP villages) and both clean lookalikes, replacing active villages.
+INTEGRITY_MIN = 30
+INTEGRITY_STEP = 9
+JUDOL_ORDER = (
+    "judol_hidden_links",
+    "judol_injected_posts",
+    "judol_cloak_ua",
+    "judol_head",
+    "judol_cloak_referer",
+    "judol_redirect",
+    "judol_doorway_sitemap",
+)
 
 
 def load_villages() -> list[SimVillage]:
@@ -68,12 +81,31 @@ def behaviour_mix(n: int) -> list[str]:
     return specials + [name for name, _ in CONTENT_MIX for _ in range(counts[name])]
 
 
+def integrity_mix(n: int) -> list[str]:
+    """Compromised and lookalike behaviours of a district of `n` ([] below INTEGRITY_MIN)."""
+    if n < INTEGRITY_MIN:
+        return []
+    count = min(len(JUDOL_ORDER), max(3, n // INTEGRITY_STEP))
+    return [*JUDOL_ORDER[:count], *LOOKALIKES]
+
+
+def with_integrity(behaviours: list[str]) -> list[str]:
+    """`behaviours` (unshuffled) with its first active villages compromised or lookalikes."""
+    out = list(behaviours)
+    actives = (i for i, b in enumerate(out) if b == "active")
+    for index, behaviour in zip(actives, integrity_mix(len(out)), strict=False):
+        out[index] = behaviour
+    return out
+
+
 def village_kinds(behaviours: list[str], seed: int) -> list[str]:
     """A kind per village: kind_mix over the villages with a server, shuffled by `seed`; the
-    first village of each kind is one that answers with articles (not never_posted, down_500 or
-    hang) so every kind in the mix can be seen. Villages without a server get the default kind."""
+    first village of each kind is one that answers with articles (not never_posted, down_500,
+    hang or compromised) so every kind in the mix can be seen cleanly. Villages without a server
+    get the default kind."""
     sited = [i for i, b in enumerate(behaviours) if b not in UNREACHABLE]
-    showing = [i for i in sited if behaviours[i] not in ("never_posted", "down_500", "hang")]
+    hidden = ("never_posted", "down_500", "hang", *JUDOL)
+    showing = [i for i in sited if behaviours[i] not in hidden]
     order = showing + [i for i in sited if i not in showing]
     firsts: list[str] = []
     others: list[str] = []
@@ -89,12 +121,25 @@ def district_villages(n: int, seed: int) -> list[SimVillage]:
     """`n` villages spread over kecamatan, with behaviour_mix(n) shuffled by `seed` and the
     kind mix assigned independently (village_kinds)."""
     picked = spread(load_villages(), n)
-    behaviours = behaviour_mix(n)
+    behaviours = with_integrity(behaviour_mix(n))
     random.Random(f"{seed}:behaviours").shuffle(behaviours)
     kinds = village_kinds(behaviours, seed)
     return [
         SimVillage(v.code, v.name, v.type, v.kecamatan_code, v.kecamatan_name, b, k)
         for v, b, k in zip(picked, behaviours, kinds, strict=True)
+    ]
+
+
+def fault_villages(
+    behaviours: Sequence[str], *, exclude: Collection[str], kind: str = DEFAULT_KIND
+) -> list[SimVillage]:
+    """One village per behaviour, of `kind`, taken over kecamatan from the villages whose code
+    is not in `exclude` (a fault fleet, or the faults added to a district)."""
+    free = [v for v in load_villages() if v.code not in exclude]
+    picked = spread(free, len(behaviours))
+    return [
+        SimVillage(v.code, v.name, v.type, v.kecamatan_code, v.kecamatan_name, b, kind)
+        for v, b in zip(picked, behaviours, strict=True)
     ]
 
 

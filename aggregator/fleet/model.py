@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from .kinds import DEFAULT_KIND
 
-BEHAVIOURS = (
+BASE_BEHAVIOURS = (
     "active",
     "quiet",
     "abandoned",
@@ -17,6 +17,44 @@ BEHAVIOURS = (
     "slow",
     "unresolvable",
     "no_site",
+)
+# Judi-online compromises (specs/judol.md; served by judol.py), each on top of an active site.
+JUDOL = (
+    "judol_hidden_links",
+    "judol_injected_posts",
+    "judol_head",
+    "judol_cloak_ua",
+    "judol_cloak_referer",
+    "judol_redirect",
+    "judol_doorway_sitemap",
+)
+# Clean sites whose news looks like judol to a keyword grep: they must never be flagged.
+LOOKALIKES = ("clean_antijudol", "clean_ambiguous")
+# Hostile or broken servers (issue 7; faults.py); hang, down_500 and unresolvable are above.
+TLS_FAULTS = ("tls_expired", "tls_wrong_name")
+FAULTS = (
+    "hang",
+    "drip",
+    "reset",
+    "down_500",
+    "ratelimit_429",
+    "huge_body",
+    "gzip_bomb",
+    "redirect_loop",
+    "redirect_private",
+    "malformed_xml",
+    "xml_bomb",
+    "xxe",
+    "bad_encoding",
+    "hostile_markup",
+    "unresolvable",
+    *TLS_FAULTS,
+)
+BEHAVIOURS = (
+    *BASE_BEHAVIOURS,
+    *JUDOL,
+    *LOOKALIKES,
+    *(f for f in FAULTS if f not in BASE_BEHAVIOURS),
 )
 
 # Behaviours whose site has no reachable server (no url, or a url that cannot resolve).

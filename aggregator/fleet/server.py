@@ -1,4 +1,5 @@
-"""The Fleet: one loopback HTTP server per simulated village site, with switchable behaviours."""
+"""The Fleet: one loopback HTTP server per simulated village site, with switchable behaviours
+(content mixes, judi-online compromises and clean lookalikes, hostile and broken servers)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from . import district
+from . import district, tls
 from .connections import Connections
 from .content import default_body, generate_articles, slugify, unique_slug
 from .httpd import MAX_LINE
-from .kinds import spec_of
+from .kinds import DEFAULT_KIND, spec_of
 from .misc_sites import HTML_RULES, HTML_RULES_NAME
-from .model import BEHAVIOURS, Article, RequestRecord, SimVillage
-from .services import SERVICE_KEYS
+from .model import BEHAVIOURS, FAULTS, TLS_FAULTS, Article, RequestRecord, SimVillage
 from .site import Site
+from .truth import GroundTruth
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,11 @@ def _aware(moment: datetime, what: str) -> datetime:
     return moment
 
 
-class Fleet:
-    """Simulated village web sites on loopback; deterministic given `seed` and `now`."""
+class Fleet(GroundTruth):
+    """Simulated village web sites on loopback; deterministic given `seed` and `now`.
+
+    `hang_seconds` bounds hang and drip, `slow_seconds` is how long a slow site takes to send a
+    page, `drip_seconds` drip's pause per byte (tests shorten the last two)."""
 
     def __init__(
         self,
@@ -53,6 +57,7 @@ class Fleet:
         hang_seconds: float = 3600.0,
         slow_seconds: float = 2.0,
         idle_timeout: float = 15.0,
+        drip_seconds: float = 1.0,
     ) -> None:
         codes = [v.code for v in villages]
         if len(set(codes)) != len(codes):
@@ -71,6 +76,7 @@ class Fleet:
             hang_seconds=hang_seconds,
             slow_seconds=slow_seconds,
             idle_timeout=idle_timeout,
+            drip_seconds=drip_seconds,
         )
         self._sites: dict[str, Site] = {}
         eligible = 0
@@ -86,11 +92,43 @@ class Fleet:
 
     @classmethod
     def from_district(
-        cls, n: int = 24, *, seed: int = 7, now: datetime | None = None, **kw: Any
+        cls,
+        n: int = 24,
+        *,
+        seed: int = 7,
+        now: datetime | None = None,
+        faults: bool = False,
+        **kw: Any,
     ) -> Fleet:
         """`n` Purbalingga villages spread over kecamatan, with the standard behaviour mix and,
-        independently, the kind mix (all kinds from 24 villages on; see kinds.kind_mix)."""
-        return cls(district.district_villages(n, seed), seed=seed, now=now, **kw)
+        independently, the kind mix (all kinds from 24 villages on; see kinds.kind_mix). From
+        30 villages on a few are compromised (judol patterns) and two are clean lookalikes
+        (district.integrity_mix). `faults` adds one more village per fault (FAULTS)."""
+        villages = district.district_villages(n, seed)
+        if faults:
+            villages += district.fault_villages(FAULTS, exclude={v.code for v in villages})
+        return cls(villages, seed=seed, now=now, **kw)
+
+    @classmethod
+    def faults(
+        cls,
+        *,
+        seed: int = 7,
+        now: datetime | None = None,
+        faults: Sequence[str] = FAULTS,
+        healthy: int = 2,
+        kind: str = DEFAULT_KIND,
+        **kw: Any,
+    ) -> Fleet:
+        """One village per fault (in order; see faults.EXPECTED_FAULT_PHASE), then `healthy`
+        active ones, all of `kind` (OpenSID 24.10 by default, whose connector reads the feed
+        that the XML faults break)."""
+        for fault in faults:
+            if fault not in FAULTS:
+                raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
+        behaviours = [*faults, *["active"] * healthy]
+        villages = district.fault_villages(behaviours, exclude=set(), kind=kind)
+        return cls(villages, seed=seed, now=now, **kw)
 
     @classmethod
     def of_kinds(
@@ -126,12 +164,6 @@ class Fleet:
         """Whether the servers are listening."""
         return self._connections.running
 
-    def _site(self, code: str) -> Site:
-        try:
-            return self._sites[code]
-        except KeyError:
-            raise KeyError(f"no village {code!r} in this fleet") from None
-
     def url(self, code: str) -> str:
         """The site url as a district config would list it ("" for no_site)."""
         site = self._site(code)
@@ -142,8 +174,7 @@ class Fleet:
             return f"http://{slugify(village.name)}-{slugify(village.kecamatan_name)}.desa.invalid/"
         if site.port is None:
             raise RuntimeError("the fleet is not started; call start() first")
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{site.port}/"
+        return site.info(self._host).base + "/"
 
     def requests(self, code: str) -> list[RequestRecord]:
         """Requests the site received so far (status 0: never answered)."""
@@ -157,33 +188,6 @@ class Fleet:
         """The OpenSID release the site claims, e.g. "2410" (feed "24.10"); "" if not OpenSID."""
         return self._site(code).version
 
-    # --- ground truth per kind --------------------------------------------------------------
-
-    def kind(self, code: str) -> str:
-        """The site's kind (one of KINDS)."""
-        return self._site(code).spec.name
-
-    def expected_platform(self, code: str) -> str:
-        """What a connector should detect: "opensid", "wordpress", "feed" or "html"."""
-        return self._site(code).spec.platform
-
-    def version_label(self, code: str) -> str | None:
-        """The version a connector should report: "24.10" (OpenSID), "6.6.2", or None."""
-        return self._site(code).spec.label
-
-    def visitors(self, code: str) -> dict[str, int]:
-        """today/yesterday/total as the OpenSID visitor widget shows them ({} without one)."""
-        site = self._site(code)
-        return site.visitors.as_dict() if site.spec.platform == "opensid" else {}
-
-    def services(self, code: str) -> dict[str, int | None]:
-        """Items the lapak, ppid, pengaduan, pembangunan and pemerintah pages (or their
-        /internal_api JSON) show, plus "kehadiran" ("Hadir" badges); None when it 404s."""
-        site = self._site(code)
-        if site.spec.platform != "opensid":
-            return dict.fromkeys(SERVICE_KEYS, None)
-        return site.services.counts()
-
     def article_url(self, code: str, article: Article) -> str:
         """The article's url as the site links it in its feed and lists (needs start())."""
         site = self._site(code)
@@ -196,8 +200,9 @@ class Fleet:
     def set_behaviour(self, code: str, behaviour: str) -> None:
         """Switch a site's behaviour; its articles are kept, the next request sees the change."""
         _check_behaviour(behaviour)
-        site = self._site(code)
-        site.village = replace(site.village, behaviour=behaviour)
+        if behaviour in TLS_FAULTS:
+            tls.authority()  # fail here, not in a connection handler, without trustme
+        self._site(code).behave(behaviour)
         logger.info("fleet: %s now behaves %s", code, behaviour)
 
     def add_article(
@@ -211,7 +216,7 @@ class Fleet:
         """Publish a new article (visible once `published_at <= now`); returns it."""
         site = self._site(code)
         _aware(published_at, "published_at")
-        slug = unique_slug(slugify(title), {a.slug for a in site.articles})
+        slug = unique_slug(slugify(title), {a.slug for a in site.all_articles()})
         new_id = max((a.id for a in site.articles), default=0) + 1
         body = default_body(title, site.village) if body_html is None else body_html
         image = f"sedang_{new_id}_{slug[:24].rstrip('-')}.jpg"
@@ -248,6 +253,8 @@ class Fleet:
         """Bind one listening socket (ephemeral port) per village."""
         if self._connections.running:
             raise RuntimeError("the fleet is already started")
+        if any(site.village.behaviour in TLS_FAULTS for site in self._sites.values()):
+            tls.authority()  # make the certificates (and fail without trustme) before listening
         self._connections.running = True
         try:
             for site in self._sites.values():

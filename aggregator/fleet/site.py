@@ -1,5 +1,7 @@
 """One simulated village site: its state, and how it answers a parsed request (routing by kind,
-then conditional GET, gzip and the down_500 behaviour, the same for every kind).
+then conditional GET, gzip and the down_500 behaviour, the same for every kind). Judol
+compromises (judol.py), planted articles (planted.py) and the response-level and content faults
+(faults.py, corrupt.py) hook in here; connection-level faults are in connections.py.
 """
 
 from __future__ import annotations
@@ -8,13 +10,15 @@ import gzip
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
-from . import misc_sites, routes_opensid, routes_wordpress
+from . import corrupt, faults, judol, misc_sites, routes_opensid, routes_wordpress
 from .httpd import Request, Response
 from .kinds import spec_of
-from .model import Article, RequestRecord, SimVillage
+from .model import TLS_FAULTS, Article, RequestRecord, SimVillage
+from .planted import planted_articles
 from .render import HTML, Page, SiteInfo, SiteView, error_500_page, simple_page
 from .services import generate_services, visitors
 
@@ -81,12 +85,16 @@ class Site:
         self.spec = spec_of(village.kind)
         self.articles = articles  # newest first
         self.seed = seed
+        self.now = now
         self.port: int | None = None
         self.log: list[RequestRecord] = []
         self.visitors = visitors(seed, village.code)
         self.services = generate_services(village, seed, now)
         self._cache: dict[tuple[str, str], tuple[Page, str]] = {}
         self._gzip_cache: dict[bytes, bytes] = {}
+        self._planted: dict[str, list[Article]] = {}
+        # Planted articles get ids well above the real ones: added ones (max + 1) never collide.
+        self._plant_ids = max((a.id for a in articles), default=0) + 1000
 
     @property
     def version(self) -> str:
@@ -104,6 +112,28 @@ class Site:
         self.articles.sort(key=lambda a: (a.published_at, a.id), reverse=True)
         self._forget()
 
+    def behave(self, behaviour: str) -> None:
+        """Switch behaviour; pages and planted articles follow from the next request."""
+        self.village = replace(self.village, behaviour=behaviour)
+        self._forget()
+
+    def planted(self) -> list[Article]:
+        """Articles the current behaviour adds (spam posts, lookalike news, hostile markup)."""
+        behaviour = self.village.behaviour
+        if behaviour not in self._planted:
+            slugs = [a.slug for a in self.articles]
+            made = planted_articles(self.village, behaviour, self.now, self._plant_ids, slugs)
+            self._planted[behaviour] = made
+        return self._planted[behaviour]
+
+    def all_articles(self) -> list[Article]:
+        """Real and planted articles, future ones included, newest first."""
+        planted = self.planted()
+        if not planted:
+            return self.articles
+        merged = self.articles + planted
+        return sorted(merged, key=lambda a: (a.published_at, a.id), reverse=True)
+
     def _forget(self) -> None:
         self._cache.clear()
         self._gzip_cache.clear()
@@ -111,19 +141,24 @@ class Site:
     def info(self, host: str) -> SiteInfo:
         """Everything the renderers need about this site."""
         host = f"[{host}]" if ":" in host else host
-        base = f"http://{host}:{self.port}"
+        scheme = "https" if self.village.behaviour in TLS_FAULTS else "http"
+        base = f"{scheme}://{host}:{self.port}"
         return SiteInfo(self.village, self.spec, base, self.visitors, self.seed)
 
     def published(self, now: datetime) -> list[Article]:
         """Articles visible at `now`, newest first."""
-        return [a for a in self.articles if a.published_at <= now]
+        return [a for a in self.all_articles() if a.published_at <= now]
 
     def _page(self, path: str, query: str, host: str, now: datetime) -> tuple[Page, str]:
         key = (path, query)
         if key not in self._cache:
-            view = SiteView(self.info(host), self.published(now), self.articles, now, self.services)
-            route, not_found = ROUTERS[self.spec.platform]
-            page = route(view, path, query) or not_found(view)
+            info, behaviour = self.info(host), self.village.behaviour
+            view = SiteView(info, self.published(now), self.all_articles(), now, self.services)
+            page = judol.route(behaviour, view, path, query)
+            if page is None:
+                route, not_found = ROUTERS[self.spec.platform]
+                page = route(view, path, query) or not_found(view)
+            page = corrupt.corrupt(behaviour, judol.transform(behaviour, info, path, page))
             if len(self._cache) >= MAX_CACHED:
                 self._forget()
             self._cache[key] = (page, _weak_etag(page.body))
@@ -132,15 +167,30 @@ class Site:
     def respond(self, request: Request, host: str, now: datetime) -> Response:
         """The answer of a working site of this kind (behaviour down_500 is handled here too)."""
         server = [("Date", _http_date(now)), *self.spec.server]
-        if self.village.behaviour == "down_500":
+        behaviour = self.village.behaviour
+        if behaviour == "down_500":
             body = error_500_page(self.spec).encode()
             headers = [*server, ("Content-Type", HTML), ("Vary", "Accept-Encoding")]
             return Response(500, self._encode(request, body, headers), headers)
+        if fault := faults.fault_response(behaviour, request, self.info(host).base):
+            return Response(fault.status, fault.body, [*server, *fault.headers])
+        if behaviour == "judol_cloak_referer" and judol.from_search(request.headers):
+            # P9: only visitors from a search engine are sent away; the admin never sees it.
+            location = ("Location", judol.REFERER_TARGET)
+            return Response(302, b"", [*server, location, ("Content-Type", HTML)])
         if request.method not in ("GET", "HEAD"):
             body = simple_page("405 Not Allowed").encode()
             headers = [*server, ("Allow", "GET, HEAD"), ("Content-Type", HTML)]
             return Response(405, body, headers)
         page, etag = self._page(request.path, request.query, host, now)
+        if (
+            behaviour == "judol_cloak_ua"
+            and judol.is_crawler(request.headers)
+            and page.status == 200
+            and page.content_type.startswith("text/html")
+        ):  # P8: a crawler gets spam for every HTML page; browsers the site as it was
+            page = judol.crawler_page(self.info(host))
+            etag = _weak_etag(page.body)
         headers = list(server)
         if page.status == 200 and page.validators:
             headers.append(("ETag", etag))
