@@ -1,0 +1,54 @@
+"""The integrity watch on the fleet (issue 6): every compromised village is reported with
+evidence through /api/findings and on its page; no clean village is flagged, including the
+ones with news about fighting judi online and with ambiguous words."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+from markupsafe import escape
+
+from aggregator.cli import poll_once
+from aggregator.fleet import JUDOL, LOOKALIKES, Fleet
+from aggregator.web import create_app
+from tests.conftest import LiveServer
+from tests.test_poller import _setup
+
+KINDS = ("opensid-2410-esensi", "opensid-2601-natra", "wordpress", "opensid-2101-natra")
+
+
+def test_compromised_villages_reported_lookalikes_not(tmp_path: Path) -> None:
+    behaviours = [*JUDOL, *LOOKALIKES, "active"]
+    kinds = [KINDS[i % len(KINDS)] for i in range(len(behaviours))]
+
+    async def fill():  # type: ignore[no-untyped-def]
+        async with Fleet.of_kinds(kinds, seed=4) as fleet:
+            for v, behaviour in zip(fleet.villages, behaviours, strict=True):
+                fleet.set_behaviour(v.code, behaviour)
+            truth = {v.code: fleet.compromised(v.code) for v in fleet.villages}
+            config, store = _setup(fleet, tmp_path)
+            await poll_once(config, store)
+            return store, truth
+
+    store, truth = asyncio.run(fill())
+    assert sum(1 for p in truth.values() if p) == len(JUDOL)
+    with LiveServer(create_app(store.settings, store=store, run_scheduler=False)) as srv:
+        findings = httpx.get(f"{srv.url}/api/findings?status=open").json()
+        flagged = {f["village_code"] for f in findings}
+        expected = {code for code, pattern in truth.items() if pattern}
+        assert flagged == expected, {c: truth[c] for c in flagged ^ expected}
+        for f in findings:
+            assert f["evidence"] and f["url"].startswith("http")
+        for code, pattern in truth.items():
+            village = httpx.get(f"{srv.url}/api/villages/{code}").json()
+            page = httpx.get(f"{srv.url}/desa/{code}").text
+            if pattern:
+                assert village["status"] == "compromised", (code, pattern)
+                assert "Disusupi" in page
+                evidence = next(f["evidence"] for f in findings if f["village_code"] == code)
+                assert str(escape(evidence[:60])) in page  # shown, escaped as Jinja does
+            else:
+                assert village["status"] != "compromised" and village["open_findings"] == 0
+    store.close()
