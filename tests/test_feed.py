@@ -231,3 +231,27 @@ def test_junk_before_the_declaration_is_cut_but_a_quoted_declaration_is_not() ->
     assert fixed.startswith(b"<?xml") and note == "179 bytes of text before the XML declaration"
     quoted = b"<rss version='2.0'><channel><title>T</title><description><![CDATA[<?xml?>]]>"
     assert repair_encoding(quoted + b"</description></channel></rss>")[1] is None
+
+
+def test_fast_path_reads_exactly_like_feedparser() -> None:
+    """fastfeedparser is only taken where its reading equals feedparser's (every fixture it
+    accepts is compared field by field) and it is taken for ordinary OpenSID feeds."""
+    from connectors import feed as feed_module
+    from connectors import feed_fast
+
+    cases = sorted(FIXTURES.glob("*.*")) + sorted((FIXTURES.parent / "opensid").glob("feed_*"))
+    taken = []
+    for path in cases:
+        if path.suffix == ".json" or path.name.endswith(".expected.json"):
+            continue
+        raw = path.read_bytes()
+        raw, _ = feed_module.repair_encoding(raw)
+        fast = feed_module._parse_xml_fast(raw, "https://desa.example/feed")
+        if fast is None:
+            continue
+        taken.append(path.name)
+        slow = feed_module._parse_xml_slow(raw, "https://desa.example/feed")
+        assert fast == slow, path.name
+    assert {"opensid_2410.xml", "wordpress.xml", "feed_2601.xml"} <= set(taken)
+    assert feed_fast.eligible((FIXTURES / "opensid_2101_quirks.xml").read_bytes()) is not None
+    assert feed_fast.eligible(b'<!DOCTYPE x [<!ENTITY a "b">]><rss/>') is None
