@@ -93,7 +93,8 @@ async def poll_task(context: procrastinate.JobContext, code: str, claimed_at: st
 
 async def dispatch(rt: Runtime, now: datetime) -> int:
     """Claim due villages and defer their polls; returns how many were deferred."""
-    lease = rt.settings.request_timeout * 3 + 30  # longer than any one poll may take
+    # Longer than any one poll may take: connector (3 deadlines) + integrity scan (6) + margin.
+    lease = rt.settings.request_timeout * 10 + 10
     due = await asyncio.to_thread(rt.store.claim_due, now, lease, 5000)
     deferred = 0
     for village in due:
