@@ -297,10 +297,10 @@ def _parse_xml_fast(content: bytes, base_url: str) -> ParsedFeed | None:
         # As feedparser does: links against the document's url, the rest against the channel.
         link = urljoin(base_url, str(entry.get("link") or "")) if entry.get("link") else ""
         summary = entry.get("description") or ""
-        content = entry.get("content") or []
-        if [c.get("value") for c in content] == [summary]:
-            content = []  # fastfeedparser copies a lone description into content; feedparser not
-        shaped = {**entry, "link": link, "summary": summary, "content": content}
+        blocks = entry.get("content") or []
+        if [c.get("value") for c in blocks] == [summary]:
+            blocks = []  # fastfeedparser copies a lone description into content; feedparser not
+        shaped = {**entry, "link": link, "summary": summary, "content": blocks}
         items.append(build_item(shaped, base, published, guid))
     found = _platform(feed["rights"], str(feed.get("generator") or ""), feed["generator_version"])
     return ParsedFeed(
