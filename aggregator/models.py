@@ -196,3 +196,31 @@ class CheckRollup(SQLModel, table=True):
     ok: int = 0
     total_ms: int = 0
     max_ms: int = 0
+
+
+class User(SQLModel, table=True):
+    """A dashboard account (issue 7): `dinkominfo` acts on the whole kabupaten, `kecamatan`
+    only on its own kecamatan. The password is an argon2id hash, never the password."""
+
+    # "user" is a reserved word in PostgreSQL; a plain name keeps raw SQL and psql easy.
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("username", name="uq_app_user_username"),)
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    role: str = Field(max_length=16)  # dinkominfo | kecamatan
+    # No foreign key: a user may be created before the districts file is first synced.
+    kecamatan_code: str | None = Field(default=None, max_length=16)
+    created_at: datetime | None = _ts(nullable=False)
+    # Sessions are signed cookies: logging out moves this on, which ends every session
+    # begun before it (a copied cookie included).
+    sessions_since: datetime | None = _ts()
+
+
+class SettingOverride(SQLModel, table=True):
+    """A threshold changed from the dashboard; it wins over the districts file until reset."""
+
+    key: str = Field(primary_key=True, max_length=64)  # "active_days", "scoring.weight_cadence"
+    value: float
+    updated_by: str = Field(default="", max_length=64)
+    updated_at: datetime | None = _ts(nullable=False)

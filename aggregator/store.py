@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, event, func, or_, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, create_engine, select
 
+from aggregator.accounts import Accounts
 from aggregator.alerts import AlertEvent
 from aggregator.decide import first_check_at
 from aggregator.models import Check, Finding, Kecamatan, MetricSample, NewsItem, Service, Village
@@ -76,7 +77,7 @@ def _dedup_key(kind: str, value: str) -> str:
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:64]}"
 
 
-class Store(ReadQueries, ScoreKeeping):
+class Store(ReadQueries, ScoreKeeping, Accounts):
     """All reads and writes. Web handlers only call the read methods."""
 
     def __init__(self, url: str = DEFAULT_DATABASE_URL, settings: Settings | None = None):

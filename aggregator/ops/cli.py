@@ -1,5 +1,5 @@
 """Subcommands for operators, registered on the `sipande` parser by `aggregator.cli`:
-import-sites, import-opendk, discover, backup, migrate.
+import-sites, import-opendk, discover, backup, migrate, user (add, list, remove).
 
 Exit codes: 0 done (rows that did not match are reported, not failures), 1 the work could
 not be done (network, disk), 2 bad input (config, site list, a PostgreSQL url for backup).
@@ -22,6 +22,7 @@ from aggregator.settings import DistrictConfig, VillageConfig, load_config, pars
 if TYPE_CHECKING:
     from aggregator.ops.discover import Proposal
     from aggregator.ops.resolve import Resolver
+    from aggregator.store import Store
 
 DEFAULT_CONFIG = "config/districts.yaml"
 REVIEW_COLUMNS = ("code", "name", "kecamatan", "candidate", "evidence", "confidence")
@@ -237,6 +238,101 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str | None:
+    """From stdin with --password-stdin (its first line), else asked twice on the terminal."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        _err("No terminal to ask for the password on: pipe it in with --password-stdin.")
+        return None
+    first = getpass.getpass("Kata sandi / password: ")
+    if getpass.getpass("Ulangi / repeat: ") != first:
+        _err("The two passwords differ; nothing was changed.")
+        return None
+    return first
+
+
+def _user_store(args: argparse.Namespace) -> Store:
+    from aggregator.cli import database_url
+    from aggregator.store import Store
+
+    store = Store(database_url(args.database))
+    store.migrate()
+    return store
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from aggregator.auth import AuthError, check_account, check_password, hash_password
+
+    try:
+        username = check_account(args.username, args.role, args.kecamatan)
+    except AuthError as e:
+        _err(str(e))
+        return 2
+    password = _read_password(args)
+    if password is None:
+        return 2
+    try:
+        check_password(password)
+    except AuthError as e:
+        _err(str(e))
+        return 2
+    store = _user_store(args)
+    try:
+        known = store.kecamatan_codes()
+        if args.kecamatan and known and args.kecamatan not in known:
+            _err(f"No kecamatan {args.kecamatan} in the store (known: {', '.join(sorted(known))})")
+            return 2
+        if args.kecamatan and not known:
+            _err(f"warning: the store lists no kecamatan yet; {args.kecamatan} is not checked")
+        store.add_user(
+            username, hash_password(password), args.role, args.kecamatan, datetime.now(UTC)
+        )
+    except AuthError as e:
+        _err(str(e))
+        return 2
+    finally:
+        store.close()
+    scope = f"kecamatan {args.kecamatan}" if args.kecamatan else "the whole kabupaten"
+    print(f"User {username} added: role {args.role}, {scope}.")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    store = _user_store(args)
+    try:
+        users = store.list_users()
+    finally:
+        store.close()
+    if not users:
+        print("No users yet: sipande user add USERNAME --role dinkominfo")
+        return 0
+    print(f"{'username':<24} {'role':<11} {'kecamatan':<10} created")
+    for u in users:
+        created = (u["created_at"] or "")[:16]
+        print(f"{u['username']:<24} {u['role']:<11} {u['kecamatan_code'] or '-':<10} {created}")
+    return 0
+
+
+def cmd_user_remove(args: argparse.Namespace) -> int:
+    from aggregator.auth import normalise_username
+
+    store = _user_store(args)
+    try:
+        removed = store.remove_user(normalise_username(args.username))
+    finally:
+        store.close()
+    if not removed:
+        _err(f"No user {args.username!r}.")
+        return 2
+    print(f"User {args.username} removed; their sessions end with their next request.")
+    return 0
+
+
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     common: Callable[..., None],
@@ -277,3 +373,29 @@ def register(
     p = sub.add_parser("migrate", help="bring the database schema to this version")
     common(p, config=False)
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("user", help="dashboard accounts: add, list, remove")
+    users = p.add_subparsers(dest="user_command", required=True)
+    p = users.add_parser("add", help="create a dashboard user")
+    p.add_argument("username")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=("dinkominfo", "kecamatan"),
+        help="dinkominfo: the whole kabupaten; kecamatan: one kecamatan only",
+    )
+    p.add_argument("--kecamatan", metavar="CODE", help="the operator's kecamatan, e.g. 33.03.01")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (else it is asked for)",
+    )
+    common(p, config=False)
+    p.set_defaults(func=cmd_user_add)
+    p = users.add_parser("list", help="list dashboard users")
+    common(p, config=False)
+    p.set_defaults(func=cmd_user_list)
+    p = users.add_parser("remove", help="delete a dashboard user (their sessions end)")
+    p.add_argument("username")
+    common(p, config=False)
+    p.set_defaults(func=cmd_user_remove)

@@ -18,12 +18,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aggregator.auth import load_secret_key
 from aggregator.fetch import Fetcher
 from aggregator.poller import Poller
 from aggregator.settings import Settings
 from aggregator.status import STATUS_LABELS, STATUSES
 from aggregator.store import Store
-from aggregator.web import api, ops, pages
+from aggregator.web import actions, api, auth, ops, pages
 from aggregator.web.common import export_path, safe_url, with_query
 from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pendek
 
@@ -112,8 +113,10 @@ def create_app(
     run_scheduler: bool = True,
     title: str = "Sipande",
     config_path: str | None = None,
+    secret_key: str | None = None,
 ) -> Starlette:
-    """The web app over `store`; with `run_scheduler` it also polls on schedule."""
+    """The web app over `store`; with `run_scheduler` it also polls on schedule. Sessions
+    are signed with `secret_key`, else $SIPANDE_SECRET_KEY, else a key file (web/auth.py)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -137,9 +140,16 @@ def create_app(
             *pages.routes(),
             *api.routes(),
             *ops.routes(),
+            *auth.routes(),
+            *actions.routes(),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            *auth.middleware(
+                settings, store, secret_key or load_secret_key(auth.secret_key_path(store))
+            ),
+        ],
         exception_handlers={404: not_found},
         lifespan=lifespan,
     )
@@ -147,5 +157,6 @@ def create_app(
     app.state.settings = settings
     app.state.templates = make_templates()
     app.state.title = title
+    auth.setup(app)
 
     return app
