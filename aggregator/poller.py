@@ -164,6 +164,8 @@ class Poller:
         )
 
     def _integrity_due(self, village: VillageForPoll, now: datetime) -> bool:
+        if not self.settings.integrity_watch:
+            return False
         last = village.integrity_checked_at
         return last is None or (now - last).total_seconds() >= self.settings.integrity_interval
 

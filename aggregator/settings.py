@@ -71,6 +71,7 @@ class Settings:
     max_interval: float = 86400.0
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     integrity_interval: float = 6 * 3600.0  # the integrity watch runs this often per village
+    integrity_watch: bool = True
     # Access control (issue 7): read views open to all, or to logged-in users only; every
     # action needs a login either way. Secure cookies once the dashboard is served over https.
     public_dashboard: bool = True

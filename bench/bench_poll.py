@@ -124,6 +124,7 @@ def config_text(n: int, port: int, concurrency: int, timeout: float) -> str:
         'kabupaten: {code: "33.03", name: Purbalingga}',
         "settings:",
         "  allow_private_addresses: true",
+        "  integrity_watch: false  # the bare poll path; bench_integrity.py measures the watch",
         f"  concurrency: {concurrency}",
         f"  request_timeout: {timeout:g}s",
         "  connect_timeout: 5s",
