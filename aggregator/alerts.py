@@ -30,14 +30,28 @@ class AlertEvent:
     at: str  # ISO 8601
 
 
+_WHAT = {
+    "finding_opened": "TERDETEKSI",
+    "finding_resolved": "PULIH",
+    "expiry_warning": "SEGERA KEDALUWARSA",
+    "expiry_renewed": "DIPERPANJANG",
+}
+_LEAD = {
+    "finding_opened": "Temuan integritas baru.",
+    "finding_resolved": "Temuan telah pulih.",
+    "expiry_warning": "Sertifikat atau domain situs desa segera kedaluwarsa.",
+    "expiry_renewed": "Sertifikat atau domain situs desa telah diperpanjang.",
+}
+
+
 def _subject(e: AlertEvent) -> str:
-    what = "TERDETEKSI" if e.event == "finding_opened" else "PULIH"
+    what = _WHAT.get(e.event, e.event)
     return f"[Sipande] {what}: {e.kind} di {e.village_name} ({e.village_code})"
 
 
 def _body(e: AlertEvent, dashboard_url: str) -> str:
     lines = [
-        "Temuan integritas baru." if e.event == "finding_opened" else "Temuan telah pulih.",
+        _LEAD.get(e.event, e.event),
         f"Desa: {e.village_name} ({e.village_code})",
         f"Jenis: {e.kind} ({e.level})",
         f"Alamat: {e.url}",

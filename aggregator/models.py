@@ -76,6 +76,11 @@ class Village(SQLModel, table=True):
     integrity_checked_at: datetime | None = _ts()
     integrity_level: str | None = Field(default=None, max_length=20)
     integrity_clean_streak: int = 0
+    kip_score: float | None = None  # Keterbukaan Informasi, 0-100 (issue 10)
+    security_score: float | None = None  # Keamanan Digital, 0-100
+    yardsticks_checked_at: datetime | None = _ts()
+    cert_alerted: int = 0  # expiry thresholds already announced (yardsticks.ExpiryWatch)
+    domain_alerted: int = 0
     score_components: str = Field(
         default="{}", sa_column=Column(Text, nullable=False, default="{}")
     )
@@ -224,3 +229,23 @@ class SettingOverride(SQLModel, table=True):
     value: float
     updated_by: str = Field(default="", max_length=64)
     updated_at: datetime | None = _ts(nullable=False)
+
+
+class YardstickCheck(SQLModel, table=True):
+    """One collection of the KIP and security yardsticks for a village (kept for trends)."""
+
+    __table_args__ = (Index("ix_yardstick_village_at", "village_code", "checked_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    village_code: str = Field(foreign_key="village.code", max_length=20)
+    checked_at: datetime | None = _ts(nullable=False)
+    kip_score: float | None = None
+    security_score: float | None = None
+    https_offered: bool | None = None
+    https_enforced: bool | None = None
+    cert_days_left: int | None = None
+    cert_problem: str | None = None
+    domain_days_left: int | None = None
+    opensid_behind: int | None = None
+    ppid_documents: int | None = None
+    coaching_items: int = 0
+    report: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))

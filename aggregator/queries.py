@@ -59,6 +59,8 @@ class ReadQueries:
             "status": v.status,
             "status_since": iso(v.status_since),
             "score": v.score,
+            "kip_score": v.kip_score,
+            "security_score": v.security_score,
             "last_post_at": iso(v.last_post_at),
             "last_checked_at": iso(v.last_checked_at),
             "last_check_ok": v.last_check_ok,

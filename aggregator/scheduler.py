@@ -45,7 +45,13 @@ def build_scheduler(
     async def prune() -> None:
         await asyncio.to_thread(store.prune_history, datetime.now(UTC))
 
+    async def yardsticks() -> None:
+        from aggregator.yardstick_job import run_yardsticks
+
+        await run_yardsticks(store, poller.fetcher, poller.settings)
+
     soon = now + timedelta(seconds=20)
+    scheduler.add_job(yardsticks, "interval", hours=1, id="yardsticks", next_run_time=soon)
     scheduler.add_job(score, "interval", minutes=10, id="score", next_run_time=soon)
     scheduler.add_job(rollup, "interval", minutes=30, id="rollup_checks", next_run_time=soon)
     scheduler.add_job(prune, "interval", hours=24, id="prune", next_run_time=soon)

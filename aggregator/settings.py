@@ -72,6 +72,8 @@ class Settings:
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     integrity_interval: float = 6 * 3600.0  # the integrity watch runs this often per village
     integrity_watch: bool = True
+    yardstick_interval: float = 86400.0  # KIP and security collected this often per village
+    rdap_url: str = ""  # RDAP service for domain expiry (e.g. https://rdap.org); "" = off
     # Access control (issue 7): read views open to all, or to logged-in users only; every
     # action needs a login either way. Secure cookies once the dashboard is served over https.
     public_dashboard: bool = True
@@ -88,6 +90,7 @@ _DURATION_KEYS = {
     "min_interval",
     "max_interval",
     "integrity_interval",
+    "yardstick_interval",
 }
 
 
@@ -229,6 +232,12 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
             elif isinstance(default, int):
                 if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                     raise ValueError(f"must be a positive whole number, got {value!r}")
+                changes[key] = value
+            elif isinstance(default, str):
+                if not isinstance(value, str):
+                    raise ValueError(f"must be text, got {value!r}")
+                if value and key.endswith("_url") and (why := _check_url(value)):
+                    raise ValueError(f"{value!r} {why}")
                 changes[key] = value
         except ValueError as e:
             problems.add(line, where, str(e))

@@ -30,6 +30,7 @@ from aggregator.scorekeeping import ScoreKeeping
 from aggregator.settings import DistrictConfig, Settings
 from aggregator.status import derive_status
 from aggregator.types import Decision, ParsedItem, PollOutcome, VillageForPoll
+from aggregator.yardstick_store import YardstickStore
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def _dedup_key(kind: str, value: str) -> str:
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:64]}"
 
 
-class Store(ReadQueries, ScoreKeeping, Accounts):
+class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
     """All reads and writes. Web handlers only call the read methods."""
 
     def __init__(self, url: str = DEFAULT_DATABASE_URL, settings: Settings | None = None):

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from aggregator.web import feeds, kecamatan, overview, reports, village
+from aggregator.web import coaching, feeds, kecamatan, overview, reports, village
 from aggregator.web.common import (
     download,
     int_arg,
@@ -64,6 +64,7 @@ def routes() -> list[BaseRoute]:
         *overview.routes(),
         *feeds.routes(),
         *kecamatan.routes(),
+        *coaching.routes(),
         *village.routes(),
         *reports.routes(),
         Route("/berita", news),

@@ -190,9 +190,12 @@ def _detail(request: Request) -> tuple[Store, dict[str, Any]]:
 
 
 def village_page(request: Request) -> Response:
-    context = village_context(store_of(request), request.path_params["code"], now_utc())
+    store = store_of(request)
+    context = village_context(store, request.path_params["code"], now_utc())
     if context is None:
         raise HTTPException(404, "Desa tidak ditemukan")
+    # Keterbukaan Informasi, Keamanan Digital and the coaching list (issue 10).
+    context["yard"] = store.latest_yardsticks(request.path_params["code"])
     return render(request, "village.html", context)
 
 
