@@ -293,11 +293,19 @@ class ScoreKeeping:
             counts = Counter(v.status for v in vs)
             with_site = [v for v in vs if v.url]
             scores = [v.score for v in with_site if v.score is not None]
+
+            def mean(values: list[float | None]) -> float | None:
+                known = [x for x in values if x is not None]
+                return round(sum(known) / len(known), 1) if known else None
+
             return {
                 "villages": len(vs),
                 "with_site": len(with_site),
                 "counts": {st: counts.get(st, 0) for st in STATUSES},
                 "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
+                # The two other yardsticks, side by side with the activity score (issue 10).
+                "mean_kip": mean([v.kip_score for v in with_site]),
+                "mean_security": mean([v.security_score for v in with_site]),
                 "ready": bool(with_site) and all(v.status == "active" for v in with_site),
             }
 

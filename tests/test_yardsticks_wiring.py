@@ -47,6 +47,10 @@ def test_daily_run_scores_every_village_and_pages_show_the_coaching_list(tmp_pat
         page = httpx.get(f"{srv.url}/desa/{codes[1]}").text
         assert "Keamanan Digital" in page and "Daftar pembinaan" in page
         assert old["coaching"][0]["text"].split()[0] in page
+        kec_page = httpx.get(f"{srv.url}/kecamatan/{kec}").text
+        kip = rows[codes[0]]["kip_score"]
+        assert 'data-yardstick="kip"' in kec_page and f"{kip:.1f}".replace(".", ",") in kec_page
+        assert "Keamanan Digital" in httpx.get(f"{srv.url}/").text  # side by side, kabupaten
         coaching = httpx.get(f"{srv.url}/kecamatan/{kec}/pembinaan")
         assert coaching.status_code == 200 and "Daftar pembinaan" in coaching.text
         xlsx = httpx.get(f"{srv.url}/kecamatan/{kec}/pembinaan.xlsx").content

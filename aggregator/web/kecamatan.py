@@ -28,6 +28,8 @@ SORTS = {
     "nama": ("Desa/Kelurahan", "naik"),
     "status": ("Status", "naik"),
     "skor": ("Skor", "turun"),
+    "kip": ("Keterbukaan Informasi", "turun"),
+    "keamanan": ("Keamanan Digital", "turun"),
     "berita": ("Berita terakhir", "turun"),
     "berita30": ("Berita 30 hari", "turun"),
     "uptime": ("Ketersediaan 7 hari", "turun"),
@@ -42,6 +44,10 @@ def _sort_value(row: dict[str, Any], key: str) -> Any:
         return STATUS_URGENCY.index(row["status"]) if row["status"] in STATUS_URGENCY else 99
     if key == "skor":
         return row["score"]
+    if key == "kip":
+        return row.get("kip_score")
+    if key == "keamanan":
+        return row.get("security_score")
     if key == "berita":
         return parse_when(row["last_post_at"])
     if key == "berita30":
@@ -164,6 +170,8 @@ VILLAGE_COLUMNS = [
     field("type", "Jenis", 10),
     Column("Status", lambda r: STATUS_LABELS.get(r["status"], r["status"]), 16),
     field("score", "Skor", 8),
+    field("kip_score", "Keterbukaan Informasi", 10),
+    field("security_score", "Keamanan Digital", 10),
     Column("Berita terakhir (WIB)", lambda r: parse_when(r["last_post_at"]), 18),
     field("posts_30d", "Berita 30 hari", 10),
     field("news_count", "Berita tercatat", 10),
