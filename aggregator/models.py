@@ -183,6 +183,8 @@ class KecamatanSnapshot(SQLModel, table=True):
     villages: int = 0
     counts: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     mean_score: float | None = None
+    mean_kip: float | None = None  # Keterbukaan Informasi (issue 10)
+    mean_security: float | None = None  # Keamanan Digital
     ready: bool = False
 
 

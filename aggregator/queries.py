@@ -340,6 +340,7 @@ class ReadQueries:
         if kecamatan:
             query = query.where(KecamatanSnapshot.kecamatan_code == kecamatan)
         by_day: dict[date, dict[str, Any]] = {}
+        means: dict[date, dict[str, list[tuple[float, int]]]] = {}
         with Session(self.engine) as s:
             for snap in s.exec(query).all():
                 entry = by_day.setdefault(
@@ -349,6 +350,16 @@ class ReadQueries:
                 entry["ready"] += int(snap.ready)
                 for status, n in json.loads(snap.counts or "{}").items():
                     entry["counts"][status] = entry["counts"].get(status, 0) + int(n)
+                day_means = means.setdefault(snap.day, {})
+                for key in ("mean_score", "mean_kip", "mean_security"):
+                    value = getattr(snap, key)
+                    if value is not None:  # weighted by the kecamatan's villages
+                        day_means.setdefault(key, []).append((value, snap.villages))
+        for day, entry in by_day.items():
+            for key in ("mean_score", "mean_kip", "mean_security"):
+                pairs = means.get(day, {}).get(key, [])
+                weight = sum(w for _, w in pairs)
+                entry[key] = round(sum(v * w for v, w in pairs) / weight, 1) if weight else None
         return [{"day": day.isoformat(), **by_day[day]} for day in sorted(by_day)]
 
     def findings(

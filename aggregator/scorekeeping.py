@@ -174,6 +174,10 @@ class ScoreKeeping:
             snap.villages = len(villages)
             snap.counts = json.dumps({st: counts.get(st, 0) for st in STATUSES})
             snap.mean_score = round(sum(scores) / len(scores), 1) if scores else None
+            kips = [v.kip_score for v in with_site if v.kip_score is not None]
+            secs = [v.security_score for v in with_site if v.security_score is not None]
+            snap.mean_kip = round(sum(kips) / len(kips), 1) if kips else None
+            snap.mean_security = round(sum(secs) / len(secs), 1) if secs else None
             snap.ready = bool(with_site) and all(v.status == "active" for v in with_site)
             s.add(snap)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -31,6 +32,7 @@ def test_daily_run_scores_every_village_and_pages_show_the_coaching_list(tmp_pat
             return store, [v.code for v in fleet.villages], done, again
 
     store, codes, done, again = asyncio.run(fill())
+    store.score_all(datetime.now(UTC))  # the daily snapshot carries the three means
     assert done == len(codes) and again == 0  # once a day, not on every run
     rows = {v["code"]: v for v in store.list_villages()}
     for code in codes:
@@ -50,7 +52,12 @@ def test_daily_run_scores_every_village_and_pages_show_the_coaching_list(tmp_pat
         kec_page = httpx.get(f"{srv.url}/kecamatan/{kec}").text
         kip = rows[codes[0]]["kip_score"]
         assert 'data-yardstick="kip"' in kec_page and f"{kip:.1f}".replace(".", ",") in kec_page
-        assert "Keamanan Digital" in httpx.get(f"{srv.url}/").text  # side by side, kabupaten
+        home = httpx.get(f"{srv.url}/").text
+        assert "Keamanan Digital" in home  # side by side on the kabupaten overview
+        assert 'id="tren-skor-t"' in home and 'id="tren-skor-angka"' in home  # and trend
+        day = store.district_history(datetime.now(UTC).date() - timedelta(days=1))[-1]
+        assert day["mean_kip"] is not None and day["mean_security"] is not None
+        assert f"{day['mean_kip']:.1f}".replace(".", ",") in home
         coaching = httpx.get(f"{srv.url}/kecamatan/{kec}/pembinaan")
         assert coaching.status_code == 200 and "Daftar pembinaan" in coaching.text
         xlsx = httpx.get(f"{srv.url}/kecamatan/{kec}/pembinaan.xlsx").content

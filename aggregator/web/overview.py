@@ -105,7 +105,26 @@ def overview_context(store: Store, now: datetime, kecamatan: str | None) -> dict
         ),
         y_max=float(max([1, *(h["villages"] for h in history)])),
     )
+
+    def points(key: str) -> list[tuple[date, float | None]]:
+        return [(date.fromisoformat(h["day"]), h.get(key)) for h in history]
+
+    scores_chart = line_chart(
+        "tren-skor",
+        [
+            Series("Skor aktivitas SID", points("mean_score"), "#0b6e4f"),
+            Series("Keterbukaan Informasi", points("mean_kip"), "#1c5fa8"),
+            Series("Keamanan Digital", points("mean_security"), "#a8551c"),
+        ],
+        title=f"Tren tiga skor rata-rata, {where}, {TREND_DAYS} hari terakhir",
+        desc=(
+            f"Rata-rata skor aktivitas SID, Keterbukaan Informasi dan Keamanan Digital per hari "
+            f"di {where}, 0 sampai 100. Angka lengkap ada di tabel di bawah grafik."
+        ),
+        y_max=100.0,
+    )
     return {
+        "scores_chart": scores_chart,
         "kecamatan": rows,
         "totals": total["counts"],
         "total": total["villages"],
