@@ -64,4 +64,8 @@ def test_daily_run_scores_every_village_and_pages_show_the_coaching_list(tmp_pat
         sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).worksheets[0]
         data = [r for r in sheet.iter_rows(min_row=2, values_only=True) if any(r)]
         assert len(data) == len(store.coaching_rows(kec))
+        one = httpx.get(f"{srv.url}/desa/{codes[1]}/pembinaan.xlsx").content
+        sheet = openpyxl.load_workbook(io.BytesIO(one)).worksheets[0]
+        texts = [r[4] for r in sheet.iter_rows(min_row=2, values_only=True) if any(r)]
+        assert texts == [i["text"] for i in old["coaching"]]  # most urgent first, as on screen
     store.close()

@@ -51,8 +51,25 @@ def coaching_export(request: Request) -> Response:
     return download(table, request.path_params["fmt"], f"pembinaan-{kec['code']}", now_utc())
 
 
+def village_coaching_export(request: Request) -> Response:
+    """One village's to-do list, to hand over at a coaching session."""
+    store = store_of(request)
+    detail = store.village_detail(request.path_params["code"])
+    if detail is None:
+        raise HTTPException(404, "Desa tidak ditemukan")
+    rows = [
+        r
+        for r in store.coaching_rows(detail["kecamatan_code"])
+        if r["village_code"] == detail["code"]
+    ]
+    notes = (("Desa/Kelurahan", detail["name"]), ("Kecamatan", detail["kecamatan_name"]))
+    table = Table(f"Pembinaan {detail['name']}", COLUMNS, rows, notes)
+    return download(table, request.path_params["fmt"], f"pembinaan-{detail['code']}", now_utc())
+
+
 def routes() -> list[Route]:
     return [
         Route("/kecamatan/{code}/pembinaan", coaching_page),
         Route("/kecamatan/{code}/pembinaan.{fmt}", coaching_export),
+        Route("/desa/{code}/pembinaan.{fmt}", village_coaching_export),
     ]
