@@ -26,6 +26,7 @@ from aggregator.integrity import (
     assess,
     compare_views,
 )
+from aggregator.integrity.liveness import PARKED_OR_SUSPENDED, classify_liveness
 from aggregator.integrity.signals import Signal
 from aggregator.types import FetchResponse, ParsedItem
 
@@ -59,6 +60,7 @@ class IntegrityReport:
     findings: tuple[FindingReport, ...]
     notes: tuple[str, ...]
     requests: int
+    liveness: str | None = None  # parked_or_suspended | default_install (T24/T25)
 
 
 def _host(url: str) -> str:
@@ -182,7 +184,15 @@ def analyse(f: Fetched) -> IntegrityReport:
         for x in result.findings
     )
     notes = tuple(f"{n.code}: {n.evidence}" for n in result.notes)
-    return IntegrityReport(result.level, result.score, findings, notes, f.requests)
+    level = result.level
+    liveness = classify_liveness(browser.content) if browser is not None else None
+    if liveness == PARKED_OR_SUSPENDED and level in ("clean", "clean_with_notes"):
+        # A hosting company's suspension page says nothing about the village's site (T24).
+        level = "inconclusive"
+        notes = (*notes, f"liveness: {liveness}")
+    elif liveness is not None:
+        notes = (*notes, f"liveness: {liveness}")
+    return IntegrityReport(level, result.score, findings, notes, f.requests, liveness)
 
 
 async def scan_site(
