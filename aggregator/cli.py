@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Sequence
@@ -159,6 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def _demo(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from aggregator.auth import hash_password
     from aggregator.fleet import Fleet
     from aggregator.settings import parse_config
     from aggregator.web import create_app
@@ -181,6 +183,9 @@ async def _demo(args: argparse.Namespace) -> None:
         config = parse_config(config_path.read_text(encoding="utf-8"), str(config_path))
         store = open_store(config, database_url(args.database, f"sqlite:///{workdir}/sipande.db"))
         print(f"Simulated fleet: {len(fleet.villages)} village sites on 127.0.0.1 ({config_path})")
+        # A demo officer, so the admin actions (acknowledge, re-poll, thresholds) can be tried.
+        password = secrets.token_urlsafe(9)
+        store.add_user("dinkominfo", hash_password(password), "dinkominfo", None, datetime.now(UTC))
         await poll_once(config, store)
         # Failing sites need repeated failed checks to count as unreachable (DESIGN §6); replay
         # two more real checks of the failing ones now rather than wait for the backoff.
@@ -199,6 +204,7 @@ async def _demo(args: argparse.Namespace) -> None:
             uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
         )
         print(f"Dashboard: http://{args.host}:{args.port}/   (Ctrl+C to stop)", flush=True)
+        print(f"Masuk (login) as dinkominfo / {password} for the admin view", flush=True)
         await server.serve()
         store.close()
 
