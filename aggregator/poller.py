@@ -30,12 +30,22 @@ log = logging.getLogger(__name__)
 NETWORK_PHASES = ("dns", "connect")
 OFFLINE_MIN_FAILURES = 3
 OFFLINE_WINDOW = 300.0  # seconds: a success this recent proves our own network works
+SPAM_MEMO_MAX = 200_000  # remembered spam verdicts per process (~20 MB)
 
 
-def flag_spam(harvest: Harvest) -> Harvest:
-    """Mark injected gambling posts: kept as evidence, never counted as village activity."""
-    items = tuple(replace(i, spam=is_spam_item(i.title, i.summary)) for i in harvest.items)
-    return replace(harvest, items=items)
+def flag_spam(harvest: Harvest, known: dict[str, bool] | None = None) -> Harvest:
+    """Mark injected gambling posts: kept as evidence, never counted as village activity.
+    `known` remembers verdicts by content hash: a re-read feed costs no second analysis."""
+    memo = known if known is not None else {}
+    if len(memo) > SPAM_MEMO_MAX:
+        memo.clear()
+    items = []
+    for i in harvest.items:
+        key = i.content_hash or f"{i.title}\n{i.summary}"
+        if key not in memo:
+            memo[key] = is_spam_item(i.title, i.summary)
+        items.append(replace(i, spam=memo[key]))
+    return replace(harvest, items=tuple(items))
 
 
 class VillageHttp:
@@ -105,6 +115,7 @@ class Poller:
         self._slots = asyncio.Semaphore(settings.concurrency)
         self.robots = RobotsCache(fetcher)
         self._last_success = float("-inf")
+        self._spam_memo: dict[str, bool] = {}
 
     async def poll_village(self, village: VillageForPoll) -> PollOutcome:
         """Poll one village; always returns an outcome, whatever the site does."""
@@ -136,7 +147,7 @@ class Poller:
         integrity = None
         if ok:
             assert harvest is not None
-            harvest = flag_spam(harvest)
+            harvest = flag_spam(harvest, self._spam_memo)
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
                 status_code = http.last.status_code

@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, event, func, or_, text, update
+from sqlalchemy import Connection, Engine, event, func, insert, or_, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, create_engine, select
 
@@ -333,36 +333,50 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
                 if value:
                     index.setdefault((kind, value), row)
         new, changed = 0, False
+        fresh: list[dict[str, Any]] = []  # inserted in one statement (no ORM object per item)
+        seen_new: set[tuple[str, str]] = set()
         for item in items:
             keys = dedup_keys(item)
+            if any(k in seen_new for k in keys):
+                continue  # the same item twice in one harvest
             found = next((index[k] for k in keys if k in index), None)
             if found is None:
-                row = NewsItem(
-                    village_code=code,
-                    dedup_key=_dedup_key(*keys[0]),
-                    first_seen=now,
+                fresh.append(
+                    {
+                        "village_code": code,
+                        "dedup_key": _dedup_key(*keys[0]),
+                        "first_seen": now,
+                        "guid": item.guid,
+                        "url": item.url,
+                        "title": item.title,
+                        "summary": item.summary,
+                        "published_at": item.published_at,
+                        "category": item.category,
+                        "thumbnail": item.thumbnail,
+                        "content_hash": item.content_hash,
+                        "is_spam": item.spam,
+                    }
                 )
-                new += 1
-                changed = True
-            elif (found.content_hash, found.title, found.is_spam) == (
+                seen_new.update(keys)
+                continue
+            if (found.content_hash, found.title, found.is_spam) == (
                 item.content_hash,
                 item.title,
                 item.spam,
             ):
                 continue
-            else:
-                row = found
-                changed = True  # an edited article: keep its identity, take the new text
-            row.guid = item.guid or row.guid
-            row.url = item.url or row.url
-            row.title, row.summary = item.title, item.summary
-            row.published_at = item.published_at or row.published_at
-            row.category, row.thumbnail = item.category, item.thumbnail
-            row.content_hash = item.content_hash
-            row.is_spam = item.spam
-            s.add(row)
-            for k in keys:
-                index.setdefault(k, row)
+            changed = True  # an edited article: keep its identity, take the new text
+            found.guid = item.guid or found.guid
+            found.url = item.url or found.url
+            found.title, found.summary = item.title, item.summary
+            found.published_at = item.published_at or found.published_at
+            found.category, found.thumbnail = item.category, item.thumbnail
+            found.content_hash = item.content_hash
+            found.is_spam = item.spam
+            s.add(found)
+        if fresh:
+            s.connection().execute(insert(NewsItem), fresh)
+            new, changed = len(fresh), True
         return new, changed
 
     def _merge_services(
