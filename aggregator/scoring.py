@@ -88,18 +88,25 @@ class Score:
         }
 
 
+def decay(days: float, fresh_days: float, stale_days: float) -> float:
+    """1 up to `fresh_days`, 0 from `stale_days`, linear in between (freshness components)."""
+    if days <= fresh_days:
+        return 1.0
+    if days >= stale_days:
+        return 0.0
+    return 1 - (days - fresh_days) / (stale_days - fresh_days)
+
+
+def days_ago(days: float) -> str:
+    """`hari ini` or `12 hari lalu`."""
+    return "hari ini" if days < 1 else f"{int(days)} hari lalu"
+
+
 def _freshness(f: VillageFacts, s: ScoringSettings) -> tuple[float, str]:
     d = f.days_since_post
     if d is None:
         return 0.0, "Belum pernah ada berita"
-    if d <= s.fresh_days:
-        value = 1.0
-    elif d >= s.stale_days:
-        value = 0.0
-    else:
-        value = 1 - (d - s.fresh_days) / (s.stale_days - s.fresh_days)
-    when = "hari ini" if d < 1 else f"{int(d)} hari lalu"
-    return value, f"Berita terakhir {when}"
+    return decay(d, s.fresh_days, s.stale_days), f"Berita terakhir {days_ago(d)}"
 
 
 def _cadence(f: VillageFacts, s: ScoringSettings) -> tuple[float, str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -66,16 +68,26 @@ def news(request: Request) -> JSONResponse:
     return JSONResponse(rows)
 
 
-def village_history(request: Request) -> JSONResponse:
-    store = _store(request)
+def _history(
+    request: Request,
+    exists: Callable[[str], object | None],
+    history: Callable[[str, int, datetime], list[dict[str, Any]]],
+    what: str,
+) -> JSONResponse:
+    """`?days=N` of daily snapshots for one village or kecamatan; 404 if it is unknown."""
     code = request.path_params["code"]
     try:
         days = int_param(request, "days", 90, lo=1, hi=3650)
     except ValueError as e:
         return _error(400, str(e))
-    if store.village_detail(code) is None:
-        return _error(404, "village not found")
-    return JSONResponse(store.village_history(code, days, datetime.now(UTC)))
+    if exists(code) is None:
+        return _error(404, f"{what} not found")
+    return JSONResponse(history(code, days, datetime.now(UTC)))
+
+
+def village_history(request: Request) -> JSONResponse:
+    store = _store(request)
+    return _history(request, store.village_detail, store.village_history, "village")
 
 
 def kecamatan(request: Request) -> JSONResponse:
@@ -84,14 +96,7 @@ def kecamatan(request: Request) -> JSONResponse:
 
 def kecamatan_history(request: Request) -> JSONResponse:
     store = _store(request)
-    code = request.path_params["code"]
-    try:
-        days = int_param(request, "days", 90, lo=1, hi=3650)
-    except ValueError as e:
-        return _error(400, str(e))
-    if store.kecamatan(code) is None:
-        return _error(404, "kecamatan not found")
-    return JSONResponse(store.kecamatan_history(code, days, datetime.now(UTC)))
+    return _history(request, store.kecamatan, store.kecamatan_history, "kecamatan")
 
 
 def findings(request: Request) -> JSONResponse:

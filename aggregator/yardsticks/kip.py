@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from aggregator.scoring import Score
+from aggregator.scoring import Score, days_ago, decay
 from aggregator.yardsticks.common import Part, combine, local_year, tanggal
 from aggregator.yardsticks.kip_parse import (
     CATEGORIES,
@@ -203,14 +203,8 @@ def _freshness(f: KipFacts, s: KipSettings) -> tuple[float | None, str]:
     d = f.days_since_document
     if d is None:
         return 0.0, "Belum ada dokumen PPID bertanggal"
-    if d <= s.fresh_days:
-        value = 1.0
-    elif d >= s.stale_days:
-        value = 0.0
-    else:
-        value = 1 - (d - s.fresh_days) / (s.stale_days - s.fresh_days)
-    when = "hari ini" if d < 1 else f"{int(d)} hari lalu"
-    return value, f"Dokumen PPID terakhir diunggah {when}"
+    value = decay(d, s.fresh_days, s.stale_days)
+    return value, f"Dokumen PPID terakhir diunggah {days_ago(d)}"
 
 
 _ITEM_TEXT = {
