@@ -108,12 +108,17 @@ class YardstickStore:
             report["checked_at"] = row.checked_at.isoformat() if row.checked_at else None
             return report
 
-    def coaching_rows(self, kecamatan: str | None = None) -> list[dict[str, Any]]:
-        """Every coaching item of every village (of a kecamatan), most urgent first per village."""
+    def coaching_rows(
+        self, kecamatan: str | None = None, *, village: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every coaching item of every village (of a kecamatan, or just one village), most
+        urgent first per village."""
         with Session(self.engine) as s:
             q = select(Village).where(col(Village.in_config))
             if kecamatan:
                 q = q.where(Village.kecamatan_code == kecamatan)
+            if village:
+                q = q.where(Village.code == village)
             villages = s.exec(q.order_by(col(Village.code))).all()
         out = []
         for v in villages:

@@ -57,11 +57,7 @@ def village_coaching_export(request: Request) -> Response:
     detail = store.village_detail(request.path_params["code"])
     if detail is None:
         raise HTTPException(404, "Desa tidak ditemukan")
-    rows = [
-        r
-        for r in store.coaching_rows(detail["kecamatan_code"])
-        if r["village_code"] == detail["code"]
-    ]
+    rows = store.coaching_rows(village=detail["code"])
     notes = (("Desa/Kelurahan", detail["name"]), ("Kecamatan", detail["kecamatan_name"]))
     table = Table(f"Pembinaan {detail['name']}", COLUMNS, rows, notes)
     return download(table, request.path_params["fmt"], f"pembinaan-{detail['code']}", now_utc())
