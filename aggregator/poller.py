@@ -23,7 +23,9 @@ from aggregator.settings import Settings
 from aggregator.store import Store
 from aggregator.types import FetchResponse, Harvest, PollOutcome, VillageForPoll
 from aggregator.watch import IntegrityReport, scan_site
+from aggregator.writer import MAX_BATCH, BatchWriter
 from connectors import connector_for
+from connectors.feed import FEED_STATE_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,43 @@ def flag_spam(harvest: Harvest, known: dict[str, bool] | None = None) -> Harvest
         memo.clear()
     items = []
     for i in harvest.items:
+        if i.known:  # judged when it was first read; the store leaves it alone
+            items.append(i)
+            continue
         key = i.content_hash or f"{i.title}\n{i.summary}"
         if key not in memo:
             memo[key] = is_spam_item(i.title, i.summary)
         items.append(replace(i, spam=memo[key]))
     return replace(harvest, items=tuple(items))
+
+
+def forget_feed_state(village: VillageForPoll) -> VillageForPoll:
+    """The village without what its last poll remembered about its feed entries."""
+    validators = {
+        url: {k: v for k, v in kept.items() if k not in FEED_STATE_KEYS}
+        for url, kept in village.validators.items()
+    }
+    return replace(village, validators=validators)
+
+
+def keep_feed_state(
+    village: VillageForPoll, harvest: Harvest, validators: dict[str, dict[str, str]]
+) -> None:
+    """Store the feed's body digest and entry fingerprints with its validators: the harvest's
+    new ones, or (a 304, an identical body) those the last poll remembered."""
+    url = harvest.feed_url
+    if not url:
+        return
+    old = village.validators.get(url, {})
+    state = harvest.feed_state or {k: old[k] for k in FEED_STATE_KEYS if k in old}
+    if state:
+        validators.setdefault(url, {}).update(state)
+
+
+def expected_ms(village: VillageForPoll) -> float:
+    """How long a poll of the village is expected to take: its last one, else unknown (inf)."""
+    ms = village.last_duration_ms
+    return float("inf") if ms is None else float(ms)
 
 
 class VillageHttp:
@@ -113,9 +147,22 @@ class Poller:
         self.fetcher = fetcher
         self.settings = settings
         self._slots = asyncio.Semaphore(settings.concurrency)
+        # Polls taken but not yet written: bounds memory when the writer falls behind (each
+        # result holds its harvest) without holding network slots during the write.
+        self._unwritten = asyncio.Semaphore(2 * settings.concurrency + MAX_BATCH)
         self.robots = RobotsCache(fetcher)
         self._last_success = float("-inf")
         self._spam_memo: dict[str, bool] = {}
+        self._writer: BatchWriter | None = None
+        self._writer_loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def writer(self) -> BatchWriter:
+        """The batching writer of the running event loop (a Poller may outlive a loop)."""
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer_loop is not loop:
+            self._writer, self._writer_loop = BatchWriter(self.store), loop
+        return self._writer
 
     async def poll_village(self, village: VillageForPoll) -> PollOutcome:
         """Poll one village; always returns an outcome, whatever the site does."""
@@ -126,10 +173,13 @@ class Poller:
         phase = message = None
         status_code = None
         retry_after = None
+        scan_due = self._integrity_due(village, started)
+        # The watch reads the newest items' text: normalise every entry on a scan's poll.
+        asked = forget_feed_state(village) if scan_due else village
         try:
             # A connector makes several requests; bound the whole poll, not only each one.
             async with asyncio.timeout(self.settings.request_timeout * 3):
-                harvest = await connector_for(village.platform).collect(village, http)
+                harvest = await connector_for(village.platform).collect(asked, http)
         except FetchError as e:
             phase, message, status_code = e.phase, e.message, e.status_code
             retry_after = e.retry_after
@@ -148,10 +198,11 @@ class Poller:
         if ok:
             assert harvest is not None
             harvest = flag_spam(harvest, self._spam_memo)
+            keep_feed_state(village, harvest, http.validators)
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
                 status_code = http.last.status_code
-            if self._integrity_due(village, started):
+            if scan_due:
                 integrity = await self._scan(village, harvest)
         else:
             log.info(
@@ -198,7 +249,7 @@ class Poller:
 
     async def _record(self, village: VillageForPoll, outcome: PollOutcome) -> int:
         decision = decide(village, outcome, self.settings)
-        new = await asyncio.to_thread(self.store.record_poll, outcome, decision)
+        new = await self.writer.write(outcome, decision)
         if outcome.integrity is not None:
             events = await asyncio.to_thread(
                 self.store.record_integrity, village.code, outcome.integrity, outcome.started_at
@@ -224,18 +275,23 @@ class Poller:
         counts = {"ok": 0, "failed": 0, "new": 0}
 
         async def one(village: VillageForPoll) -> None:
-            outcome = await self._poll(village)
-            if not outcome.ok and outcome.phase in NETWORK_PHASES:
-                held.append((village, outcome))  # decided once the whole pass is in
-                return
-            new = await self._record(village, outcome)
+            async with self._unwritten:
+                outcome = await self._poll(village)
+                if not outcome.ok and outcome.phase in NETWORK_PHASES:
+                    held.append((village, outcome))  # decided once the whole pass is in
+                    return
+                new = await self._record(village, outcome)
             # Read-modify-write after the await: `counts[k] += await f()` would read the
             # counter before awaiting and lose concurrent updates.
             counts["new"] += new
             counts["ok" if outcome.ok else "failed"] += 1
 
-        results = await asyncio.gather(*(one(v) for v in villages), return_exceptions=True)
-        for village, result in zip(villages, results, strict=True):
+        # Slowest first (longest-processing-time order): a site that took the whole deadline
+        # last time starts now, not in the last wave where it would stretch the pass by a
+        # deadline. Never-polled villages count as slow. Slots are granted in FIFO order.
+        order = sorted(villages, key=expected_ms, reverse=True)
+        results = await asyncio.gather(*(one(v) for v in order), return_exceptions=True)
+        for village, result in zip(order, results, strict=True):
             if isinstance(result, BaseException):
                 # Only our own infrastructure (the store) can land here; log and go on.
                 log.error("village=%s: could not record poll: %r", village.code, result)

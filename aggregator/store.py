@@ -177,7 +177,13 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         all_villages: bool = False,
     ) -> list[VillageForPoll]:
         """Villages with a url whose next check is due, oldest due first."""
-        q = select(Village).where(col(Village.in_config), Village.url != "")
+        last_ms = (
+            select(Check.duration_ms)
+            .where(Check.village_code == Village.code, Check.started_at == Village.last_checked_at)
+            .limit(1)
+            .scalar_subquery()
+        )
+        q = select(Village, last_ms).where(col(Village.in_config), Village.url != "")
         if not all_villages:
             q = q.where(
                 or_(col(Village.next_check_at).is_(None), col(Village.next_check_at) <= now)
@@ -190,9 +196,9 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         if limit:
             q = q.limit(limit)
         with Session(self.engine) as s:
-            return [self._for_poll(v) for v in s.exec(q).all()]
+            return [self._for_poll(v, ms) for v, ms in s.exec(q).all()]
 
-    def _for_poll(self, v: Village) -> VillageForPoll:
+    def _for_poll(self, v: Village, last_duration_ms: int | None = None) -> VillageForPoll:
         return VillageForPoll(
             code=v.code,
             url=v.url,
@@ -206,6 +212,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             detected_platform=v.detected_platform,
             rules=self.html_rules.get(v.html_rules) if v.html_rules else None,
             integrity_checked_at=v.integrity_checked_at,
+            last_duration_ms=last_duration_ms,
         )
 
     def claim_due(self, now: datetime, lease_seconds: float, limit: int) -> list[VillageForPoll]:
@@ -251,64 +258,96 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
     def record_poll(self, outcome: PollOutcome, decision: Decision) -> int:
         """Store one poll: its Check row, the schedule, and what it harvested. Returns new items."""
         with self._write_lock, Session(self.engine) as s:
-            v = s.get(Village, outcome.village_code)
-            if v is None:
-                log.warning(
-                    "village=%s: poll result for unknown village dropped", outcome.village_code
-                )
-                return 0
-            new_items = 0
-            changed = False
-            h = outcome.harvest
-            if outcome.ok and h is not None:
-                new_items, changed = self._merge_items(s, v.code, h.items, outcome.started_at)
-                self._merge_services(s, v.code, h.services, outcome.started_at)
-                for name, value in h.metrics.items():
-                    s.add(
-                        MetricSample(
-                            village_code=v.code, name=name, value=value, at=outcome.started_at
-                        )
-                    )
-                if not h.not_modified:  # a 304 tells nothing about the platform
-                    v.detected_platform = h.platform
-                    v.platform_version = h.version or v.platform_version
-                v.feed_url = h.feed_url or v.feed_url
-                v.last_success_at = outcome.started_at
-            if outcome.validators:
-                v.validators = json.dumps(dict(outcome.validators), sort_keys=True)
-            s.add(
-                Check(
-                    village_code=v.code,
-                    started_at=outcome.started_at,
-                    duration_ms=outcome.duration_ms,
-                    ok=outcome.ok,
-                    phase=outcome.phase,
-                    status_code=outcome.status_code,
-                    message=(outcome.message or "")[:1000] or None,
-                    url=outcome.url,
-                    bytes=outcome.bytes,
-                    changed=changed,
-                    new_items=new_items,
-                )
-            )
-            if outcome.phase != "offline":  # our outage says nothing about the village
-                v.last_checked_at = outcome.started_at
-                v.last_check_ok = outcome.ok
-                v.last_error_phase = None if outcome.ok else outcome.phase
-                v.last_error_message = None if outcome.ok else outcome.message
-            v.next_check_at = decision.next_check_at
-            v.consecutive_failures = decision.consecutive_failures
-            v.consecutive_ok = decision.consecutive_ok
-            v.failing_since = decision.failing_since
-            self._refresh_village(s, v, outcome.started_at)
-            s.add(v)
+            new = self._apply_poll(s, s.get(Village, outcome.village_code), outcome, decision)
             s.commit()
-            return new_items
+            return new
+
+    def record_polls(self, batch: Sequence[tuple[PollOutcome, Decision]]) -> list[int | Exception]:
+        """Store many polls in one transaction (the poller's batching writer): new items per
+        poll, in order. If the batch fails as a whole, each poll is written on its own, so
+        one bad row costs only its own poll, returned as its exception."""
+        if not batch:
+            return []
+        with self._write_lock:
+            try:
+                with Session(self.engine) as s:
+                    codes = list({o.village_code for o, _ in batch})
+                    rows = {
+                        v.code: v
+                        for v in s.exec(select(Village).where(col(Village.code).in_(codes))).all()
+                    }
+                    results: list[int | Exception] = [
+                        self._apply_poll(s, rows.get(o.village_code), o, d) for o, d in batch
+                    ]
+                    s.commit()
+                    return results
+            except Exception:
+                log.exception("a batch of %d polls failed; writing them one by one", len(batch))
+        out: list[int | Exception] = []
+        for outcome, decision in batch:
+            try:
+                out.append(self.record_poll(outcome, decision))
+            except Exception as e:
+                out.append(e)
+        return out
+
+    def _apply_poll(
+        self, s: Session, v: Village | None, outcome: PollOutcome, decision: Decision
+    ) -> int:
+        if v is None:
+            log.warning("village=%s: poll result for unknown village dropped", outcome.village_code)
+            return 0
+        new_items = 0
+        changed = False
+        h = outcome.harvest
+        if outcome.ok and h is not None:
+            new_items, changed = self._merge_items(s, v.code, h.items, outcome.started_at)
+            self._merge_services(s, v.code, h.services, outcome.started_at)
+            for name, value in h.metrics.items():
+                s.add(
+                    MetricSample(village_code=v.code, name=name, value=value, at=outcome.started_at)
+                )
+            if not h.not_modified:  # a 304 tells nothing about the platform
+                v.detected_platform = h.platform
+                v.platform_version = h.version or v.platform_version
+            v.feed_url = h.feed_url or v.feed_url
+            v.last_success_at = outcome.started_at
+        if outcome.validators:
+            v.validators = json.dumps(dict(outcome.validators), sort_keys=True)
+        s.add(
+            Check(
+                village_code=v.code,
+                started_at=outcome.started_at,
+                duration_ms=outcome.duration_ms,
+                ok=outcome.ok,
+                phase=outcome.phase,
+                status_code=outcome.status_code,
+                message=(outcome.message or "")[:1000] or None,
+                url=outcome.url,
+                bytes=outcome.bytes,
+                changed=changed,
+                new_items=new_items,
+            )
+        )
+        if outcome.phase != "offline":  # our outage says nothing about the village
+            v.last_checked_at = outcome.started_at
+            v.last_check_ok = outcome.ok
+            v.last_error_phase = None if outcome.ok else outcome.phase
+            v.last_error_message = None if outcome.ok else outcome.message
+        v.next_check_at = decision.next_check_at
+        v.consecutive_failures = decision.consecutive_failures
+        v.consecutive_ok = decision.consecutive_ok
+        v.failing_since = decision.failing_since
+        # Unchanged news: the counts only age, and score_all recounts them every 10 min.
+        recount = bool(new_items or changed) or v.status_since is None
+        self._refresh_village(s, v, outcome.started_at, recount=recount)
+        s.add(v)
+        return new_items
 
     def _merge_items(
         self, s: Session, code: str, items: Iterable[ParsedItem], now: datetime
     ) -> tuple[int, bool]:
-        items = list(items)
+        items = [i for i in items if not i.known]  # stored by an earlier poll, unchanged
         if not items:
             return 0, False
         guids = [i.guid for i in items if i.guid]
@@ -389,19 +428,25 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             row.url, row.checked_at = obs.url, now
             s.add(row)
 
-    def _refresh_village(self, s: Session, v: Village, now: datetime) -> None:
-        """Recompute the derived columns of one village (last post, counts, status)."""
+    def _refresh_village(
+        self, s: Session, v: Village, now: datetime, *, recount: bool = True
+    ) -> None:
+        """Recompute the derived columns of one village (last post, counts, status);
+        without `recount` the news counts are taken as they are."""
         s.flush()
-        horizon = now + timedelta(days=1)  # a post dated in the future is not activity yet
-        legit = ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= horizon)
-        recent = legit & (col(NewsItem.published_at) >= now - timedelta(days=30))
-        last_post, recent_count, count = s.exec(
-            select(
-                func.max(NewsItem.published_at).filter(legit),
-                func.count(col(NewsItem.id)).filter(recent),
-                func.count(col(NewsItem.id)),
-            ).where(NewsItem.village_code == v.code)
-        ).one()
+        if recount:
+            horizon = now + timedelta(days=1)  # a post dated in the future is not activity yet
+            legit = ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= horizon)
+            recent = legit & (col(NewsItem.published_at) >= now - timedelta(days=30))
+            last_post, recent_count, count = s.exec(
+                select(
+                    func.max(NewsItem.published_at).filter(legit),
+                    func.count(col(NewsItem.id)).filter(recent),
+                    func.count(col(NewsItem.id)),
+                ).where(NewsItem.village_code == v.code)
+            ).one()
+        else:
+            last_post, recent_count, count = v.last_post_at, v.posts_30d, v.news_count
         findings = s.exec(
             select(func.count()).where(
                 Finding.village_code == v.code,

@@ -46,6 +46,11 @@ class ParsedItem:
     thumbnail: str | None = None
     content_hash: str = ""
     spam: bool = False  # gambling spam injected into the site: stored, flagged, never activity
+    # Digest of the entry as the site sent it. `known`: the same bytes were read and stored
+    # by this village's last successful poll, so the item was not normalised again and the
+    # store leaves its row alone (only title, url, guid and date are filled in).
+    fingerprint: str = ""
+    known: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class Harvest:
     metrics: Mapping[str, float] = field(default_factory=dict)
     not_modified: bool = False  # nothing changed since the last poll (HTTP 304)
     notes: tuple[str, ...] = ()  # worth showing on the check even though it succeeded
+    # What to remember about the feed for the next poll (kept with its validators):
+    # "body" digest and the entries' "items" fingerprints; empty = keep what was remembered.
+    feed_state: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,7 @@ class VillageForPoll:
     # Scraping rules for `html` sites, from the config's `html_rules` (HTML_RULE_KEYS).
     rules: Mapping[str, str] | None = None
     integrity_checked_at: datetime | None = None
+    last_duration_ms: int | None = None  # of its newest check: slow sites are started first
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import hashlib
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -201,27 +202,63 @@ def _clean_term(value: object) -> str | None:
     return _SPACE.sub(" ", unescape_text(str(value or ""))).strip() or None
 
 
-def parse_item(entry: Any, base: str) -> ParsedItem:
+def fingerprint(*parts: object) -> str:
+    """A short digest of raw values (an entry as the site sent it, a response body)."""
+    h = hashlib.blake2b(digest_size=8)
+    for part in parts:
+        h.update(str(part).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+NO_KNOWN: frozenset[str] = frozenset()
+
+
+def parse_item(entry: Any, base: str, known: Container[str] = NO_KNOWN) -> ParsedItem:
     guid = (entry.get("id") or "").strip() or None
-    return build_item(entry, base, _entry_date(entry), guid)
+    return build_item(entry, base, _entry_date(entry), guid, known)
 
 
-def build_item(entry: Any, base: str, published: datetime | None, guid: str | None) -> ParsedItem:
-    title = html_to_text(entry.get("title", "") or "")
-    link = normalise_url(entry.get("link", "") or "", base)
+def build_item(
+    entry: Any,
+    base: str,
+    published: datetime | None,
+    guid: str | None,
+    known: Container[str] = NO_KNOWN,
+) -> ParsedItem:
+    """The item of one feed entry. An entry in `known` (fingerprints of the entries the
+    village's last poll stored) is not normalised again: sanitising every entry of a feed
+    on every poll was most of a poll's CPU, and an unchanged entry changes nothing."""
     description, content = _entry_html(entry)
+    raw_title = entry.get("title", "") or ""
+    raw_link = entry.get("link", "") or ""
+    tags = entry.get("tags") or []
+    term = tags[0].get("term") if tags else None
+    mark = fingerprint(raw_title, raw_link, description, content, published, guid, term, base)
+    link = normalise_url(raw_link, base)
+    if mark in known:
+        title = unescape_text(raw_title).strip()
+        return ParsedItem(
+            title=title or UNTITLED,
+            url=link,
+            guid=guid,
+            published_at=published,
+            fingerprint=mark,
+            known=True,
+        )
+    title = html_to_text(raw_title)
     summary = summary_text(description or content)
     body_text = html_to_text(content) if content else summary
-    tags = entry.get("tags") or []
     return ParsedItem(
         title=title or UNTITLED,
         url=link,
         guid=guid,
         published_at=published,
         summary=summary,
-        category=_clean_term(tags[0].get("term")) if tags else None,
+        category=_clean_term(term) if tags else None,
         thumbnail=first_image(description, base) or first_image(content, base),
         content_hash=content_hash(title, body_text),
+        fingerprint=mark,
     )
 
 
@@ -236,8 +273,9 @@ def _json_date(value: object) -> datetime | None:
     return (found if found.tzinfo else found.replace(tzinfo=WIB)).astimezone(UTC)
 
 
-def _json_item(obj: dict[str, Any], base: str) -> ParsedItem:
+def _json_item(obj: dict[str, Any], base: str, known: Container[str] = NO_KNOWN) -> ParsedItem:
     # JSON Feed titles, summaries and content_text are plain text: no HTML stripping for them.
+    mark = fingerprint(json.dumps(obj, sort_keys=True, default=str), base)
     title = _clean_term(obj.get("title")) or ""
     content_html = str(obj.get("content_html") or "")
     text = _clean_term(obj.get("content_text")) or html_to_text(content_html)
@@ -245,19 +283,27 @@ def _json_item(obj: dict[str, Any], base: str) -> ParsedItem:
     image = normalise_url(str(obj.get("image") or obj.get("banner_image") or ""), base)
     tags = obj.get("tags")
     guid = obj.get("id")
+    url = normalise_url(str(obj.get("url") or obj.get("external_url") or ""), base)
+    published = _json_date(obj.get("date_published") or obj.get("date_modified"))
+    guid_text = (str(guid).strip() or None) if guid is not None else None
+    if mark in known:
+        return ParsedItem(
+            title or UNTITLED, url, guid_text, published, fingerprint=mark, known=True
+        )
     return ParsedItem(
         title=title or UNTITLED,
-        url=normalise_url(str(obj.get("url") or obj.get("external_url") or ""), base),
-        guid=(str(guid).strip() or None) if guid is not None else None,
-        published_at=_json_date(obj.get("date_published") or obj.get("date_modified")),
+        url=url,
+        guid=guid_text,
+        published_at=published,
         summary=truncate(summary, SUMMARY_CHARS),
         category=_clean_term(tags[0]) if isinstance(tags, list) and tags else None,
         thumbnail=image or first_image(content_html, base),
         content_hash=content_hash(title, text or summary),
+        fingerprint=mark,
     )
 
 
-def _parse_json_feed(content: bytes, base_url: str) -> ParsedFeed:
+def _parse_json_feed(content: bytes, base_url: str, known: Container[str] = NO_KNOWN) -> ParsedFeed:
     try:
         doc = json.loads(decode_lenient(content).lstrip("\ufeff"))
     except ValueError as e:
@@ -266,7 +312,7 @@ def _parse_json_feed(content: bytes, base_url: str) -> ParsedFeed:
         raise ParseError("not a JSON Feed: no jsonfeed.org version")
     base = normalise_url(str(doc.get("home_page_url") or ""), base_url) or base_url
     entries = doc.get("items")
-    items = [_json_item(e, base) for e in entries if isinstance(e, dict)] if entries else []
+    items = [_json_item(e, base, known) for e in entries if isinstance(e, dict)] if entries else []
     return ParsedFeed(
         title=_clean_term(doc.get("title")) or "",
         link=base,
@@ -286,7 +332,9 @@ def _platform(rights: str, generator: str, generator_version: str | None) -> tup
     return None
 
 
-def _parse_xml_fast(content: bytes, base_url: str) -> ParsedFeed | None:
+def _parse_xml_fast(
+    content: bytes, base_url: str, known: Container[str] = NO_KNOWN
+) -> ParsedFeed | None:
     fast = feed_fast.parse(content)
     if fast is None:
         return None
@@ -301,7 +349,7 @@ def _parse_xml_fast(content: bytes, base_url: str) -> ParsedFeed | None:
         if [c.get("value") for c in blocks] == [summary]:
             blocks = []  # fastfeedparser copies a lone description into content; feedparser not
         shaped = {**entry, "link": link, "summary": summary, "content": blocks}
-        items.append(build_item(shaped, base, published, guid))
+        items.append(build_item(shaped, base, published, guid, known))
     found = _platform(feed["rights"], str(feed.get("generator") or ""), feed["generator_version"])
     return ParsedFeed(
         title=html_to_text(str(feed.get("title", "") or "")),
@@ -312,12 +360,12 @@ def _parse_xml_fast(content: bytes, base_url: str) -> ParsedFeed | None:
     )
 
 
-def _parse_xml_feed(content: bytes, base_url: str) -> ParsedFeed:
-    fast = _parse_xml_fast(content, base_url)
-    return fast if fast is not None else _parse_xml_slow(content, base_url)
+def _parse_xml_feed(content: bytes, base_url: str, known: Container[str] = NO_KNOWN) -> ParsedFeed:
+    fast = _parse_xml_fast(content, base_url, known)
+    return fast if fast is not None else _parse_xml_slow(content, base_url, known)
 
 
-def _parse_xml_slow(content: bytes, base_url: str) -> ParsedFeed:
+def _parse_xml_slow(content: bytes, base_url: str, known: Container[str] = NO_KNOWN) -> ParsedFeed:
     # Our own nh3 pass sanitises and we resolve links against the feed url ourselves;
     # feedparser's sanitiser and URI resolution would double the parse time (124 -> 60 ms
     # on a 75 kB OpenSID feed).
@@ -342,7 +390,7 @@ def _parse_xml_slow(content: bytes, base_url: str) -> ParsedFeed:
         link=base,
         platform=found[0] if found else None,
         version=(found[1] or None) if found else None,
-        items=tuple(parse_item(e, base) for e in entries),
+        items=tuple(parse_item(e, base, known) for e in entries),
     )
 
 
@@ -372,23 +420,49 @@ def dedupe_guids(items: Sequence[ParsedItem]) -> tuple[tuple[ParsedItem, ...], l
     return tuple(kept), notes
 
 
-def read_feed(content: bytes, base_url: str) -> tuple[ParsedFeed, tuple[str, ...]]:
+def read_feed(
+    content: bytes, base_url: str, known: Container[str] = NO_KNOWN
+) -> tuple[ParsedFeed, tuple[str, ...]]:
     """Parse RSS/RDF/Atom/JSON Feed bytes; return the feed and notes on what had to be fixed.
-    Raise ParseError if nothing feed-like is in them."""
+    Raise ParseError if nothing feed-like is in them. Entries whose fingerprint is in `known`
+    come back as `known` items, not normalised again (see `build_item`)."""
     notes: list[str] = []
     if _is_json_feed(content):
-        feed = _parse_json_feed(content, base_url)
+        feed = _parse_json_feed(content, base_url, known)
     else:
         fixed, note = repair_encoding(content)
         notes += [note] if note else []
-        feed = _parse_xml_feed(fixed, base_url)
+        feed = _parse_xml_feed(fixed, base_url, known)
     items, dedupe_notes = dedupe_guids(feed.items)
     return replace(feed, items=items), (*notes, *dedupe_notes)
 
 
-def parse_feed(content: bytes, base_url: str) -> ParsedFeed:
+def parse_feed(content: bytes, base_url: str, known: Container[str] = NO_KNOWN) -> ParsedFeed:
     """Parse feed bytes (see `read_feed`) without the notes."""
-    return read_feed(content, base_url)[0]
+    return read_feed(content, base_url, known)[0]
+
+
+FEED_STATE_KEYS = ("body", "items")
+
+
+def feed_state(village: VillageForPoll, feed_url: str) -> Mapping[str, str]:
+    """What the village's last successful poll remembered about this feed."""
+    kept = village.validators.get(feed_url, {})
+    return {k: kept[k] for k in FEED_STATE_KEYS if k in kept}
+
+
+def reread_feed(
+    content: bytes, url: str, state: Mapping[str, str]
+) -> tuple[ParsedFeed, tuple[str, ...], dict[str, str]] | None:
+    """`read_feed` for a poll: None when the body is byte-identical to the one last stored
+    (a site without ETag or Last-Modified; as good as a 304), else the feed, its notes and
+    the state to remember for the next poll."""
+    body = hashlib.blake2b(content, digest_size=16).hexdigest()
+    if state.get("body") == body and "items" in state:
+        return None
+    feed, notes = read_feed(content, url, frozenset(state.get("items", "").split()))
+    marks = " ".join(i.fingerprint for i in feed.items if i.fingerprint)
+    return feed, notes, {"body": body, "items": marks}
 
 
 def discover_feeds(page: bytes, base_url: str) -> list[str]:
@@ -432,18 +506,25 @@ async def harvest_feed(
     platform: str = "feed",
     version: str | None = None,
     notes: Sequence[str] = (),
+    state: Mapping[str, str] | None = None,
 ) -> Harvest:
-    """The harvest of one fetched feed; `platform`/`version` unless the feed names its own."""
-    if resp.not_modified:
+    """The harvest of one fetched feed; `platform`/`version` unless the feed names its own.
+    `state` is what the last poll remembered (`feed_state`): an identical body counts as
+    not modified, and entries read before are not normalised again."""
+    reread = None
+    if not resp.not_modified:
+        # Parsing is CPU work: off the event loop, so other villages' timers stay honest.
+        reread = await asyncio.to_thread(reread_feed, resp.content, resp.url, state or {})
+    if reread is None:
         return Harvest(platform=platform, feed_url=feed_url, not_modified=True, notes=tuple(notes))
-    # Parsing is CPU work: off the event loop, so other villages' timers stay honest.
-    feed, feed_notes = await asyncio.to_thread(read_feed, resp.content, resp.url)
+    feed, feed_notes, remember = reread
     return Harvest(
         platform=feed.platform or platform,
         version=feed.version or version,
         feed_url=feed_url,
         items=feed.items,
         notes=(*notes, *feed_notes),
+        feed_state=remember,
     )
 
 
@@ -495,7 +576,8 @@ class FeedConnector:
         if village.feed_url:
             resp = require_ok(await http.get(village.feed_url))
             if resp.not_modified or looks_like_feed(resp.content):
-                return await harvest_feed(resp, village.feed_url)
+                state = feed_state(village, village.feed_url)
+                return await harvest_feed(resp, village.feed_url, state=state)
             # The remembered feed moved or died: fall through and discover it again.
         home = require_ok(await http.get(village.url, conditional=False))
         if looks_like_feed(home.content):
@@ -508,7 +590,7 @@ class FeedConnector:
             found = await first_feed(http, candidates)
         if found is None:
             return Harvest(platform="html", notes=("no RSS/Atom feed found on the site",))
-        harvest = await harvest_feed(found[1], found[0])
+        harvest = await harvest_feed(found[1], found[0], state={})
         if village.feed_url is None and not harvest.not_modified:
             harvest = await backfill_pages(http, found[1], harvest)
         return harvest

@@ -54,7 +54,11 @@ def html_to_text(fragment: str) -> str:
         return ""
     # Decode entities first: a double-escaped `&amp;lt;script&amp;gt;` (OpenSID's Blade
     # feed) is markup once decoded, and must be dropped as markup, not kept as text.
-    cleaned = nh3.clean(unescape_text(fragment), tags=set(), clean_content_tags={"script", "style"})
+    text = unescape_text(fragment)
+    if "<" not in text and "\x00" not in text and "\ufeff" not in text:
+        # No markup (most titles): exactly what nh3 would give back, without parsing.
+        return _SPACE.sub(" ", text).strip()
+    cleaned = nh3.clean(text, tags=set(), clean_content_tags={"script", "style"})
     return _SPACE.sub(" ", unescape_text(cleaned)).strip()
 
 

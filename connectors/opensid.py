@@ -19,7 +19,7 @@ from aggregator.types import (
     VillageForPoll,
 )
 from connectors.base import require_ok
-from connectors.feed import ParsedFeed, discover_feeds, looks_like_feed, parse_feed
+from connectors.feed import ParsedFeed, discover_feeds, feed_state, looks_like_feed, reread_feed
 from connectors.normalise import normalise_url
 from connectors.opensid_html import (
     Detection,
@@ -101,6 +101,7 @@ class _Poll:
         self.services: list[ServiceObservation] = []
         self.metrics: dict[str, float] = {}
         self.gave_up = False
+        self.feed_state: dict[str, str] = {}
 
     def url(self, path: str) -> str:
         # {base}/index.php/{path} works with and without .htaccess (spec §1).
@@ -155,6 +156,7 @@ class _Poll:
             metrics=self.metrics,
             not_modified=feed is None,
             notes=tuple(self.notes),
+            feed_state=self.feed_state,
         )
 
     async def feed(self) -> tuple[str, ParsedFeed | None]:
@@ -179,11 +181,17 @@ class _Poll:
             elif not looks_like_feed(resp.content):
                 failure = ParseError(f"feed: {url} is not RSS")
             else:
+                state = feed_state(self.village, url)
                 try:
                     # Parsing is CPU work: off the event loop, so other polls' timers stay honest.
-                    return url, await asyncio.to_thread(parse_feed, resp.content, resp.url)
+                    reread = await asyncio.to_thread(reread_feed, resp.content, resp.url, state)
                 except ParseError as e:
                     failure = e
+                    continue
+                if reread is None:  # the very body stored last time: as good as a 304
+                    return url, None
+                feed, _notes, self.feed_state = reread
+                return url, feed
         raise failure
 
     async def probe_api(self, version: str | None) -> bool:

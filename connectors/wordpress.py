@@ -24,6 +24,7 @@ from connectors.feed import (
     UNTITLED,
     Detection,
     discover_feeds,
+    feed_state,
     first_feed,
     harvest_feed,
     looks_like_feed,
@@ -368,7 +369,12 @@ class WordPressConnector:
             return Harvest(platform=platform, version=version, notes=(*notes, *errors))
         platform = "wordpress" if detection else "feed"
         harvest = await harvest_feed(
-            feed[1], feed[0], platform=platform, version=version, notes=(note,)
+            feed[1],
+            feed[0],
+            platform=platform,
+            version=version,
+            notes=(note,),
+            state=feed_state(village, feed[0]),
         )
         if village.feed_url is None and harvest.items:  # first poll: older posts from feed pages
             harvest = await self._backfill_feed(http, feed[0], harvest)

@@ -225,3 +225,43 @@ def test_static_host_table_names_loopback_sites() -> None:
             assert resp.content == f"kedungbenda.desa.id:{port}".encode()
 
     run(main())
+
+
+def test_a_pool_per_host_keeps_alive_within_a_host_and_closes_old_hosts() -> None:
+    """Requests to one host reuse its connection; with many hosts only the most recently
+    used idle pools stay open (a shared pool made each request scan every connection)."""
+    from aggregator.fetch import IDLE_POOLS, HostPools
+
+    connections = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        try:
+            while await reader.readline():
+                while (await reader.readline()) not in (b"\r\n", b""):
+                    pass
+                writer.write(response(200, b"ok"))
+                await writer.drain()
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0, backlog=1024)
+        port = server.sockets[0].getsockname()[1]
+        names = [f"desa{i}.example" for i in range(IDLE_POOLS + 40)]
+        async with Fetcher(LOOP, hosts=dict.fromkeys(names, "127.0.0.1")) as f:
+            for _ in range(3):
+                assert (await f.get(f"http://{names[0]}:{port}/")).content == b"ok"
+            assert connections == 1  # kept alive between the requests of one host
+            await asyncio.gather(*(f.get(f"http://{n}:{port}/") for n in names[1:-1]))
+            pools = f._client._transport._pool  # type: ignore[attr-defined]
+            assert isinstance(pools, HostPools)
+            assert pools.pools > IDLE_POOLS + 1  # they were busy at once: none closed then
+            await f.get(f"http://{names[-1]}:{port}/")  # a new host: the oldest idle go
+            assert pools.pools <= IDLE_POOLS + 1 < len(names)
+            assert connections == len(names)
+        server.close()
+        await server.wait_closed()
+
+    run(main())

@@ -420,3 +420,21 @@ def test_hostile_input_does_not_crash() -> None:
     assert (
         analyse_sitemap(b"\x00\xff<urlset><loc>", "https://d.example/s", site_host="d.example") != 0
     )
+
+
+def test_the_cheap_precheck_never_hides_a_hit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_scan` skips text whose tokens cannot start a hit; with the precheck off, every
+    vocabulary term (in prose, squeezed, brand-shaped) gives the same hits."""
+    from aggregator.integrity import match
+    from aggregator.integrity import vocabulary as vocab
+    from aggregator.integrity.normalise import fold
+
+    prose = "Pemerintah Desa Karangreja melaksanakan musyawarah desa bersama BPD dan PKK."
+    texts = [prose, "Info slooot gacooor hari ini", "daftar di hokijitu88 sekarang"]
+    texts += [f"{prose} {term} {prose}" for term in (*vocab.TIER_A, *vocab.TIER_B)]
+    folded = [fold(t) for t in texts]
+    with_check = [match._scan(t) for t in folded]
+    assert not match._may_hit(folded[0]) and with_check[0] == []
+    assert all(with_check[1:])
+    monkeypatch.setattr(match, "_may_hit", lambda text: True)
+    assert [match._scan(t) for t in folded] == with_check

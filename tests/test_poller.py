@@ -158,3 +158,88 @@ def test_hostile_article_is_reduced_to_text(tmp_path: Path) -> None:
             store.close()
 
     asyncio.run(main())
+
+
+def _rss(entries: list[tuple[str, str, str]]) -> bytes:
+    """A feed without ETag or Last-Modified support: (slug, title, body) per entry."""
+    items = "".join(
+        f"<item><title>{title}</title><link>https://desa.example/artikel/{slug}</link>"
+        f"<guid>https://desa.example/artikel/{slug}</guid>"
+        f"<pubDate>Tue, {10 + ord(slug[0]) % 10:02d} Nov 2026 08:00:00 +0700</pubDate>"
+        f"<description><![CDATA[<p>{body}</p>]]></description></item>"
+        for slug, title, body in entries
+    )
+    return f'<rss version="2.0"><channel><title>Desa</title>{items}</channel></rss>'.encode()
+
+
+def test_unchanged_entries_are_not_normalised_again_and_an_edit_still_lands(
+    tmp_path: Path,
+) -> None:
+    """A poll remembers the feed's body digest and each entry's fingerprint with the
+    validators: an identical body (no ETag on this site) counts as not modified, and in a
+    changed feed only new or edited entries are read again; nothing is lost or doubled."""
+    from aggregator.poller import forget_feed_state
+    from aggregator.types import VillageForPoll
+    from tests.conftest import RawServer, response
+
+    feed = {"body": _rss([("a", "Posyandu", "Balita ditimbang"), ("b", "Musdes", "APBDes")])}
+
+    async def serve(method: str, path: str, headers: dict[str, str], w: object) -> None:
+        body = feed["body"] if path == "/feed" else b""
+        w.write(response(200 if body else 404, body, {"content-type": "application/rss+xml"}))  # type: ignore[attr-defined]
+
+    async def main() -> None:
+        async with RawServer(serve) as srv:
+            config = parse_config(
+                'kabupaten: {code: "33.03", name: P}\n'
+                "settings: {allow_private_addresses: true, integrity_watch: false}\n"
+                "kecamatan:\n"
+                '  - {code: "33.03.01", name: K, villages: [{code: "33.03.01.2001", name: D, '
+                f'url: "{srv.url}/feed", platform: feed}}]}}\n'
+            )
+            store = Store(f"sqlite:///{tmp_path}/poll.db", config.settings)
+            store.migrate()
+            store.sync_config(config, datetime.now(UTC))
+            code = "33.03.01.2001"
+            async with Fetcher(config.settings) as fetcher:
+                poller = Poller(store, fetcher, config.settings)
+
+                async def poll() -> tuple[object, int]:
+                    (village,) = store.due_villages(datetime.now(UTC), all_villages=True)
+                    outcome, new = await poller.poll_and_record(village)
+                    return outcome, new
+
+                outcome, new = await poll()
+                assert new == 2
+                state = store.validators_json(code)[f"{srv.url}/feed"]
+                assert len(state["items"].split()) == 2 and len(state["body"]) == 32
+
+                outcome, new = await poll()  # the very same body, served with 200
+                assert new == 0 and outcome.harvest.not_modified  # type: ignore[attr-defined]
+                assert store.validators_json(code)[f"{srv.url}/feed"] == state
+
+                feed["body"] = _rss(
+                    [("c", "Jalan desa", "Cor beton"), ("a", "Posyandu Mawar", "Balita"),
+                     ("b", "Musdes", "APBDes")]
+                )  # fmt: skip
+                outcome, new = await poll()
+                items = outcome.harvest.items  # type: ignore[attr-defined]
+                assert [i.known for i in items] == [False, False, True]  # new, edited, same
+                assert items[2].summary == "" and items[2].title == "Musdes"
+                assert new == 1
+                titles = sorted(n["title"] for n in store.news(village=code))
+                assert titles == ["Jalan desa", "Musdes", "Posyandu Mawar"]
+                assert [n["summary"] for n in store.news(village=code, q="Musdes")] == ["APBDes"]
+
+                # An integrity scan's poll forgets the state: every entry is read in full.
+                (village,) = store.due_villages(datetime.now(UTC), all_villages=True)
+                assert "items" in village.validators[f"{srv.url}/feed"]
+                bare = forget_feed_state(village)
+                assert bare.validators[f"{srv.url}/feed"] == {}
+                outcome = await poller.poll_village(bare)
+                assert outcome.harvest is not None and len(outcome.harvest.items) == 3
+                assert not any(i.known for i in outcome.harvest.items)
+                assert isinstance(village, VillageForPoll)
+            store.close()
+
+    asyncio.run(main())

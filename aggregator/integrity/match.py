@@ -42,6 +42,8 @@ def _build_index() -> Mapping[str, tuple[_Phrase, ...]]:
 
 
 _INDEX = _build_index()
+# Keys that can start a hit (benign collocations only ever cancel one).
+_HIT_KEYS = frozenset(k for k, ps in _INDEX.items() if any(p.tier != "benign" for p in ps))
 _PROMO = frozenset(vocab.TIER_A_PROMO)
 _COMPACT_A = tuple((t.replace(" ", ""), t) for t in vocab.TIER_A if len(t.replace(" ", "")) >= 6)
 _CONTEXT_PHRASES = tuple(c for c in vocab.CONTEXT if " " in c)
@@ -94,7 +96,16 @@ def find_terms(text: str, *, slug: bool = False) -> Terms:
     return Terms(folded, tuple(sorted(_promote_brands(hits), key=lambda h: h.start)))
 
 
+def _may_hit(text: str) -> bool:
+    """Cheap pre-check: no token keys into the vocabulary and nothing brand-shaped means no
+    hit (most village prose); squeezing the whole text gives the same keys as `_key`."""
+    keys = set(_TOKEN.findall(_SQUEEZE.sub(r"\1", text)))
+    return not keys.isdisjoint(_HIT_KEYS) or vocab.BRAND_TOKEN.search(text) is not None
+
+
 def _scan(text: str) -> list[Hit]:
+    if not _may_hit(text):
+        return []
     tokens = [(_key(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
     keys = [t[0] for t in tokens]
     benign: set[int] = set()

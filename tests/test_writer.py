@@ -1,0 +1,97 @@
+"""The poller's batching writer and `Store.record_polls` on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aggregator.decide import decide
+from aggregator.settings import parse_config
+from aggregator.store import Store
+from aggregator.types import Harvest, ParsedItem, PollOutcome, VillageForPoll
+from aggregator.writer import BatchWriter
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def _store(tmp_path: Path, n: int) -> tuple[Store, list[VillageForPoll]]:
+    villages = ", ".join(
+        f'{{code: "33.03.01.{2001 + i}", name: D{i}, url: "https://d{i}.desa.id/"}}'
+        for i in range(n)
+    )
+    config = parse_config(
+        'kabupaten: {code: "33.03", name: P}\n'
+        f'kecamatan:\n  - {{code: "33.03.01", name: K, villages: [{villages}]}}\n'
+    )
+    store = Store(f"sqlite:///{tmp_path}/w.db", config.settings)
+    store.migrate()
+    store.sync_config(config, NOW)
+    return store, store.due_villages(NOW, all_villages=True)
+
+
+def _ok(village: VillageForPoll, title: str) -> PollOutcome:
+    item = ParsedItem(
+        title=title,
+        url=f"{village.url}artikel/{title}",
+        guid=None,
+        published_at=NOW - timedelta(days=1),
+        summary="Kegiatan warga",
+        content_hash=title.ljust(64, "0"),
+    )
+    harvest = Harvest(platform="feed", items=(item,))
+    return PollOutcome(village.code, NOW, 120, True, harvest=harvest, status_code=200)
+
+
+def test_a_bad_row_costs_only_its_own_poll(tmp_path: Path) -> None:
+    store, (a, b, c) = _store(tmp_path, 3)
+    settings = store.settings
+    # SQLite cannot hold this integer: the whole batch fails, then each poll is retried alone.
+    poisoned = replace(_ok(b, "racun"), status_code=2**70)
+    batch = [(o, decide(v, o, settings)) for v, o in ((a, _ok(a, "satu")), (b, poisoned),
+                                                       (c, _ok(c, "tiga")))]  # fmt: skip
+    results = store.record_polls(batch)
+    assert results[0] == 1 and results[2] == 1
+    assert isinstance(results[1], OverflowError)
+    rows = {v["code"]: v for v in store.list_villages()}
+    assert rows[a.code]["news_count"] == 1 and rows[c.code]["news_count"] == 1
+    assert rows[b.code]["news_count"] == 0 and rows[b.code]["last_checked_at"] is None
+    assert [n["title"] for n in store.news(village=a.code)] == ["satu"]
+    store.close()
+
+
+def test_concurrent_polls_are_written_in_few_transactions_and_none_lost(tmp_path: Path) -> None:
+    store, villages = _store(tmp_path, 60)
+
+    async def main() -> list[int]:
+        writer = BatchWriter(store, max_batch=25)
+        outcomes = [_ok(v, f"berita-{i}") for i, v in enumerate(villages)]
+        got = await asyncio.gather(
+            *(
+                writer.write(o, decide(v, o, store.settings))
+                for v, o in zip(villages, outcomes, strict=True)
+            )
+        )
+        # All 60 are queued before the writer first runs: batches of 25, 25 and 10.
+        assert writer.batches == 3
+        return list(got)
+
+    assert asyncio.run(main()) == [1] * 60
+    assert sum(v["news_count"] for v in store.list_villages()) == 60
+    assert len(store.news(limit=100)) == 60
+    store.close()
+
+
+def test_unchanged_poll_keeps_counts_and_a_changed_one_recounts(tmp_path: Path) -> None:
+    """A poll that brought nothing new skips the recount; the counts stay right."""
+    store, (v,) = _store(tmp_path, 1)
+    first = _ok(v, "satu")
+    store.record_poll(first, decide(v, first, store.settings))
+    (v,) = store.due_villages(NOW, all_villages=True)
+    assert v.last_duration_ms == 120  # the dispatcher starts slow sites first
+    later = replace(first, started_at=NOW + timedelta(hours=1), harvest=Harvest(platform="feed"))
+    assert store.record_poll(later, decide(v, later, store.settings)) == 0
+    (row,) = store.list_villages()
+    assert row["news_count"] == 1 and row["status"] == "active"
+    store.close()
