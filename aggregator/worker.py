@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 
 import procrastinate
 import psycopg
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 
 from aggregator.fetch import Fetcher
@@ -91,23 +92,58 @@ async def poll_task(context: procrastinate.JobContext, code: str, claimed_at: st
     return outcome.ok
 
 
+POLL_TASK = "sipande:poll"
+DEFER_BATCH = 1000  # jobs per INSERT; one round trip each instead of one per village
+
+_POLLS_PENDING = """
+SELECT queueing_lock FROM procrastinate_jobs
+ WHERE task_name = %(task)s AND status IN ('todo', 'doing') AND queueing_lock = ANY(%(locks)s)
+"""
+
+
+def village_lock(code: str) -> str:
+    return f"village:{code}"
+
+
 async def dispatch(rt: Runtime, now: datetime) -> int:
-    """Claim due villages and defer their polls; returns how many were deferred."""
+    """Claim due villages and defer their polls; returns how many were deferred.
+
+    Villages that already have a poll queued or running are skipped: a claim outlives its
+    lease when the queue is long, and a second job for a village being polled would poll it
+    again as soon as the first is done. The rest are deferred in batches, so a thousand
+    claims are queued in moments, not one round trip each (a worker dying mid-dispatch would
+    otherwise strand the claims not yet deferred until their lease ends)."""
     # Longer than any one poll may take: connector (3 deadlines) + integrity scan (6) + margin.
     lease = rt.settings.request_timeout * 10 + 10
     due = await asyncio.to_thread(rt.store.claim_due, now, lease, 5000)
+    if not due:
+        return 0
+    rows = await rt.app.connector.execute_query_all_async(
+        _POLLS_PENDING, task=POLL_TASK, locks=[village_lock(v.code) for v in due]
+    )
+    pending = {row["queueing_lock"] for row in rows}
+    jobs = [
+        rt.app.configure_task(
+            POLL_TASK, lock=host_lock(v.url), queueing_lock=village_lock(v.code)
+        ).make_new_job(code=v.code, claimed_at=now.isoformat())
+        for v in due
+        if village_lock(v.code) not in pending
+    ]
     deferred = 0
-    for village in due:
-        job = rt.app.configure_task(
-            "sipande:poll", lock=host_lock(village.url), queueing_lock=f"village:{village.code}"
-        )
+    for start in range(0, len(jobs), DEFER_BATCH):
+        batch = jobs[start : start + DEFER_BATCH]
         try:
-            await job.defer_async(code=village.code, claimed_at=now.isoformat())
-            deferred += 1
-        except AlreadyEnqueued:
-            pass  # one pending poll per village is enough
-    if deferred:
-        log.info("dispatch: %d polls deferred", deferred)
+            await rt.app.job_manager.batch_defer_jobs_async(batch)
+            deferred += len(batch)
+        except AlreadyEnqueued:  # one was queued meanwhile: the batch is all or nothing
+            for job in batch:
+                try:
+                    await rt.app.job_manager.defer_job_async(job)
+                    deferred += 1
+                except AlreadyEnqueued:
+                    pass  # one pending poll per village is enough
+    if deferred or pending:
+        log.info("dispatch: %d polls deferred, %d already pending", deferred, len(pending))
     return deferred
 
 
@@ -126,15 +162,31 @@ async def score_task(context: procrastinate.JobContext, timestamp: int) -> int:
     return await asyncio.to_thread(rt.store.score_all, now)
 
 
+async def retry_stalled(app: procrastinate.App) -> int:
+    """Re-queue the jobs of workers whose heartbeat stopped (documented procrastinate recipe).
+
+    A stalled poll whose village got a new poll queued meanwhile (its claim's lease ran out
+    first, e.g. every worker was down for a while) can't go back to the queue: the queueing
+    lock allows one pending poll per village. It is ended as failed instead, which also frees
+    its host lock; left `doing`, it would block every later poll of that host for good."""
+    manager = app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=20))
+    requeued = 0
+    for job in stalled:
+        assert job.id is not None
+        try:
+            await manager.retry_job(job)
+            requeued += 1
+        except UniqueViolation:
+            log.info("stalled job %s: a newer one is queued for %s", job.id, job.queueing_lock)
+            await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+    return requeued
+
+
 @blueprint.periodic(cron="* * * * * */15", periodic_id="stalled")
 @blueprint.task(name="retry_stalled", pass_context=True, queueing_lock="retry_stalled")
 async def retry_stalled_task(context: procrastinate.JobContext, timestamp: int) -> int:
-    """Re-queue jobs of workers whose heartbeat stopped (documented procrastinate recipe)."""
-    manager = _runtime(context).app.job_manager
-    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=20))
-    for job in stalled:
-        await manager.retry_job(job)
-    return len(stalled)
+    return await retry_stalled(_runtime(context).app)
 
 
 async def ensure_schema(app: procrastinate.App, database_url: str) -> None:

@@ -1,22 +1,40 @@
 """Distributed polling on a real PostgreSQL: three worker processes share one pass; a
-worker killed mid-pass loses no village, and no village is polled twice."""
+worker killed mid-pass loses no village, and no village is polled twice. Dispatch and the
+stalled-job recovery on their own: batches, villages already being polled, lock conflicts."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from aggregator.fetch import Fetcher
+from aggregator.poller import Poller
+from aggregator.settings import parse_config
+from aggregator.store import Store
+from aggregator.worker import (
+    POLL_TASK,
+    Runtime,
+    build_app,
+    dispatch,
+    ensure_schema,
+    host_lock,
+    retry_stalled,
+    village_lock,
+)
 from tests.conftest import FleetThread
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres]
 
 
 def _count(url: str, sql: str) -> list[tuple[object, ...]]:
@@ -28,13 +46,126 @@ def _count(url: str, sql: str) -> list[tuple[object, ...]]:
         engine.dispose()
 
 
-def test_three_workers_one_killed_every_village_polled_exactly_once(
-    pg_url: str, tmp_path: Path
-) -> None:
-    engine = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+@pytest.mark.slow
+def _empty(url: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
+
+
+VILLAGES = 6
+
+
+@pytest.fixture
+def store(pg_url: str) -> Iterator[Store]:
+    """An empty database with VILLAGES villages (each its own host), all due now, and
+    procrastinate's schema."""
+    _empty(pg_url)
+    villages = "\n".join(
+        f'      - {{code: "33.03.01.{2001 + i}", name: "Uji {i}", '
+        f'url: "http://127.0.0.1:{9000 + i}/index.php/feed", platform: feed}}'
+        for i in range(VILLAGES)
+    )
+    config = parse_config(
+        'kabupaten: {code: "33.03", name: Purbalingga}\n'
+        "settings: {allow_private_addresses: true, request_timeout: 3s}\n"
+        'kecamatan:\n  - code: "33.03.01"\n    name: Satu\n    villages:\n' + villages + "\n"
+    )
+    s = Store(pg_url, config.settings)
+    s.migrate()
+    s.sync_config(config, datetime.now(UTC))
+    s.mark_all_due(datetime.now(UTC))
+    app = build_app(pg_url)
+
+    async def schema() -> None:
+        async with app.open_async():
+            await ensure_schema(app, pg_url)
+
+    asyncio.run(schema())
+    yield s
+    s.close()
+
+
+def _code(i: int) -> str:
+    return f"33.03.01.{2001 + i}"
+
+
+async def _defer_poll(rt: Runtime, i: int) -> int:
+    url = f"http://127.0.0.1:{9000 + i}/index.php/feed"
+    job = rt.app.configure_task(
+        POLL_TASK, lock=host_lock(url), queueing_lock=village_lock(_code(i))
+    )
+    return await job.defer_async(code=_code(i), claimed_at=datetime.now(UTC).isoformat())
+
+
+def test_dispatch_skips_villages_whose_poll_is_queued_or_running(pg_url: str, store: Store) -> None:
+    """A claim whose lease ran out while its poll was still queued or running must not queue
+    a second poll of that village; all the others are deferred (in one batch)."""
+
+    async def go() -> tuple[int, list[tuple[object, ...]]]:
+        app = build_app(pg_url)
+        async with app.open_async(), Fetcher(store.settings) as fetcher:
+            rt = Runtime(store, store.settings, Poller(store, fetcher, store.settings), app)
+            running = await _defer_poll(rt, 0)
+            await _defer_poll(rt, 1)  # queued
+            await app.connector.execute_query_async(
+                "UPDATE procrastinate_jobs SET status = 'doing' WHERE id = %(id)s", id=running
+            )
+            deferred = await dispatch(rt, datetime.now(UTC))
+            again = await dispatch(rt, datetime.now(UTC))  # all claimed now: nothing due
+            assert again == 0
+            rows = await app.connector.execute_query_all_async(
+                "SELECT args->>'code' AS code, status::text AS status, lock FROM procrastinate_jobs"
+                " WHERE task_name = 'sipande:poll' ORDER BY 1, 2"
+            )
+            return deferred, [(r["code"], r["status"], r["lock"]) for r in rows]
+
+    deferred, rows = asyncio.run(go())
+    assert deferred == VILLAGES - 2
+    assert [r[0] for r in rows] == [_code(i) for i in range(VILLAGES)]  # one job per village
+    assert rows[0][1] == "doing"
+    assert all(status == "todo" for _, status, _ in rows[1:])
+    assert all(lock == f"host:127.0.0.1:{9000 + i}" for i, (_, _, lock) in enumerate(rows))
+
+
+def test_retry_stalled_goes_on_past_a_village_polled_again_meanwhile(
+    pg_url: str, store: Store
+) -> None:
+    """Two polls stalled on a dead worker; one village already has a newer poll queued, so its
+    stalled job can't go back to the queue: it is ended, which frees its host lock, and the
+    other stalled job is still re-queued."""
+
+    async def go() -> tuple[int, dict[str, str]]:
+        app = build_app(pg_url)
+        async with app.open_async(), Fetcher(store.settings) as fetcher:
+            rt = Runtime(store, store.settings, Poller(store, fetcher, store.settings), app)
+            stalled = [await _defer_poll(rt, 0), await _defer_poll(rt, 1)]
+            await app.connector.execute_query_async(
+                "UPDATE procrastinate_jobs SET status = 'doing' WHERE id = ANY(%(ids)s)",
+                ids=stalled,
+            )  # no worker_id: like a worker pruned after its heartbeat stopped
+            newer = await _defer_poll(rt, 0)
+            requeued = await retry_stalled(app)
+            rows = await app.connector.execute_query_all_async(
+                "SELECT id, status::text AS status FROM procrastinate_jobs"
+            )
+            status = {r["id"]: r["status"] for r in rows}
+            return requeued, {
+                "stalled_0": status[stalled[0]],
+                "stalled_1": status[stalled[1]],
+                "newer": status[newer],
+            }
+
+    requeued, status = asyncio.run(go())
+    assert requeued == 1
+    assert status == {"stalled_0": "failed", "stalled_1": "todo", "newer": "todo"}
+
+
+def test_three_workers_one_killed_every_village_polled_exactly_once(
+    pg_url: str, tmp_path: Path
+) -> None:
+    _empty(pg_url)
     env = {**os.environ, "SIPANDE_DATABASE_URL": ""}
     workers: list[subprocess.Popen[bytes]] = []
     logs = []
