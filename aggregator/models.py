@@ -32,6 +32,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Full-text search of news (issue 8), kept outside the model metadata because it differs by
+# database; created by migration 0008 and maintained by the database itself:
+#  - SQLite: an FTS5 table over title and summary with `newsitem` as its external content,
+#    kept in sync by three triggers;
+#  - PostgreSQL: a GIN index on NEWS_TSVECTOR (the 'simple' configuration: no stemming or
+#    stop words, right for Indonesian), plus a newest-first index matching the news order.
+NEWS_FTS_TABLE = "newsitem_fts"
+NEWS_FTS_TRIGGERS = ("newsitem_fts_insert", "newsitem_fts_delete", "newsitem_fts_update")
+NEWS_TSVECTOR = "to_tsvector('simple', title || ' ' || summary)"
+NEWS_SEARCH_INDEX = "ix_newsitem_search"
+NEWS_RECENT_INDEX = "ix_newsitem_recent"
+_OUTSIDE_METADATA = {NEWS_SEARCH_INDEX, NEWS_RECENT_INDEX}
+
+
+def in_model_metadata(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic `include_name` hook: False for the search objects above (and FTS5's shadow
+    tables), so comparing the database with the models ignores them."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(NEWS_FTS_TABLE)
+    return name not in _OUTSIDE_METADATA
+
+
 def _ts(*, index: bool = False, nullable: bool = True) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), index=index, nullable=nullable))
 
@@ -44,6 +68,10 @@ class Kecamatan(SQLModel, table=True):
 
 
 class Village(SQLModel, table=True):
+    __table_args__ = (
+        # The overview's "needs attention" list: one status, longest-silent first.
+        Index("ix_village_status_post", "status", "last_post_at"),
+    )
     code: str = Field(primary_key=True, max_length=20)
     kecamatan_code: str = Field(foreign_key="kecamatan.code", index=True, max_length=16)
     name: str
@@ -91,7 +119,8 @@ class NewsItem(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("village_code", "dedup_key", name="uq_newsitem_village_dedup"),
         Index("ix_newsitem_published", "published_at"),
-        Index("ix_newsitem_village_published", "village_code", "published_at"),
+        # A village's news, spam apart, newest first; also counts them without the table.
+        Index("ix_newsitem_village_spam_published", "village_code", "is_spam", "published_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     village_code: str = Field(foreign_key="village.code", max_length=20)
@@ -164,7 +193,10 @@ class Finding(SQLModel, table=True):
 
 
 class ScoreSnapshot(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("village_code", "day", name="uq_score_village_day"),)
+    __table_args__ = (
+        UniqueConstraint("village_code", "day", name="uq_score_village_day"),
+        Index("ix_scoresnapshot_day", "day"),  # one day of every village (scoring run)
+    )
     id: int | None = Field(default=None, primary_key=True)
     village_code: str = Field(foreign_key="village.code", max_length=20)
     day: date
@@ -176,7 +208,10 @@ class ScoreSnapshot(SQLModel, table=True):
 class KecamatanSnapshot(SQLModel, table=True):
     """Daily roll-up of one kecamatan: counts per status, mean score, readiness."""
 
-    __table_args__ = (UniqueConstraint("kecamatan_code", "day", name="uq_kecsnap_kec_day"),)
+    __table_args__ = (
+        UniqueConstraint("kecamatan_code", "day", name="uq_kecsnap_kec_day"),
+        Index("ix_kecamatansnapshot_day", "day"),  # the kabupaten trend reads days, not codes
+    )
     id: int | None = Field(default=None, primary_key=True)
     kecamatan_code: str = Field(foreign_key="kecamatan.code", max_length=16)
     day: date
@@ -194,6 +229,7 @@ class CheckRollup(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("village_code", "period", "start", name="uq_rollup_village_period"),
+        Index("ix_checkrollup_start", "start"),  # the roll-up job rewrites the last two days
     )
     id: int | None = Field(default=None, primary_key=True)
     village_code: str = Field(foreign_key="village.code", max_length=20)

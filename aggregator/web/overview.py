@@ -17,6 +17,7 @@ from aggregator.web.charts import STATUS_COLOURS, Series, line_chart
 from aggregator.web.common import (
     PHASE_LABELS,
     download,
+    int_arg,
     now_utc,
     render,
     store_of,
@@ -28,6 +29,16 @@ from aggregator.web.formatting import days_since, parse_when, tanggal_pendek
 # Most urgent first (issue 5): hijacked, then down, then silent, then slowing down.
 ATTENTION = ("compromised", "unreachable", "inactive", "low_activity")
 TREND_DAYS = 90
+# A kabupaten's kecamatan all fit on the page; beyond this many (a province, the whole
+# country) the table is paged, searchable by name and sorted worst first by default.
+KEC_PAGE = 50
+# Attention rows per page: a whole kabupaten (Purbalingga has 239 villages) fits on one.
+ATTENTION_PAGE = 250
+KEC_SORTS = {
+    "kode": "Kode kecamatan",
+    "nama": "Nama kecamatan",
+    "masalah": "Paling banyak desa bermasalah",
+}
 
 
 def attention_reason(v: dict[str, Any], now: datetime) -> str:
@@ -48,34 +59,75 @@ def attention_reason(v: dict[str, Any], now: datetime) -> str:
     return f"Tidak ada berita selama {days} hari (terakhir {tanggal_pendek(v['last_post_at'])})"
 
 
-def _attention_key(v: dict[str, Any]) -> tuple[Any, ...]:
-    rank = ATTENTION.index(v["status"])
-    if v["status"] == "compromised":
-        secondary: float = -v["open_findings"]
-    else:
-        when = parse_when(v["failing_since"] if v["status"] == "unreachable" else v["last_post_at"])
-        secondary = when.timestamp() if when else float("-inf")  # never posted: first
-    return (rank, secondary, v["score"] if v["score"] is not None else 0.0, v["code"])
+def attention_list(
+    store: Store,
+    now: datetime,
+    kecamatan: str | None,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Villages needing attention, most urgent first (all of them, or one page)."""
+    return attention_page(store, now, kecamatan, offset=offset, limit=limit)[0]
 
 
-def attention_list(store: Store, now: datetime, kecamatan: str | None) -> list[dict[str, Any]]:
-    rows = [
-        {**v, "reason": attention_reason(v, now)}
-        for v in store.list_villages(kecamatan=kecamatan)
-        if v["status"] in ATTENTION
-    ]
-    rows.sort(key=_attention_key)
-    for rank, row in enumerate(rows, start=1):
+def attention_page(
+    store: Store,
+    now: datetime,
+    kecamatan: str | None,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    counts: dict[str, int] | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the attention list (ranked from offset + 1) and its whole length."""
+    villages, total = store.attention_villages(
+        kecamatan=kecamatan, offset=offset, limit=limit, counts=counts
+    )
+    rows = [{**v, "reason": attention_reason(v, now)} for v in villages]
+    for rank, row in enumerate(rows, start=offset + 1):
         row["rank"] = rank
-    return rows
+    return rows, total
 
 
 def kecamatan_rows(store: Store) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per kecamatan (roll-ups plus latest post) and the kabupaten total."""
-    rollups = store.kecamatan_rollups()
-    last_post = {k["code"]: k["last_post_at"] for k in store.kecamatan_overview()}
-    rows = [{**k, "last_post_at": last_post.get(k["code"])} for k in rollups["kecamatan"]]
-    return rows, rollups["kabupaten"]
+    summary = store.kecamatan_summary()
+    return summary["kecamatan"], summary["kabupaten"]
+
+
+def _worst_first(row: dict[str, Any]) -> tuple[Any, ...]:
+    counts = row["counts"]
+    return (*(-counts.get(s, 0) for s in ATTENTION), row["code"])
+
+
+def kecamatan_table(
+    rows: list[dict[str, Any]], *, search: str = "", sort: str = "", page: int = 1
+) -> dict[str, Any]:
+    """The kecamatan table: every row for a kabupaten; past KEC_PAGE rows, one page of
+    them, filtered by name (or code prefix) and sorted worst first unless asked otherwise."""
+    paged = len(rows) > KEC_PAGE
+    sort = sort if sort in KEC_SORTS else ("masalah" if paged else "kode")
+    needle = search.casefold()
+    shown = [r for r in rows if needle in r["name"].casefold() or r["code"].startswith(search)]
+    if sort == "masalah":
+        shown.sort(key=_worst_first)
+    elif sort == "nama":
+        shown.sort(key=lambda r: (r["name"].casefold(), r["code"]))
+    pages = max(1, -(-len(shown) // KEC_PAGE)) if paged else 1
+    page = min(max(page, 1), pages)
+    return {
+        "rows": shown[(page - 1) * KEC_PAGE : page * KEC_PAGE] if paged else shown,
+        "paged": paged,
+        "matched": len(shown),
+        "all": len(rows),
+        "search": search,
+        "sort": sort,
+        "sorts": KEC_SORTS,
+        "page": page,
+        "pages": pages,
+        "first_shown": (page - 1) * KEC_PAGE + 1 if paged else 1,
+    }
 
 
 def trend(store: Store, now: datetime, kecamatan: str | None) -> list[dict[str, Any]]:
@@ -83,10 +135,35 @@ def trend(store: Store, now: datetime, kecamatan: str | None) -> list[dict[str, 
     return store.district_history(first, kecamatan=kecamatan)
 
 
-def overview_context(store: Store, now: datetime, kecamatan: str | None) -> dict[str, Any]:
+def overview_context(
+    store: Store,
+    now: datetime,
+    kecamatan: str | None,
+    *,
+    search: str = "",
+    sort: str = "",
+    kec_page: int = 1,
+    page: int = 1,
+) -> dict[str, Any]:
     rows, total = kecamatan_rows(store)
     names = {k["code"]: k["name"] for k in rows}
     chosen = kecamatan if kecamatan in names else None
+    table = kecamatan_table(rows, search=search, sort=sort, page=kec_page)
+    pages = 1
+    if chosen:  # one kecamatan: a dozen villages, all shown
+        attention, attention_total = attention_page(store, now, chosen)
+    else:
+        total_rows = sum(total["counts"].get(s, 0) for s in ATTENTION)
+        pages = max(1, -(-total_rows // ATTENTION_PAGE))
+        page = min(max(page, 1), pages)
+        attention, attention_total = attention_page(
+            store,
+            now,
+            None,
+            offset=(page - 1) * ATTENTION_PAGE,
+            limit=ATTENTION_PAGE,
+            counts=total["counts"],
+        )
     history = trend(store, now, chosen)
     where = f"Kecamatan {names[chosen]}" if chosen else "kabupaten"
     chart = line_chart(
@@ -125,13 +202,19 @@ def overview_context(store: Store, now: datetime, kecamatan: str | None) -> dict
     )
     return {
         "scores_chart": scores_chart,
-        "kecamatan": rows,
+        "kecamatan": table["rows"],
+        "kec_table": table,
+        # A select of every kecamatan for a kabupaten; past KEC_PAGE, a field for the code.
+        "kec_choices": None if table["paged"] else rows,
         "totals": total["counts"],
         "total": total["villages"],
         "with_site": total["with_site"],
         "mean_score": total["mean_score"],
         "ready": total["ready_kecamatan"],
-        "attention": attention_list(store, now, chosen),
+        "attention": attention,
+        "attention_total": attention_total,
+        "attention_page": page if not chosen else 1,
+        "attention_pages": pages,
         "chosen": chosen,
         "chosen_name": names.get(chosen or ""),
         "history": history,
@@ -168,7 +251,15 @@ ATTENTION_COLUMNS = [
 
 
 def overview(request: Request) -> Response:
-    context = overview_context(store_of(request), now_utc(), text_arg(request, "kecamatan") or None)
+    context = overview_context(
+        store_of(request),
+        now_utc(),
+        text_arg(request, "kecamatan") or None,
+        search=text_arg(request, "cari", 100),
+        sort=text_arg(request, "urut"),
+        kec_page=int_arg(request, "halaman_kec", 1, lo=1, hi=100_000),
+        page=int_arg(request, "halaman", 1, lo=1, hi=100_000),
+    )
     return render(request, "overview.html", context)
 
 

@@ -18,8 +18,11 @@ from aggregator.web.common import (
 )
 from aggregator.web.exports import Table
 from aggregator.web.kecamatan import EXPORT_LIMIT, NEWS_COLUMNS
+from aggregator.web.overview import KEC_PAGE
 
 PAGE_SIZE = 30
+# Past this many matches the page says "more than" instead of counting all two million.
+COUNT_CAP = 10_000
 
 __all__ = ["PAGE_SIZE", "routes"]
 
@@ -29,20 +32,26 @@ def news(request: Request) -> Response:
     kec_code = text_arg(request, "kecamatan") or None
     q = text_arg(request, "q") or None
     store = store_of(request)
-    total = store.count_news(kecamatan=kec_code, q=q)
-    items = store.news(kecamatan=kec_code, q=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    total = store.count_news(kecamatan=kec_code, q=q, cap=COUNT_CAP)
+    items = store.news(kecamatan=kec_code, q=q, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    names = store.kecamatan_names()
     return render(
         request,
         "news.html",
         {
-            "items": items,
+            "items": items[:PAGE_SIZE],
             "total": total,
-            "has_next": page * PAGE_SIZE < total,
+            "more_than": COUNT_CAP if total > COUNT_CAP else None,
+            "has_next": len(items) > PAGE_SIZE,
             "page": page,
             "first_shown": (page - 1) * PAGE_SIZE + 1 if items else 0,
             "q": q or "",
             "kec_code": kec_code or "",
-            "kecamatan": store.kecamatan_overview(),
+            # A select for a kabupaten's kecamatan; a field for the code past KEC_PAGE.
+            "kecamatan": [{"code": c, "name": n} for c, n in names]
+            if len(names) <= KEC_PAGE
+            else None,
+            "kec_name": dict(names).get(kec_code or ""),
         },
     )
 

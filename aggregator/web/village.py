@@ -103,7 +103,7 @@ def village_context(store: Store, code: str, now: datetime) -> dict[str, Any] | 
         return None
     history = store.village_history(code, HISTORY_DAYS, now)
     days = store.settings.scoring.availability_days
-    uptime = store.village_uptime(now - timedelta(days=days), kecamatan=detail["kecamatan_code"])
+    uptime = store.village_uptime(now - timedelta(days=days), village=code)
     checks, ok = uptime.get(code, (0, 0))
     return {
         "v": detail,

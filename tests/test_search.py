@@ -1,0 +1,242 @@
+"""Full-text search of news (issue 8): SQLite FTS5 and PostgreSQL tsvector, on a real SQLite
+file and (with SIPANDE_TEST_POSTGRES_URL) a real PostgreSQL. Word and prefix matches on
+title and summary, filters, newest first, hostile query strings, the index kept in sync
+with inserts, updates and deletes, and spam left out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import delete, inspect, text, update
+from sqlmodel import Session
+
+from aggregator.decide import decide
+from aggregator.models import NEWS_FTS_TABLE, NEWS_SEARCH_INDEX, NewsItem
+from aggregator.queries import search_terms
+from aggregator.settings import Settings, parse_config
+from aggregator.store import Store
+from aggregator.types import Harvest, ParsedItem, PollOutcome
+from aggregator.web import create_app
+
+NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+CONFIG = """\
+kabupaten: {code: "33.03", name: Purbalingga}
+kecamatan:
+  - code: "33.03.01"
+    name: Kemangkon
+    villages:
+      - {code: "33.03.01.2001", name: Kedungbenda, url: "http://kedungbenda.example/"}
+      - {code: "33.03.01.2002", name: Bokol, url: "http://bokol.example/"}
+  - code: "33.03.02"
+    name: Bukateja
+    villages:
+      - {code: "33.03.02.2001", name: Bajong, url: "http://bajong.example/"}
+"""
+# (village, title, summary, days ago, category, spam)
+NEWS = [
+    ("33.03.01.2001", "Posyandu balita bulan November", "Penimbangan dan imunisasi.", 1,
+     "Kesehatan", False),
+    ("33.03.01.2001", "Musyawarah desa RKPDes", "Warga membahas rencana posyandu baru.", 2,
+     "Pemerintahan", False),
+    ("33.03.01.2002", "Kerja bakti jalan desa", "Gotong royong membersihkan saluran.", 3,
+     "Kegiatan", False),
+    ("33.03.02.2001", "Posyandu lansia Bajong", "Pemeriksaan tekanan darah.", 4,
+     "Kesehatan", False),
+    ("33.03.02.2001", "Diskon 100% pupuk", "Harga pupuk bersubsidi untuk petani.", 5,
+     "Pertanian", False),
+    ("33.03.01.2002", "Slot gacor posyandu maxwin", "Daftar sekarang.", 0, None, True),
+    ("33.03.01.2001", "Pelatihan UMKM “Kopi Lokal” – café desa", "Rapat AND koordinasi.", 6,
+     "Ekonomi", False),
+]  # fmt: skip
+HOSTILE = [
+    '"', "*", "AND", "OR", "NOT", "NEAR(", "NEAR(posyandu", "'", "''", "%", "_", "\\", "(", ")",
+    ":", "^", "-", "+", "&", "|", "!", "<->", "title:posyandu", "'posyandu':*", 'posyandu"',
+    '"posyandu', "posyandu*", "*posyandu", "posyandu AND", "AND posyandu OR", "{title}",
+    "posyandu NEAR(lansia)", "a'b", "😀", "ⓟⓞⓢ", "Ğüş", "\x00", "   ", "%_%", ";DROP TABLE x",
+    "posyandu " * 50,
+]  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def search_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/search.db"
+    else:
+        url = os.environ.get("SIPANDE_TEST_POSTGRES_URL", "")
+        if not url:
+            pytest.skip("SIPANDE_TEST_POSTGRES_URL not set (.ci/run sets it)")
+        wipe = Store(url)
+        with wipe.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        wipe.close()
+    store = Store(url, Settings())
+    store.migrate()
+    store.sync_config(parse_config(CONFIG), NOW)
+    with Session(store.engine) as s:
+        for n, (village, title, summary, days, category, spam) in enumerate(NEWS):
+            when = NOW - timedelta(days=days)
+            s.add(
+                NewsItem(
+                    village_code=village, dedup_key=f"url:{n}", url=f"http://x.example/{n}",
+                    title=title, summary=summary, published_at=when, category=category,
+                    first_seen=when, content_hash=f"{n:064d}", is_spam=spam,
+                )
+            )  # fmt: skip
+        s.commit()
+    yield store
+    store.close()
+
+
+def titles(store: Store, q: str, **kw: object) -> list[str]:
+    return [n["title"] for n in store.news(q=q, **kw)]  # type: ignore[arg-type]
+
+
+def test_search_objects_exist_in_the_migrated_schema(search_store: Store) -> None:
+    insp = inspect(search_store.engine)
+    if search_store.engine.dialect.name == "sqlite":
+        assert NEWS_FTS_TABLE in insp.get_table_names()
+    else:
+        assert NEWS_SEARCH_INDEX in {i["name"] for i in insp.get_indexes("newsitem")}
+
+
+def test_words_and_prefixes_in_title_and_summary_newest_first(search_store: Store) -> None:
+    both = ["Posyandu balita bulan November", "Musyawarah desa RKPDes", "Posyandu lansia Bajong"]
+    assert titles(search_store, "posyandu") == both  # title or summary, newest first
+    assert titles(search_store, "POSYANDU") == both
+    assert titles(search_store, "posy") == both  # a word's beginning
+    assert titles(search_store, "posyandu lansia") == ["Posyandu lansia Bajong"]  # all words
+    assert titles(search_store, "lansia posyandu") == ["Posyandu lansia Bajong"]
+    assert titles(search_store, "imunisasi") == ["Posyandu balita bulan November"]
+    assert titles(search_store, "yandu") == []  # not the middle of a word
+    assert titles(search_store, "posyandu gotong") == []
+    assert search_store.count_news(q="posyandu") == 3
+    assert search_store.count_news(q="posyandu", cap=1) == 2  # "more than one"
+    assert titles(search_store, "kopi lokal") == ["Pelatihan UMKM “Kopi Lokal” – café desa"]
+    assert titles(search_store, "100%") == ["Diskon 100% pupuk"]
+    assert titles(search_store, "%") == ["Diskon 100% pupuk"]  # no word: substring match
+
+
+def test_search_filters_by_kecamatan_village_and_category(search_store: Store) -> None:
+    assert titles(search_store, "posyandu", kecamatan="33.03.01") == [
+        "Posyandu balita bulan November",
+        "Musyawarah desa RKPDes",
+    ]
+    assert titles(search_store, "posyandu", kecamatan="33.03.02") == ["Posyandu lansia Bajong"]
+    assert titles(search_store, "posyandu", village="33.03.01.2002") == []
+    assert titles(search_store, "posyandu", category="Kesehatan") == [
+        "Posyandu balita bulan November",
+        "Posyandu lansia Bajong",
+    ]
+    assert search_store.count_news(q="posyandu", kecamatan="33.03.01") == 2
+    assert titles(search_store, "posyandu", limit=1, offset=1) == ["Musyawarah desa RKPDes"]
+
+
+def test_spam_is_left_out_unless_asked_for(search_store: Store) -> None:
+    assert "Slot gacor posyandu maxwin" not in titles(search_store, "posyandu")
+    assert titles(search_store, "gacor") == []
+    assert titles(search_store, "gacor", include_spam=True) == ["Slot gacor posyandu maxwin"]
+    assert search_store.count_news(q="gacor") == 0
+    assert search_store.count_news(q="gacor", include_spam=True) == 1
+
+
+@pytest.mark.parametrize("q", HOSTILE)
+def test_hostile_queries_never_error(search_store: Store, q: str) -> None:
+    found = search_store.news(q=q)
+    assert isinstance(found, list)
+    assert search_store.count_news(q=q) == len(found)
+    terms = search_terms(q)
+    if terms and all("posyandu".startswith(t) for t in terms):
+        assert "Posyandu balita bulan November" in [n["title"] for n in found]
+
+
+def test_hostile_words_are_just_words(search_store: Store) -> None:
+    assert titles(search_store, '"posyandu" AND lansia') == []  # "and" is a word here
+    assert titles(search_store, "rapat AND") == ["Pelatihan UMKM “Kopi Lokal” – café desa"]
+    assert titles(search_store, "NEAR(posyandu, lansia)") == []
+    assert titles(search_store, "posyandu*") == titles(search_store, "posyandu")
+    assert search_terms("Kopi “Lokal” – café") == ["kopi", "lokal", "café"]
+    assert len(search_terms("a " * 100)) == 8
+
+
+def test_index_follows_inserts_updates_and_deletes(search_store: Store) -> None:
+    with Session(search_store.engine) as s:
+        s.add(
+            NewsItem(
+                village_code="33.03.01.2002", dedup_key="url:new", url="http://x.example/new",
+                title="Pembangunan embung", summary="Embung untuk irigasi sawah.",
+                published_at=NOW, first_seen=NOW, content_hash="f" * 64,
+            )
+        )  # fmt: skip
+        s.commit()
+    assert titles(search_store, "embung") == ["Pembangunan embung"]
+    assert titles(search_store, "irigasi") == ["Pembangunan embung"]
+    with Session(search_store.engine) as s:
+        s.connection().execute(
+            update(NewsItem)
+            .where(NewsItem.dedup_key == "url:new")  # type: ignore[arg-type]
+            .values(title="Pembangunan jembatan", summary="Jembatan penghubung dusun.")
+        )
+        s.commit()
+    assert titles(search_store, "embung") == []
+    assert titles(search_store, "irigasi") == []
+    assert titles(search_store, "jembatan") == ["Pembangunan jembatan"]
+    with Session(search_store.engine) as s:  # a change of other columns keeps the words
+        s.connection().execute(
+            update(NewsItem)
+            .where(NewsItem.dedup_key == "url:new")  # type: ignore[arg-type]
+            .values(category="Pembangunan")
+        )
+        s.commit()
+    assert titles(search_store, "jembatan", category="Pembangunan") == ["Pembangunan jembatan"]
+    with Session(search_store.engine) as s:
+        s.connection().execute(delete(NewsItem).where(NewsItem.dedup_key == "url:new"))  # type: ignore[arg-type]
+        s.commit()
+    assert titles(search_store, "jembatan") == []
+    assert search_store.count_news(q="jembatan") == 0
+
+
+def test_items_recorded_by_a_poll_are_searchable(search_store: Store) -> None:
+    url = "http://bajong.example/index.php/artikel/ketahanan-pangan"
+    item = ParsedItem(
+        title="Ketahanan pangan: panen raya",
+        url=url,
+        guid=url,
+        published_at=NOW,
+        summary="Lumbung padi desa terisi.",
+        content_hash="e" * 64,
+    )
+    village = search_store.due_villages(NOW, codes=["33.03.02.2001"], all_villages=True)[0]
+    outcome = PollOutcome(
+        "33.03.02.2001", NOW, 100, True,
+        harvest=Harvest("opensid", "24.10", "http://bajong.example/feed", items=(item,)),
+    )  # fmt: skip
+    assert search_store.record_poll(outcome, decide(village, outcome, search_store.settings)) == 1
+    assert titles(search_store, "lumbung padi") == ["Ketahanan pangan: panen raya"]
+    assert titles(search_store, "panen", kecamatan="33.03.02") == ["Ketahanan pangan: panen raya"]
+
+
+def test_news_page_and_api_take_any_query(search_store: Store) -> None:
+    app = create_app(Settings(), store=search_store, run_scheduler=False, secret_key="x" * 32)
+
+    async def run() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            page = await client.get("/berita", params={"q": "posyandu"})
+            assert page.status_code == 200
+            assert "dari 3 berita" in page.text and "Slot gacor" not in page.text
+            for q in HOSTILE[:25]:
+                assert (await client.get("/berita", params={"q": q})).status_code == 200
+                api = await client.get("/api/news", params={"q": q})
+                assert api.status_code == 200 and isinstance(api.json(), list)
+            kec = await client.get("/kecamatan/33.03.01", params={"q": "posy"})
+            assert kec.status_code == 200 and "Posyandu balita" in kec.text
+            assert "Posyandu lansia" not in kec.text
+
+    import asyncio
+
+    asyncio.run(run())
