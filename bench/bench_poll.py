@@ -145,7 +145,7 @@ def config_text(n: int, port: int, concurrency: int, timeout: float) -> str:
         "  connect_timeout: 5s",
         "kecamatan:",
     ]
-    per_kec = 100
+    per_kec = max(100, -(-n // 99))  # kecamatan codes have two digits
     for k in range((n + per_kec - 1) // per_kec):
         lines += [f'  - code: "33.03.{k + 1:02d}"', f"    name: Kecamatan {k + 1}", "    villages:"]
         for j in range(min(per_kec, n - k * per_kec)):
