@@ -17,6 +17,7 @@ import ssl
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -167,7 +168,9 @@ class HostPools(httpcore.AsyncConnectionPool):
 
     async def _close_idle(self) -> None:
         surplus = len(self._pools) - IDLE_POOLS
-        for key in list(self._pools):  # oldest first
+        # Oldest first, and only a few past the surplus: when the oldest are busy, the
+        # pools stay above the bound a little longer rather than scanning all of them.
+        for key in list(islice(self._pools, max(0, surplus) + 16)):
             if surplus <= 0:
                 break
             pool = self._pools.get(key)  # another request may have closed it meanwhile

@@ -218,18 +218,34 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
     def claim_due(self, now: datetime, lease_seconds: float, limit: int) -> list[VillageForPoll]:
         """Take due villages for distributed polling: each gets a lease (next_check_at moved
         ahead), so the next dispatch doesn't queue it again while it is being polled; the
-        poll's own result then sets the real next time. A dead worker's lease just expires."""
+        poll's own result then sets the real next time. A dead worker's lease just expires.
+
+        Slowest first, like the poller's pass (`expected_ms`): villages are taken by their
+        due time less their last check's duration, so a site that took the whole deadline
+        last time is queued ahead of quick ones due at about the same time (and never more
+        than its own duration ahead); never-checked villages count as slowest."""
+        from sqlalchemy import extract
+
+        last_ms = (
+            select(Check.duration_ms)
+            .where(Check.village_code == Village.code, Check.started_at == Village.last_checked_at)
+            .limit(1)
+            .scalar_subquery()
+        )
+        due_s = extract("epoch", func.coalesce(col(Village.next_check_at), now))
+        unknown_ms = 10**9  # never checked: ahead of any due village with a duration
+        start_by = due_s - func.coalesce(last_ms, unknown_ms) / 1000.0
         with self._write_lock, Session(self.engine) as s:
             rows = s.exec(
-                select(Village)
+                select(Village, last_ms)
                 .where(col(Village.in_config), Village.url != "")
                 .where(or_(col(Village.next_check_at).is_(None), col(Village.next_check_at) <= now))
-                .order_by(col(Village.next_check_at))
+                .order_by(start_by)
                 .limit(limit)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=Village)
             ).all()
-            claimed = [self._for_poll(v) for v in rows]
-            for v in rows:
+            claimed = [self._for_poll(v, ms) for v, ms in rows]
+            for v, _ms in rows:
                 v.next_check_at = now + timedelta(seconds=lease_seconds)
                 s.add(v)
             s.commit()
@@ -276,8 +292,12 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
                         v.code: v
                         for v in s.exec(select(Village).where(col(Village.code).in_(codes))).all()
                     }
+                    found = self._compromised(s, codes)  # one query, not one per poll
                     results: list[int | Exception] = [
-                        self._apply_poll(s, rows.get(o.village_code), o, d) for o, d in batch
+                        self._apply_poll(
+                            s, rows.get(o.village_code), o, d, found.get(o.village_code, 0)
+                        )
+                        for o, d in batch
                     ]
                     s.commit()
                     return results
@@ -292,7 +312,12 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         return out
 
     def _apply_poll(
-        self, s: Session, v: Village | None, outcome: PollOutcome, decision: Decision
+        self,
+        s: Session,
+        v: Village | None,
+        outcome: PollOutcome,
+        decision: Decision,
+        findings: int | None = None,
     ) -> int:
         if v is None:
             log.warning("village=%s: poll result for unknown village dropped", outcome.village_code)
@@ -340,7 +365,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         v.failing_since = decision.failing_since
         # Unchanged news: the counts only age, and score_all recounts them every 10 min.
         recount = bool(new_items or changed) or v.status_since is None
-        self._refresh_village(s, v, outcome.started_at, recount=recount)
+        self._refresh_village(s, v, outcome.started_at, recount=recount, findings=findings)
         s.add(v)
         return new_items
 
@@ -428,13 +453,35 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             row.url, row.checked_at = obs.url, now
             s.add(row)
 
+    @staticmethod
+    def _compromised(s: Session, codes: Sequence[str]) -> dict[str, int]:
+        """Open compromised findings per village (a suspicious one waits for review)."""
+        return dict(
+            s.exec(
+                select(Finding.village_code, func.count())
+                .where(
+                    col(Finding.village_code).in_(list(codes)),
+                    Finding.status == "open",
+                    Finding.level == "compromised",
+                )
+                .group_by(Finding.village_code)
+            ).all()
+        )
+
     def _refresh_village(
-        self, s: Session, v: Village, now: datetime, *, recount: bool = True
+        self,
+        s: Session,
+        v: Village,
+        now: datetime,
+        *,
+        recount: bool = True,
+        findings: int | None = None,
     ) -> None:
         """Recompute the derived columns of one village (last post, counts, status);
-        without `recount` the news counts are taken as they are."""
-        s.flush()
+        without `recount` the news counts are taken as they are; `findings` is its number
+        of open compromised findings when the caller already knows it."""
         if recount:
+            s.flush()
             horizon = now + timedelta(days=1)  # a post dated in the future is not activity yet
             legit = ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= horizon)
             recent = legit & (col(NewsItem.published_at) >= now - timedelta(days=30))
@@ -447,13 +494,8 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             ).one()
         else:
             last_post, recent_count, count = v.last_post_at, v.posts_30d, v.news_count
-        findings = s.exec(
-            select(func.count()).where(
-                Finding.village_code == v.code,
-                Finding.status == "open",
-                Finding.level == "compromised",  # a suspicious finding waits for review
-            )
-        ).one()
+        if findings is None:
+            findings = self._compromised(s, [v.code]).get(v.code, 0)
         v.last_post_at = last_post
         v.posts_30d = int(recent_count)
         v.news_count = int(count)
