@@ -5,12 +5,13 @@ Connectors parse with pure functions and do no I/O of their own beyond `http.get
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 from aggregator.errors import FetchError
-from aggregator.types import FetchResponse, Harvest, HttpGetter, VillageForPoll
+from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
 
 
 class Connector(Protocol):
@@ -49,3 +50,40 @@ def require_ok(resp: FetchResponse) -> FetchResponse:
         status_code=resp.status_code,
         retry_after=retry,
     )
+
+
+def by_url(item: ParsedItem) -> str | None:
+    return item.url
+
+
+async def follow_pages(
+    http: HttpGetter,
+    items: Sequence[ParsedItem],
+    next_url: Callable[[FetchResponse | None, int], str | None],
+    read: Callable[[FetchResponse], Awaitable[Sequence[ParsedItem] | None]],
+    *,
+    pages: int,
+    key: Callable[[ParsedItem], str | None] = by_url,
+) -> list[ParsedItem]:
+    """Older items from a site's following pages, on a village's first poll: `next_url`
+    (given the last page read, None at first, and how many were read) names the next page,
+    `read` its items (None: not a list page). Stops at a failure, at a page that adds
+    nothing new, or after `pages` pages."""
+    found = list(items)
+    seen = {key(i) for i in found}
+    page: FetchResponse | None = None
+    for number in range(pages):
+        url = next_url(page, number)
+        if url is None:
+            break
+        try:
+            page = await http.get(url, conditional=False)
+        except FetchError:
+            break
+        listed = await read(page)
+        fresh = [i for i in listed or () if key(i) not in seen]
+        if not fresh:
+            break
+        found += fresh
+        seen.update(key(i) for i in fresh)
+    return found

@@ -24,7 +24,7 @@ from selectolax.lexbor import LexborHTMLParser
 from aggregator.errors import FetchError, ParseError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
 from connectors import feed_fast
-from connectors.base import require_ok
+from connectors.base import follow_pages, require_ok
 from connectors.normalise import (
     WIB,
     content_hash,
@@ -544,27 +544,27 @@ def next_page_url(content: bytes, base_url: str) -> str | None:
 
 async def backfill_pages(http: HttpGetter, first: FetchResponse, harvest: Harvest) -> Harvest:
     """Older items from a paged feed's `next` links, on a village's first poll only."""
-    items = list(harvest.items)
-    seen = {i.url or i.guid for i in items}
-    content, url = first.content, first.url
-    for _ in range(BACKFILL_PAGES):
-        nxt = next_page_url(content, url)
-        if nxt is None:
-            break
-        try:
-            resp = await http.get(nxt, conditional=False)
-        except FetchError:
-            break
-        if resp.status_code != 200 or not looks_like_feed(resp.content):
-            break
-        page, _ = await asyncio.to_thread(read_feed, resp.content, resp.url)
-        fresh = [i for i in page.items if (i.url or i.guid) not in seen]
-        if not fresh:
-            break
-        items += fresh
-        seen.update(i.url or i.guid for i in fresh)
-        content, url = resp.content, resp.url
+
+    def next_url(page: FetchResponse | None, _read: int) -> str | None:
+        page = page or first
+        return next_page_url(page.content, page.url)
+
+    items = await follow_pages(
+        http, harvest.items, next_url, read_feed_page, pages=BACKFILL_PAGES, key=by_url_or_guid
+    )
     return replace(harvest, items=tuple(items))
+
+
+def by_url_or_guid(item: ParsedItem) -> str | None:
+    return item.url or item.guid
+
+
+async def read_feed_page(resp: FetchResponse) -> tuple[ParsedItem, ...] | None:
+    """The items of a further feed page, or None if it is not one."""
+    if resp.status_code != 200 or not looks_like_feed(resp.content):
+        return None
+    page, _ = await asyncio.to_thread(read_feed, resp.content, resp.url)
+    return page.items
 
 
 class FeedConnector:

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from aggregator.errors import FetchError, ParseError
+from aggregator.errors import ParseError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
-from connectors.base import require_ok
+from connectors.base import follow_pages, require_ok
 from connectors.feed import (
     ID_ZONES,
     SUMMARY_CHARS,
@@ -322,24 +322,16 @@ class HtmlConnector:
     async def _backfill(
         http: HttpGetter, page: FetchResponse, rules: dict[str, str], items: list[ParsedItem]
     ) -> list[ParsedItem]:
-        seen = {i.url for i in items}
-        for _ in range(BACKFILL_PAGES):
-            nxt = next_page_link(page.content, page.url, rules.get("next", ""))
-            if nxt is None:
-                break
-            try:
-                page = await http.get(nxt, conditional=False)
-            except FetchError:
-                break
-            if page.status_code != 200:
-                break
-            found = await asyncio.to_thread(parse_html_list, page.content, page.url, rules)
-            fresh = [i for i in found if i.url not in seen]
-            if not fresh:
-                break
-            items = [*items, *fresh]
-            seen.update(i.url for i in fresh)
-        return items
+        def next_url(last: FetchResponse | None, _read: int) -> str | None:
+            last = last or page
+            return next_page_link(last.content, last.url, rules.get("next", ""))
+
+        async def read(resp: FetchResponse) -> list[ParsedItem] | None:
+            if resp.status_code != 200:
+                return None
+            return await asyncio.to_thread(parse_html_list, resp.content, resp.url, rules)
+
+        return await follow_pages(http, items, next_url, read, pages=BACKFILL_PAGES)
 
 
 BACKFILL_PAGES = 20

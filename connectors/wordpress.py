@@ -19,7 +19,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from aggregator.errors import FetchError, ParseError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
-from connectors.base import require_ok
+from connectors.base import follow_pages, require_ok
 from connectors.feed import (
     UNTITLED,
     Detection,
@@ -27,8 +27,7 @@ from connectors.feed import (
     feed_state,
     first_feed,
     harvest_feed,
-    looks_like_feed,
-    read_feed,
+    read_feed_page,
     summary_text,
 )
 from connectors.normalise import (
@@ -384,22 +383,13 @@ class WordPressConnector:
     async def _backfill_feed(http: HttpGetter, feed_url: str, harvest: Harvest) -> Harvest:
         """WordPress pages its feeds with ?paged=N (10 posts each by default); without REST
         that is the only way to see a site's older posts."""
-        items = list(harvest.items)
-        seen = {i.url for i in items}
-        for number in range(2, BACKFILL_PAGES * PER_PAGE // 10 + 1):
-            url = f"{feed_url}{'&' if '?' in feed_url else '?'}paged={number}"
-            try:
-                resp = await http.get(url, conditional=False)
-            except FetchError:
-                break
-            if resp.status_code != 200 or not looks_like_feed(resp.content):
-                break  # past the last page WordPress answers 404
-            page, _ = await asyncio.to_thread(read_feed, resp.content, resp.url)
-            fresh = [i for i in page.items if i.url not in seen]
-            if not fresh:
-                break
-            items += fresh
-            seen.update(i.url for i in fresh)
+        last = BACKFILL_PAGES * PER_PAGE // 10  # the feed lists 10 posts a page
+
+        def next_url(_page: FetchResponse | None, read: int) -> str | None:
+            return f"{feed_url}{'&' if '?' in feed_url else '?'}paged={read + 2}"
+
+        # Past the last page WordPress answers 404: read_feed_page says None.
+        items = await follow_pages(http, harvest.items, next_url, read_feed_page, pages=last - 1)
         return replace(harvest, items=tuple(items))
 
     async def _read_rest(
