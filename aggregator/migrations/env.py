@@ -7,6 +7,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import aggregator.models  # noqa: F401 - registers the tables on SQLModel.metadata
+from aggregator.models import in_model_metadata
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -18,6 +19,9 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite needs batch mode for ALTER TABLE
         compare_type=True,
+        # The full-text search objects differ by database and are not in the models:
+        # autogenerate must not propose dropping them.
+        include_name=in_model_metadata,
     )
     with context.begin_transaction():
         context.run_migrations()
