@@ -1,11 +1,15 @@
 """Distributed polling on PostgreSQL with procrastinate (DESIGN §8): any number of worker
 processes on any number of machines run the same poll code path as the embedded mode.
 
-- `sipande.dispatch` (periodic; the database guarantees once per period across workers)
-  claims due villages with a lease and defers one `sipande.poll` job each, with a queueing
-  lock per village (never two pending polls of one village) and a lock per host (one
-  request at a time per server, across workers). Only already-due jobs are deferred:
-  a future-dated job holding a lock would block that host (procrastinate docs).
+- `sipande.dispatch` (periodic, every second; one at a time across workers) claims due
+  villages with a lease, slowest first, and defers one `sipande.poll` job each, with a
+  queueing lock per village (never two pending polls of one village). It only tops the
+  queue up to a couple of jobs per worker slot: procrastinate's job fetch checks queued
+  jobs' locks against the others, so its cost grows with the queue, and villages not
+  queued yet stay unclaimed, to be taken in the best order when there is room. A host
+  serving several villages gets a lock on their polls (one request at a time per server,
+  across workers); a village on its own host needs none. Only already-due jobs are
+  deferred: a future-dated job holding a lock would block that host (procrastinate docs).
 - `sipande.poll` polls and records one village. Site failures are results, not task
   failures; only our own infrastructure errors (database down) are retried.
 - A worker that dies mid-poll loses nothing: the village's lease expires and the next
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +30,7 @@ import procrastinate
 import psycopg
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Status
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from aggregator.fetch import Fetcher
@@ -46,6 +52,8 @@ class Runtime:
     settings: Settings
     poller: Poller
     app: procrastinate.App
+    concurrency: int = 32  # this worker's poll slots; dispatch sizes the queue from it
+    shared_hosts: tuple[float, frozenset[str]] | None = None  # (monotonic time read, hosts)
 
 
 def conninfo(database_url: str) -> str:
@@ -94,41 +102,97 @@ async def poll_task(context: procrastinate.JobContext, code: str, claimed_at: st
 
 POLL_TASK = "sipande:poll"
 DEFER_BATCH = 1000  # jobs per INSERT; one round trip each instead of one per village
+QUEUE_AHEAD = 2  # poll jobs queued ahead, per slot of the live workers (bounds the queue)
+SHARED_HOSTS_TTL = 60.0  # seconds a worker reuses its list of hosts shared by villages
+LIVE_WORKER_S = 20  # a worker whose heartbeat is older is dead (stalled_worker_timeout)
 
 _POLLS_PENDING = """
 SELECT queueing_lock FROM procrastinate_jobs
  WHERE task_name = %(task)s AND status IN ('todo', 'doing') AND queueing_lock = ANY(%(locks)s)
 """
+_QUEUE_STATE = """
+SELECT (SELECT count(*) FROM procrastinate_jobs WHERE task_name = %(task)s AND status = 'todo')
+         AS todo,
+       (SELECT count(*) FROM procrastinate_workers
+         WHERE last_heartbeat > now() - make_interval(secs => %(live)s)) AS workers
+"""
+# The netloc the way urlsplit cuts it (up to the first / ? #), lower-cased: host_lock's key.
+_SHARED_HOSTS = text(
+    """
+SELECT host FROM (
+  SELECT lower(substring(url from '^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)')) AS host
+    FROM village WHERE in_config AND url <> ''
+) AS hosts WHERE host <> '' GROUP BY host HAVING count(*) > 1
+"""
+)
 
 
 def village_lock(code: str) -> str:
     return f"village:{code}"
 
 
+def _shared_hosts(rt: Runtime, now: float) -> frozenset[str]:
+    """Hosts that serve more than one village (`host:<netloc>` keys), cached a while.
+
+    Most villages have a domain of their own; their polls need no procrastinate lock, since
+    the queueing lock and the pending check already keep a village to one poll at a time.
+    A lock costs every job fetch a scan of the queue for its peers, so only the polls of a
+    shared host carry one (one request at a time to that server, across workers)."""
+    if rt.shared_hosts is None or now - rt.shared_hosts[0] > SHARED_HOSTS_TTL:
+        with rt.store.engine.connect() as conn:
+            hosts = frozenset("host:" + row[0] for row in conn.execute(_SHARED_HOSTS))
+        rt.shared_hosts = (now, hosts)
+    return rt.shared_hosts[1]
+
+
+async def _queue_room(rt: Runtime) -> int:
+    """How many poll jobs may be queued now: the queue is kept QUEUE_AHEAD x the slots of
+    the live workers deep (workers assumed to run with this one's concurrency). A short
+    queue keeps procrastinate's job fetch cheap (it checks each queued job's lock against
+    the others) and villages not queued yet stay unclaimed, free for whichever dispatch
+    comes next, in the order `claim_due` picks (slowest first)."""
+    row = await rt.app.connector.execute_query_one_async(
+        _QUEUE_STATE, task=POLL_TASK, live=LIVE_WORKER_S
+    )
+    target = QUEUE_AHEAD * max(1, int(row["workers"])) * rt.concurrency
+    return max(0, target - int(row["todo"]))
+
+
 async def dispatch(rt: Runtime, now: datetime) -> int:
     """Claim due villages and defer their polls; returns how many were deferred.
 
-    Villages that already have a poll queued or running are skipped: a claim outlives its
-    lease when the queue is long, and a second job for a village being polled would poll it
-    again as soon as the first is done. The rest are deferred in batches, so a thousand
-    claims are queued in moments, not one round trip each (a worker dying mid-dispatch would
-    otherwise strand the claims not yet deferred until their lease ends)."""
+    Only as many villages are claimed as the queue has room for (see `_queue_room`); the
+    dispatch task runs every second, so the queue is topped up long before it runs dry.
+    Villages that already have a poll queued or running are skipped: a claim can outlive
+    its lease (every worker down for a while), and a second job for a village being polled
+    would poll it again as soon as the first is done. The rest are deferred in batches, so
+    many claims are queued in moments, not one round trip each (a worker dying mid-dispatch
+    would otherwise strand the claims not yet deferred until their lease ends)."""
+    room = await _queue_room(rt)
+    if room <= 0:
+        return 0
     # Longer than any one poll may take: connector (3 deadlines) + integrity scan (6) + margin.
     lease = rt.settings.request_timeout * 10 + 10
-    due = await asyncio.to_thread(rt.store.claim_due, now, lease, 5000)
+    due = await asyncio.to_thread(rt.store.claim_due, now, lease, room)
     if not due:
         return 0
     rows = await rt.app.connector.execute_query_all_async(
         _POLLS_PENDING, task=POLL_TASK, locks=[village_lock(v.code) for v in due]
     )
     pending = {row["queueing_lock"] for row in rows}
-    jobs = [
-        rt.app.configure_task(
-            POLL_TASK, lock=host_lock(v.url), queueing_lock=village_lock(v.code)
-        ).make_new_job(code=v.code, claimed_at=now.isoformat())
-        for v in due
-        if village_lock(v.code) not in pending
-    ]
+    shared = await asyncio.to_thread(_shared_hosts, rt, time.monotonic())
+    jobs = []
+    for v in due:  # in claim order (slowest first): job ids, hence fetch order, follow it
+        if village_lock(v.code) in pending:
+            continue
+        host = host_lock(v.url)
+        jobs.append(
+            rt.app.configure_task(
+                POLL_TASK,
+                lock=host if host in shared else None,
+                queueing_lock=village_lock(v.code),
+            ).make_new_job(code=v.code, claimed_at=now.isoformat())
+        )
     deferred = 0
     for start in range(0, len(jobs), DEFER_BATCH):
         batch = jobs[start : start + DEFER_BATCH]
@@ -147,8 +211,11 @@ async def dispatch(rt: Runtime, now: datetime) -> int:
     return deferred
 
 
-@blueprint.periodic(cron="* * * * * */10", periodic_id="dispatch")
-@blueprint.task(name="dispatch", pass_context=True, queueing_lock="dispatch")
+# Every second, ahead of the polls (priority), one at a time across workers (lock).
+@blueprint.periodic(cron="* * * * * *", periodic_id="dispatch")
+@blueprint.task(
+    name="dispatch", pass_context=True, queueing_lock="dispatch", lock="dispatch", priority=10
+)
 async def dispatch_task(context: procrastinate.JobContext, timestamp: int) -> int:
     return await dispatch(_runtime(context), datetime.now(UTC))
 
@@ -209,7 +276,9 @@ async def run_worker(
     app = build_app(database_url)
     async with app.open_async(), Fetcher(settings) as fetcher:
         await ensure_schema(app, database_url)
-        runtime = Runtime(store, settings, Poller(store, fetcher, settings), app)
+        runtime = Runtime(
+            store, settings, Poller(store, fetcher, settings), app, concurrency=concurrency
+        )
         await app.run_worker_async(
             concurrency=concurrency,
             additional_context={"runtime": runtime},

@@ -14,15 +14,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import procrastinate
 import pytest
 from sqlalchemy import create_engine, text
+from sqlmodel import Session
 
 from aggregator.fetch import Fetcher
+from aggregator.models import Check, Village
 from aggregator.poller import Poller
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from aggregator.worker import (
     POLL_TASK,
+    QUEUE_AHEAD,
     Runtime,
     build_app,
     dispatch,
@@ -42,6 +46,15 @@ def _count(url: str, sql: str) -> list[tuple[object, ...]]:
     try:
         with engine.connect() as conn:
             return [tuple(r) for r in conn.execute(text(sql)).all()]
+    finally:
+        engine.dispose()
+
+
+def _execute(url: str, sql: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql))
     finally:
         engine.dispose()
 
@@ -126,7 +139,103 @@ def test_dispatch_skips_villages_whose_poll_is_queued_or_running(pg_url: str, st
     assert [r[0] for r in rows] == [_code(i) for i in range(VILLAGES)]  # one job per village
     assert rows[0][1] == "doing"
     assert all(status == "todo" for _, status, _ in rows[1:])
-    assert all(lock == f"host:127.0.0.1:{9000 + i}" for i, (_, _, lock) in enumerate(rows))
+    # Each village is its own host: dispatch sets no host lock (the two above were queued
+    # with one by hand).
+    assert [lock for _, _, lock in rows[2:]] == [None] * (VILLAGES - 2)
+
+
+def _runtime(store: Store, app: procrastinate.App, fetcher: Fetcher, concurrency: int) -> Runtime:
+    poller = Poller(store, fetcher, store.settings)
+    return Runtime(store, store.settings, poller, app, concurrency=concurrency)
+
+
+async def _jobs(app: procrastinate.App) -> list[tuple[str, str | None]]:
+    rows = await app.connector.execute_query_all_async(
+        "SELECT args->>'code' AS code, lock FROM procrastinate_jobs"
+        " WHERE task_name = 'sipande:poll' AND status = 'todo' ORDER BY id"
+    )
+    return [(r["code"], r["lock"]) for r in rows]
+
+
+def _still_due(url: str) -> set[str]:
+    rows = _count(url, "SELECT code FROM village WHERE next_check_at <= now()")
+    return {str(r[0]) for r in rows}
+
+
+def test_dispatch_queues_only_a_bounded_number_of_polls_ahead(pg_url: str, store: Store) -> None:
+    """The queue is kept QUEUE_AHEAD x the worker slots deep (one worker of concurrency 2
+    here: 4 jobs); villages that don't fit stay unclaimed, and are queued once polls leave
+    the queue."""
+    assert QUEUE_AHEAD * 2 == 4
+
+    async def go() -> tuple[list[int], list[set[str]]]:
+        app = build_app(pg_url)
+        async with app.open_async(), Fetcher(store.settings) as fetcher:
+            rt = _runtime(store, app, fetcher, concurrency=2)
+            deferred = [await dispatch(rt, datetime.now(UTC))]
+            due = [_still_due(pg_url)]
+            deferred.append(await dispatch(rt, datetime.now(UTC)))  # queue full: nothing
+            first = [code for code, _ in await _jobs(app)]
+            await app.connector.execute_query_async(  # a worker took three of them
+                "UPDATE procrastinate_jobs SET status = 'doing' WHERE args->>'code' = ANY(%(c)s)",
+                c=first[:3],
+            )
+            deferred.append(await dispatch(rt, datetime.now(UTC)))  # room for 3, 2 left
+            due.append(_still_due(pg_url))
+            return deferred, due
+
+    deferred, due = asyncio.run(go())
+    assert deferred == [4, 0, 2]
+    assert len(due[0]) == VILLAGES - 4  # claimed only what was queued
+    assert due[1] == set()
+
+
+def test_dispatch_locks_only_hosts_shared_by_several_villages(pg_url: str, store: Store) -> None:
+    """Two villages on one server get its host lock (one request at a time across workers);
+    the villages with a host of their own get none, which keeps procrastinate's fetch cheap."""
+    _execute(
+        pg_url,
+        f"UPDATE village SET url = 'http://127.0.0.1:9000/desa-{_code(1)}/feed'"
+        f" WHERE code = '{_code(1)}' ",
+    )
+
+    async def go() -> list[tuple[str, str | None]]:
+        app = build_app(pg_url)
+        async with app.open_async(), Fetcher(store.settings) as fetcher:
+            await dispatch(_runtime(store, app, fetcher, concurrency=8), datetime.now(UTC))
+            return sorted(await _jobs(app))
+
+    locks = dict(asyncio.run(go()))
+    assert locks == {
+        _code(0): "host:127.0.0.1:9000",
+        _code(1): "host:127.0.0.1:9000",
+        **{_code(i): None for i in range(2, VILLAGES)},
+    }
+
+
+def test_dispatch_queues_the_slowest_villages_first(pg_url: str, store: Store) -> None:
+    """Claims go by the last check's duration, longest first, never-checked villages ahead
+    of all (like the single-process poller's pass); jobs are fetched in that order."""
+    now = datetime.now(UTC)
+    durations = {0: 300, 1: 9000, 2: 50, 3: 2500}  # 4 and 5 never checked
+    with Session(store.engine) as s:
+        for i, ms in durations.items():
+            s.add(Check(village_code=_code(i), started_at=now, duration_ms=ms, ok=True))
+            village = s.get(Village, _code(i))
+            assert village is not None
+            village.last_checked_at = now
+            s.add(village)
+        s.commit()
+
+    async def go() -> list[str]:
+        app = build_app(pg_url)
+        async with app.open_async(), Fetcher(store.settings) as fetcher:
+            await dispatch(_runtime(store, app, fetcher, concurrency=8), datetime.now(UTC))
+            return [code for code, _ in await _jobs(app)]
+
+    order = asyncio.run(go())
+    assert order[2:] == [_code(1), _code(3), _code(0), _code(2)]
+    assert set(order[:2]) == {_code(4), _code(5)}
 
 
 def test_retry_stalled_goes_on_past_a_village_polled_again_meanwhile(
