@@ -17,7 +17,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, event, func, insert, or_, text, update
+from sqlalchemy import Connection, Engine, bindparam, event, func, insert, or_, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, create_engine, select
 
@@ -59,6 +60,25 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+# The stored items a harvest may match, by guid, url or (for items with neither) content hash:
+# built once, the lists bound as expanding parameters (a merge per poll is a hot path).
+_EXISTING = sa_select(
+    col(NewsItem.id),
+    col(NewsItem.guid),
+    col(NewsItem.url),
+    col(NewsItem.content_hash),
+    col(NewsItem.title),
+    col(NewsItem.is_spam),
+).where(
+    col(NewsItem.village_code) == bindparam("code"),
+    or_(
+        col(NewsItem.guid).in_(bindparam("guids", expanding=True)),
+        col(NewsItem.url).in_(bindparam("urls", expanding=True)),
+        col(NewsItem.content_hash).in_(bindparam("hashes", expanding=True)),
+    ),
+)
 
 
 def dedup_keys(item: ParsedItem) -> list[tuple[str, str]]:
@@ -293,12 +313,15 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
                         for v in s.exec(select(Village).where(col(Village.code).in_(codes))).all()
                     }
                     found = self._compromised(s, codes)  # one query, not one per poll
-                    results: list[int | Exception] = [
-                        self._apply_poll(
-                            s, rows.get(o.village_code), o, d, found.get(o.village_code, 0)
-                        )
-                        for o, d in batch
-                    ]
+                    # Each poll's queries read only its own village's rows: the checks and
+                    # village updates of the batch are flushed together at the commit.
+                    with s.no_autoflush:
+                        results: list[int | Exception] = [
+                            self._apply_poll(
+                                s, rows.get(o.village_code), o, d, found.get(o.village_code, 0)
+                            )
+                            for o, d in batch
+                        ]
                     s.commit()
                     return results
             except Exception:
@@ -322,12 +345,13 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         if v is None:
             log.warning("village=%s: poll result for unknown village dropped", outcome.village_code)
             return 0
-        new_items = 0
-        changed = False
+        fresh: list[dict[str, Any]] = []
+        edited = False
         h = outcome.harvest
         if outcome.ok and h is not None:
-            new_items, changed = self._merge_items(s, v.code, h.items, outcome.started_at)
-            self._merge_services(s, v.code, h.services, outcome.started_at)
+            fresh, edited = self._merge_items(s, v.code, h.items, outcome.started_at)
+            if h.services:
+                self._merge_services(s, v.code, h.services, outcome.started_at)
             for name, value in h.metrics.items():
                 s.add(
                     MetricSample(village_code=v.code, name=name, value=value, at=outcome.started_at)
@@ -350,8 +374,8 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
                 message=(outcome.message or "")[:1000] or None,
                 url=outcome.url,
                 bytes=outcome.bytes,
-                changed=changed,
-                new_items=new_items,
+                changed=bool(fresh) or edited,
+                new_items=len(fresh),
             )
         )
         if outcome.phase != "offline":  # our outage says nothing about the village
@@ -363,32 +387,50 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         v.consecutive_failures = decision.consecutive_failures
         v.consecutive_ok = decision.consecutive_ok
         v.failing_since = decision.failing_since
-        # Unchanged news: the counts only age, and score_all recounts them every 10 min.
-        recount = bool(new_items or changed) or v.status_since is None
+        # An edit may move the counts either way: count again. New items only add to them;
+        # unchanged news only ages, and score_all recounts every 10 min.
+        if edited or v.status_since is None:
+            recount = True
+        else:
+            recount = False
+            self._add_to_counts(v, fresh, outcome.started_at)
         self._refresh_village(s, v, outcome.started_at, recount=recount, findings=findings)
         s.add(v)
-        return new_items
+        return len(fresh)
+
+    @staticmethod
+    def _add_to_counts(v: Village, fresh: list[dict[str, Any]], now: datetime) -> None:
+        """The derived counts after inserting `fresh` rows, as `_refresh_village` counts."""
+        horizon, month_ago = now + timedelta(days=1), now - timedelta(days=30)
+        legit = [
+            r["published_at"]
+            for r in fresh
+            if not r["is_spam"] and r["published_at"] is not None and r["published_at"] <= horizon
+        ]
+        v.news_count += len(fresh)
+        v.posts_30d += sum(1 for at in legit if at >= month_ago)
+        if legit:
+            newest = max(legit)
+            last = v.last_post_at
+            v.last_post_at = newest if last is None or last < newest else last
 
     def _merge_items(
         self, s: Session, code: str, items: Iterable[ParsedItem], now: datetime
-    ) -> tuple[int, bool]:
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Insert new items, update edited ones; returns (the new rows, whether any stored
+        item was edited)."""
         items = [i for i in items if not i.known]  # stored by an earlier poll, unchanged
         if not items:
-            return 0, False
+            return [], False
         guids = [i.guid for i in items if i.guid]
         urls = [i.url for i in items if i.url]
-        hashes = [i.content_hash for i in items]
-        rows = s.exec(
-            select(NewsItem).where(
-                NewsItem.village_code == code,
-                or_(
-                    col(NewsItem.guid).in_(guids),
-                    col(NewsItem.url).in_(urls),
-                    col(NewsItem.content_hash).in_(hashes),
-                ),
-            )
+        # The hash identifies only items with neither guid nor url (see dedup_keys).
+        hashes = [i.content_hash for i in items if not i.guid and not i.url]
+        conn = s.connection()
+        rows = conn.execute(
+            _EXISTING, {"code": code, "guids": guids, "urls": urls, "hashes": hashes}
         ).all()
-        index: dict[tuple[str, str], NewsItem] = {}
+        index: dict[tuple[str, str], Any] = {}
         for row in rows:
             identities = [("guid", row.guid), ("url", row.url)]
             if not row.guid and not row.url:
@@ -396,7 +438,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             for kind, value in identities:
                 if value:
                     index.setdefault((kind, value), row)
-        new, changed = 0, False
+        edited = False
         fresh: list[dict[str, Any]] = []  # inserted in one statement (no ORM object per item)
         seen_new: set[tuple[str, str]] = set()
         for item in items:
@@ -429,19 +471,22 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
                 item.spam,
             ):
                 continue
-            changed = True  # an edited article: keep its identity, take the new text
-            found.guid = item.guid or found.guid
-            found.url = item.url or found.url
-            found.title, found.summary = item.title, item.summary
-            found.published_at = item.published_at or found.published_at
-            found.category, found.thumbnail = item.category, item.thumbnail
-            found.content_hash = item.content_hash
-            found.is_spam = item.spam
-            s.add(found)
+            edited = True  # an edited article: keep its identity, take the new text
+            values: dict[str, Any] = {
+                "title": item.title,
+                "summary": item.summary,
+                "category": item.category,
+                "thumbnail": item.thumbnail,
+                "content_hash": item.content_hash,
+                "is_spam": item.spam,
+                **({"guid": item.guid} if item.guid else {}),
+                **({"url": item.url} if item.url else {}),
+                **({"published_at": item.published_at} if item.published_at else {}),
+            }
+            conn.execute(update(NewsItem).where(col(NewsItem.id) == found.id).values(values))
         if fresh:
             s.connection().execute(insert(NewsItem), fresh)
-            new, changed = len(fresh), True
-        return new, changed
+        return fresh, edited
 
     def _merge_services(
         self, s: Session, code: str, services: Iterable[Any], now: datetime

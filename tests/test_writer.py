@@ -95,3 +95,35 @@ def test_unchanged_poll_keeps_counts_and_a_changed_one_recounts(tmp_path: Path) 
     (row,) = store.list_villages()
     assert row["news_count"] == 1 and row["status"] == "active"
     store.close()
+
+
+def test_counts_added_for_new_items_equal_a_full_recount(tmp_path: Path) -> None:
+    """A poll that only adds items updates the counts without counting again; they must
+    be what a recount gives: spam, future-dated and month-old posts included."""
+    store, (v,) = _store(tmp_path, 1)
+    first = _ok(v, "satu")
+    store.record_poll(first, decide(v, first, store.settings))
+    (v,) = store.due_villages(NOW, all_villages=True)
+
+    def item(title: str, days_ago: float, spam: bool = False) -> ParsedItem:
+        return replace(
+            first.harvest.items[0],  # type: ignore[union-attr]
+            title=title,
+            url=f"{v.url}artikel/{title}",
+            published_at=NOW - timedelta(days=days_ago),
+            content_hash=title.ljust(64, "1"),
+            spam=spam,
+        )
+
+    added = (item("baru", 0.5), item("lama", 45), item("judi", 0.1, spam=True),
+             item("besok", -3), item("lusa", -0.5))  # fmt: skip
+    later = replace(first, started_at=NOW + timedelta(hours=2),
+                    harvest=Harvest(platform="feed", items=added))  # fmt: skip
+    assert store.record_poll(later, decide(v, later, store.settings)) == 5
+    (incremental,) = store.list_villages()
+    store.refresh_statuses(NOW + timedelta(hours=2))  # counts everything again
+    (recounted,) = store.list_villages()
+    keys = ("news_count", "posts_30d", "last_post_at", "status")
+    assert {k: incremental[k] for k in keys} == {k: recounted[k] for k in keys}
+    assert incremental["news_count"] == 6 and incremental["posts_30d"] == 3
+    store.close()
