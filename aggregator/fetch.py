@@ -17,6 +17,7 @@ import ssl
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from http.cookiejar import DefaultCookiePolicy
 from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -256,6 +257,9 @@ class Fetcher:
             follow_redirects=False,
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
         )
+        # A poller keeps no cookies: village sites set a session cookie on every response,
+        # and a jar shared by thousands of sites would only grow and send them back.
+        self._client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._host_locks: dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> Fetcher:

@@ -48,7 +48,7 @@ class ParsedItem:
     spam: bool = False  # gambling spam injected into the site: stored, flagged, never activity
     # Digest of the entry as the site sent it. `known`: the same bytes were read and stored
     # by this village's last successful poll, so the item was not normalised again and the
-    # store leaves its row alone (only title, url, guid and date are filled in).
+    # store leaves its row alone (only title, guid, date and the url as the feed gave it).
     fingerprint: str = ""
     known: bool = False
 

@@ -163,8 +163,9 @@ async def one_pass(
 ) -> tuple[float, float, float, Any]:
     villages = store.due_villages(datetime.now(UTC), all_villages=True)
     wall, cpu, writer = time.perf_counter(), time.process_time(), poller.writer.cpu_seconds
-    # CPU time, not wall time: on a busy machine a syscall would absorb the waits.
-    profiler = cProfile.Profile(time.process_time) if profile else None
+    # The event loop thread's CPU time: not wall time (a syscall would absorb the waits of a
+    # busy machine) nor process time (the writer thread's work would land on the loop's calls).
+    profiler = cProfile.Profile(time.thread_time) if profile else None
     if profiler:
         profiler.enable()
     report = await poller.run_pass(villages)

@@ -235,17 +235,17 @@ def build_item(
     tags = entry.get("tags") or []
     term = tags[0].get("term") if tags else None
     mark = fingerprint(raw_title, raw_link, description, content, published, guid, term, base)
-    link = normalise_url(raw_link, base)
-    if mark in known:
+    if mark in known:  # left out of the store's merge: its link is kept as the feed gave it
         title = unescape_text(raw_title).strip()
         return ParsedItem(
             title=title or UNTITLED,
-            url=link,
+            url=raw_link,
             guid=guid,
             published_at=published,
             fingerprint=mark,
             known=True,
         )
+    link = normalise_url(raw_link, base)
     title = html_to_text(raw_title)
     summary = summary_text(description or content)
     body_text = html_to_text(content) if content else summary

@@ -265,3 +265,17 @@ def test_a_pool_per_host_keeps_alive_within_a_host_and_closes_old_hosts() -> Non
         await server.wait_closed()
 
     run(main())
+
+
+def test_cookies_set_by_a_site_are_neither_kept_nor_sent_back() -> None:
+    async def serve(method, path, headers, w):  # type: ignore[no-untyped-def]
+        w.write(response(200, b"ok", {"set-cookie": "ci_session=abc123; path=/"}))
+
+    async def main() -> None:
+        async with RawServer(serve) as srv, Fetcher(LOOP) as f:
+            await f.get(srv.url + "/")
+            await f.get(srv.url + "/again")
+            assert "cookie" not in srv.requests[1][2]
+            assert len(f._client.cookies.jar) == 0
+
+    run(main())
