@@ -5,10 +5,11 @@ Connectors parse with pure functions and do no I/O of their own beyond `http.get
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from aggregator.errors import FetchError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
@@ -87,3 +88,19 @@ async def follow_pages(
         found += fresh
         seen.update(key(i) for i in fresh)
     return found
+
+
+INLINE_BYTES = 128 * 1024
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def parse_off_loop(
+    content: bytes, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run a parser of `content` in a thread when the document is big; a small one (most
+    feeds) is parsed on the loop, where a few milliseconds delay no deadline and a thread
+    hand-off per poll (a wake-up of the loop each) would cost more than it spares."""
+    if len(content) > INLINE_BYTES:
+        return await asyncio.to_thread(parse, *args, **kwargs)
+    return parse(*args, **kwargs)

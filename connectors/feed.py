@@ -6,7 +6,6 @@ orders the requests. feedparser reads XML feeds because it survives what village
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import hashlib
 import json
@@ -24,7 +23,7 @@ from selectolax.lexbor import LexborHTMLParser
 from aggregator.errors import FetchError, ParseError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
 from connectors import feed_fast
-from connectors.base import follow_pages, require_ok
+from connectors.base import follow_pages, parse_off_loop, require_ok
 from connectors.normalise import (
     WIB,
     content_hash,
@@ -513,8 +512,10 @@ async def harvest_feed(
     not modified, and entries read before are not normalised again."""
     reread = None
     if not resp.not_modified:
-        # Parsing is CPU work: off the event loop, so other villages' timers stay honest.
-        reread = await asyncio.to_thread(reread_feed, resp.content, resp.url, state or {})
+        # A big document is parsed off the event loop (see parse_off_loop).
+        reread = await parse_off_loop(
+            resp.content, reread_feed, resp.content, resp.url, state or {}
+        )
     if reread is None:
         return Harvest(platform=platform, feed_url=feed_url, not_modified=True, notes=tuple(notes))
     feed, feed_notes, remember = reread
@@ -563,7 +564,7 @@ async def read_feed_page(resp: FetchResponse) -> tuple[ParsedItem, ...] | None:
     """The items of a further feed page, or None if it is not one."""
     if resp.status_code != 200 or not looks_like_feed(resp.content):
         return None
-    page, _ = await asyncio.to_thread(read_feed, resp.content, resp.url)
+    page, _ = await parse_off_loop(resp.content, read_feed, resp.content, resp.url)
     return page.items
 
 

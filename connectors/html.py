@@ -4,7 +4,6 @@ with the CSS selectors of the village's `html_rules`, or with defaults for commo
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from aggregator.errors import ParseError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
-from connectors.base import follow_pages, require_ok
+from connectors.base import follow_pages, parse_off_loop, require_ok
 from connectors.feed import (
     ID_ZONES,
     SUMMARY_CHARS,
@@ -307,8 +306,8 @@ class HtmlConnector:
     async def collect(self, village: VillageForPoll, http: HttpGetter) -> Harvest:
         home = require_ok(await http.get(village.url, conditional=False))
         rules = dict(village.rules or {})
-        # Parsing is CPU work: off the event loop, so other villages' timers stay honest.
-        items = await asyncio.to_thread(parse_html_list, home.content, home.url, rules)
+        # A big page is parsed off the event loop (see parse_off_loop).
+        items = await parse_off_loop(home.content, parse_html_list, home.content, home.url, rules)
         notes: tuple[str, ...] = ()
         if not items:
             used = f"item={rules['item']!r}" if rules.get("item") else "the defaults"
@@ -329,7 +328,9 @@ class HtmlConnector:
         async def read(resp: FetchResponse) -> list[ParsedItem] | None:
             if resp.status_code != 200:
                 return None
-            return await asyncio.to_thread(parse_html_list, resp.content, resp.url, rules)
+            return await parse_off_loop(
+                resp.content, parse_html_list, resp.content, resp.url, rules
+            )
 
         return await follow_pages(http, items, next_url, read, pages=BACKFILL_PAGES)
 

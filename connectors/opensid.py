@@ -18,7 +18,7 @@ from aggregator.types import (
     ServiceObservation,
     VillageForPoll,
 )
-from connectors.base import require_ok
+from connectors.base import parse_off_loop, require_ok
 from connectors.feed import ParsedFeed, discover_feeds, feed_state, looks_like_feed, reread_feed
 from connectors.normalise import normalise_url
 from connectors.opensid_html import (
@@ -183,8 +183,10 @@ class _Poll:
             else:
                 state = feed_state(self.village, url)
                 try:
-                    # Parsing is CPU work: off the event loop, so other polls' timers stay honest.
-                    reread = await asyncio.to_thread(reread_feed, resp.content, resp.url, state)
+                    # A big document is parsed off the event loop (see parse_off_loop).
+                    reread = await parse_off_loop(
+                        resp.content, reread_feed, resp.content, resp.url, state
+                    )
                 except ParseError as e:
                     failure = e
                     continue

@@ -288,3 +288,17 @@ def test_text_without_markup_skips_the_sanitiser_and_reads_the_same() -> None:
         assert html_to_text(text) == through_nh3(text), repr(text)
     assert html_to_text("Rapat &amp; musyawarah desa") == "Rapat & musyawarah desa"
     assert html_to_text("&lt;script&gt;alert(1)&lt;/script&gt;Berita") == "Berita"
+
+
+def test_small_documents_are_parsed_on_the_loop_and_big_ones_in_a_thread() -> None:
+    import threading
+
+    from connectors.base import INLINE_BYTES, parse_off_loop
+
+    async def main() -> None:
+        here = threading.get_ident()
+        small = await parse_off_loop(b"x" * 100, threading.get_ident)
+        big = await parse_off_loop(b"x" * (INLINE_BYTES + 1), threading.get_ident)
+        assert small == here and big != here
+
+    asyncio.run(main())
