@@ -131,7 +131,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     store = open_store(config, url)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker(store, config.settings, url, concurrency=args.concurrency))
+        asyncio.run(
+            run_worker(
+                store,
+                config.settings,
+                url,
+                concurrency=args.concurrency,
+                config_path=str(config.path) if config.path else None,
+            )
+        )
     store.close()
     return 0
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -229,6 +230,45 @@ async def score_task(context: procrastinate.JobContext, timestamp: int) -> int:
     return await asyncio.to_thread(rt.store.score_all, now)
 
 
+@blueprint.periodic(cron="17 3 * * *", periodic_id="prune")
+@blueprint.task(name="prune", pass_context=True, queueing_lock="prune")
+async def prune_task(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Daily, once across workers: raw checks and old roll-ups past their keep (as the
+    embedded scheduler does)."""
+    await asyncio.to_thread(_runtime(context).store.prune_history, datetime.now(UTC))
+
+
+RELOAD_SECONDS = 30.0
+
+
+def config_watcher(rt: Runtime, path: str) -> Callable[[], Awaitable[bool]]:
+    """A check of the districts file for this worker: when it changed, the store is synced
+    (serialised across workers by the database) and this worker's poller, fetcher and
+    html rules take the new settings. Returns whether a new config was applied."""
+    from aggregator.reload import ConfigReloader
+
+    def apply(settings: Settings) -> None:
+        rt.settings = settings
+        rt.poller.settings = settings
+        rt.poller.fetcher.settings = settings
+
+    reloader = ConfigReloader(path, rt.store, on_settings=apply)
+
+    async def check() -> bool:
+        return await asyncio.to_thread(reloader.check) is not None
+
+    return check
+
+
+async def watch_config(check: Callable[[], Awaitable[bool]]) -> None:
+    while True:
+        await asyncio.sleep(RELOAD_SECONDS)
+        try:
+            await check()
+        except Exception:  # a database hiccup: try again next time
+            log.exception("config reload failed")
+
+
 async def retry_stalled(app: procrastinate.App) -> int:
     """Re-queue the jobs of workers whose heartbeat stopped (documented procrastinate recipe).
 
@@ -270,20 +310,34 @@ async def ensure_schema(app: procrastinate.App, database_url: str) -> None:
 
 
 async def run_worker(
-    store: Store, settings: Settings, database_url: str, *, concurrency: int, **options: Any
+    store: Store,
+    settings: Settings,
+    database_url: str,
+    *,
+    concurrency: int,
+    config_path: str | None = None,
+    **options: Any,
 ) -> None:
-    """Run one worker process until cancelled."""
+    """Run one worker process until cancelled; with `config_path` it follows edits of the
+    districts file as the embedded scheduler does."""
     app = build_app(database_url)
     async with app.open_async(), Fetcher(settings) as fetcher:
         await ensure_schema(app, database_url)
         runtime = Runtime(
             store, settings, Poller(store, fetcher, settings), app, concurrency=concurrency
         )
-        await app.run_worker_async(
-            concurrency=concurrency,
-            additional_context={"runtime": runtime},
-            delete_jobs="successful",
-            update_heartbeat_interval=5.0,
-            stalled_worker_timeout=20.0,
-            **options,
-        )
+        watcher = None
+        if config_path:
+            watcher = asyncio.create_task(watch_config(config_watcher(runtime, config_path)))
+        try:
+            await app.run_worker_async(
+                concurrency=concurrency,
+                additional_context={"runtime": runtime},
+                delete_jobs="successful",
+                update_heartbeat_interval=5.0,
+                stalled_worker_timeout=20.0,
+                **options,
+            )
+        finally:
+            if watcher is not None:
+                watcher.cancel()
