@@ -242,12 +242,14 @@ def test_news_page_and_api_take_any_query(search_store: Store) -> None:
     asyncio.run(run())
 
 
+@pytest.mark.parametrize(
+    "search_store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_postgresql_words_live_in_a_generated_column(search_store: Store) -> None:
     """PostgreSQL keeps the words in a STORED generated column (migration 0009) that the
     search reads; the ORM never writes it, and items written by the ORM, by raw SQL and by
     updates of title or summary are found through the query path, newest first."""
-    if search_store.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only")
+    assert search_store.engine.dialect.name == "postgresql"
     with search_store.engine.connect() as conn:
         generated = conn.execute(
             text(
