@@ -28,6 +28,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -82,6 +83,34 @@ def feed(i: int, items: int, now: datetime, generation: int = 0) -> bytes:
     return "".join(parts).encode()
 
 
+async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, dict[str, str]] | None:
+    """The request line and lower-cased headers of the next request; None once the client
+    has closed the connection."""
+    line = await reader.readline()
+    if not line:
+        return None
+    headers = {}
+    while (h := await reader.readline()) not in (b"\r\n", b""):
+        k, _, v = h.decode("latin-1").partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return line, headers
+
+
+def answer(line: bytes, headers: dict[str, str], etag: str, body: Callable[[], bytes]) -> bytes:
+    """A village site's answer: robots.txt is a 404 (as on most village sites), the feed a
+    304 when the client's ETag matches, else the feed itself."""
+    if line.split()[1] == b"/robots.txt":
+        return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+    if headers.get("if-none-match") == etag:
+        return b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n"
+    content = body()
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=UTF-8\r\n"
+        + f"ETag: {etag}\r\nContent-Length: {len(content)}\r\n\r\n".encode()
+        + content
+    )
+
+
 def serve(seed: int, items: int, port_out: Any, generation: Any) -> None:
     """The village sites: one loopback port, the Host header says which village."""
     now = datetime.now(UTC) - timedelta(days=4)  # generation 1 is still in the past
@@ -89,14 +118,8 @@ def serve(seed: int, items: int, port_out: Any, generation: Any) -> None:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            while True:
-                line = await reader.readline()
-                if not line:
-                    return
-                headers = {}
-                while (h := await reader.readline()) not in (b"\r\n", b""):
-                    k, _, v = h.decode("latin-1").partition(":")
-                    headers[k.strip().lower()] = v.strip()
+            while (request := await read_request(reader)) is not None:
+                line, headers = request
                 i = int(headers.get("host", "v0").split(".")[0][1:])
                 delay = latency(i, seed)
                 if delay is None:
@@ -104,21 +127,14 @@ def serve(seed: int, items: int, port_out: Any, generation: Any) -> None:
                     return
                 await asyncio.sleep(delay)
                 gen = generation.value
-                etag = f'"{seed}-{i}-{gen}"'
-                if line.split()[1] == b"/robots.txt":
-                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-                elif headers.get("if-none-match") == etag:
-                    writer.write(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n")
-                else:
-                    body = cache.get((i, gen)) or cache.setdefault(
+
+                def body(i: int = i, gen: int = gen) -> bytes:
+                    cache.pop((i, gen - 1), None)
+                    return cache.get((i, gen)) or cache.setdefault(
                         (i, gen), feed(i, items, now, gen)
                     )
-                    cache.pop((i, gen - 1), None)
-                    writer.write(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=UTF-8\r\n"
-                        + f"ETag: {etag}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-                        + body
-                    )
+
+                writer.write(answer(line, headers, f'"{seed}-{i}-{gen}"', body))
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
             pass

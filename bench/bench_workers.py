@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from aggregator.worker import conninfo
-from bench.bench_poll import HOST, config_text, feed, latency
+from bench.bench_poll import HOST, answer, config_text, feed, latency, read_request
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/sipande_bench_workers"
@@ -74,14 +74,8 @@ def serve(n: int, seed: int, items: int, conn: Any) -> None:
 
     async def handle(i: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            while True:
-                line = await reader.readline()
-                if not line:
-                    return
-                headers = {}
-                while (h := await reader.readline()) not in (b"\r\n", b""):
-                    k, _, v = h.decode("latin-1").partition(":")
-                    headers[k.strip().lower()] = v.strip()
+            while (request := await read_request(reader)) is not None:
+                line, headers = request
                 requests[i] += 1
                 inflight[i] += 1
                 peak[i] = max(peak[i], inflight[i])
@@ -98,16 +92,11 @@ def serve(n: int, seed: int, items: int, conn: Any) -> None:
                         await gone
                 finally:
                     inflight[i] -= 1
-                etag = f'"{seed}-{i}"'
-                if headers.get("if-none-match") == etag:
-                    writer.write(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n")
-                else:
-                    body = cache.get(i) or cache.setdefault(i, feed(i, items, now))
-                    writer.write(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=UTF-8\r\n"
-                        + f"ETag: {etag}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-                        + body
-                    )
+
+                def body(i: int = i) -> bytes:
+                    return cache.get(i) or cache.setdefault(i, feed(i, items, now))
+
+                writer.write(answer(line, headers, f'"{seed}-{i}"', body))
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
             pass
