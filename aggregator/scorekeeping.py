@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,26 @@ from aggregator.status import STATUSES, derive_status
 
 log = logging.getLogger(__name__)
 WIB_OFFSET = timedelta(hours=7)
+# A village's activity: posts not flagged as spam and dated at most FUTURE_GRACE ahead (a
+# post dated in the future is not activity yet); "recent" posts are those of RECENT_WINDOW.
+FUTURE_GRACE = timedelta(days=1)
+RECENT_WINDOW = timedelta(days=30)
+
+
+def legit_news(now: datetime) -> Any:
+    """SQL condition of a news item that counts as activity at `now`."""
+    return ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= now + FUTURE_GRACE)
+
+
+def compromised_counts(s: Session, codes: Sequence[str] | None = None) -> dict[str, int]:
+    """Open compromised findings per village, of `codes` or of all (a suspicious finding
+    waits for review and does not count)."""
+    q = select(Finding.village_code, func.count()).where(
+        Finding.status == "open", Finding.level == "compromised"
+    )
+    if codes is not None:
+        q = q.where(col(Finding.village_code).in_(list(codes)))
+    return dict(s.exec(q.group_by(Finding.village_code)).all())
 
 
 def wib_day(moment: datetime) -> date:
@@ -52,12 +73,11 @@ class ScoreKeeping:
 
     def _facts(self, s: Session, now: datetime) -> dict[str, VillageFacts]:
         sc = self.settings.scoring
-        horizon = now + timedelta(days=1)
-        legit = ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= horizon)
+        legit = legit_news(now)
         posts = dict(
             s.exec(
                 select(NewsItem.village_code, func.count())
-                .where(legit, col(NewsItem.published_at) >= now - timedelta(days=30))
+                .where(legit, col(NewsItem.published_at) >= now - RECENT_WINDOW)
                 .group_by(NewsItem.village_code)
             ).all()
         )
@@ -93,13 +113,7 @@ class ScoreKeeping:
         ).all():
             if at is not None:
                 visitors[code].append((at, value))
-        findings = dict(
-            s.exec(
-                select(Finding.village_code, func.count())
-                .where(Finding.status == "open", Finding.level == "compromised")
-                .group_by(Finding.village_code)
-            ).all()
-        )
+        findings = compromised_counts(s)
         facts: dict[str, VillageFacts] = {}
         for v in s.exec(select(Village).where(col(Village.in_config))).all():
             last = last_post.get(v.code)

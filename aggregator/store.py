@@ -27,7 +27,13 @@ from aggregator.alerts import AlertEvent
 from aggregator.decide import first_check_at
 from aggregator.models import Check, Finding, Kecamatan, MetricSample, NewsItem, Service, Village
 from aggregator.queries import ReadQueries
-from aggregator.scorekeeping import ScoreKeeping
+from aggregator.scorekeeping import (
+    FUTURE_GRACE,
+    RECENT_WINDOW,
+    ScoreKeeping,
+    compromised_counts,
+    legit_news,
+)
 from aggregator.settings import DistrictConfig, Settings
 from aggregator.status import derive_status
 from aggregator.types import Decision, ParsedItem, PollOutcome, VillageForPoll
@@ -312,7 +318,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
                         v.code: v
                         for v in s.exec(select(Village).where(col(Village.code).in_(codes))).all()
                     }
-                    found = self._compromised(s, codes)  # one query, not one per poll
+                    found = compromised_counts(s, codes)  # one query, not one per poll
                     # Each poll's queries read only its own village's rows: the checks and
                     # village updates of the batch are flushed together at the commit.
                     with s.no_autoflush:
@@ -401,7 +407,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
     @staticmethod
     def _add_to_counts(v: Village, fresh: list[dict[str, Any]], now: datetime) -> None:
         """The derived counts after inserting `fresh` rows, as `_refresh_village` counts."""
-        horizon, month_ago = now + timedelta(days=1), now - timedelta(days=30)
+        horizon, month_ago = now + FUTURE_GRACE, now - RECENT_WINDOW
         legit = [
             r["published_at"]
             for r in fresh
@@ -498,21 +504,6 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             row.url, row.checked_at = obs.url, now
             s.add(row)
 
-    @staticmethod
-    def _compromised(s: Session, codes: Sequence[str]) -> dict[str, int]:
-        """Open compromised findings per village (a suspicious one waits for review)."""
-        return dict(
-            s.exec(
-                select(Finding.village_code, func.count())
-                .where(
-                    col(Finding.village_code).in_(list(codes)),
-                    Finding.status == "open",
-                    Finding.level == "compromised",
-                )
-                .group_by(Finding.village_code)
-            ).all()
-        )
-
     def _refresh_village(
         self,
         s: Session,
@@ -527,9 +518,8 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         of open compromised findings when the caller already knows it."""
         if recount:
             s.flush()
-            horizon = now + timedelta(days=1)  # a post dated in the future is not activity yet
-            legit = ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= horizon)
-            recent = legit & (col(NewsItem.published_at) >= now - timedelta(days=30))
+            legit = legit_news(now)
+            recent = legit & (col(NewsItem.published_at) >= now - RECENT_WINDOW)
             last_post, recent_count, count = s.exec(
                 select(
                     func.max(NewsItem.published_at).filter(legit),
@@ -540,7 +530,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         else:
             last_post, recent_count, count = v.last_post_at, v.posts_30d, v.news_count
         if findings is None:
-            findings = self._compromised(s, [v.code]).get(v.code, 0)
+            findings = compromised_counts(s, [v.code]).get(v.code, 0)
         v.last_post_at = last_post
         v.posts_30d = int(recent_count)
         v.news_count = int(count)
