@@ -16,7 +16,7 @@ import socket
 import ssl
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http.cookiejar import DefaultCookiePolicy
 from itertools import islice
 from typing import Any
@@ -52,6 +52,23 @@ def is_public_address(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
+
+
+async def connect_first(
+    backend: httpcore.AsyncNetworkBackend,
+    targets: Sequence[tuple[str, int]],
+    timeout: float | None,
+    local_address: str | None,
+    socket_options: Iterable[Any] | None,
+) -> httpcore.AsyncNetworkStream:
+    """A stream to the first of `targets` (address, port) that accepts the connection."""
+    last: Exception = httpcore.ConnectError("no address to connect to")
+    for address, port in targets:
+        try:
+            return await backend.connect_tcp(address, port, timeout, local_address, socket_options)
+        except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+            last = e
+    raise last
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -106,16 +123,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                     f"{host} resolves to non-public address {refused[0]}; refused "
                     "(allow_private_addresses is off)"
                 )
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
-                last = e
-        assert last is not None  # addresses is never empty here
-        raise last
+        targets = [(address, port) for address in addresses]
+        return await connect_first(self._inner, targets, timeout, local_address, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)

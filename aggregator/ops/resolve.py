@@ -15,7 +15,7 @@ import httpcore
 import httpx
 
 from aggregator.errors import AggregatorError
-from aggregator.fetch import is_public_address
+from aggregator.fetch import connect_first, is_public_address
 
 
 class ResolveError(AggregatorError):
@@ -111,15 +111,7 @@ class ResolvingBackend(httpcore.AsyncNetworkBackend):
             targets = await self._resolver.resolve(host, port)
         except ResolveError as e:
             raise httpcore.ConnectError(str(e)) from e
-        last: Exception | None = None
-        for address, target_port in targets:
-            try:
-                return await self._inner.connect_tcp(
-                    address, target_port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
-                last = e
-        raise last or httpcore.ConnectError(f"cannot connect to {host}")
+        return await connect_first(self._inner, targets, timeout, local_address, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
