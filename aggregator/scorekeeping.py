@@ -21,7 +21,6 @@ from aggregator.models import (
     Check,
     CheckRollup,
     Finding,
-    Kecamatan,
     KecamatanSnapshot,
     MetricSample,
     NewsItem,
@@ -295,42 +294,6 @@ class ScoreKeeping:
                 }
             )
         return out
-
-    def kecamatan_rollups(self) -> dict[str, Any]:
-        """Per kecamatan: counts per status, mean score, readiness; plus the kabupaten total."""
-        with Session(self.engine) as s:
-            kecs = s.exec(
-                select(Kecamatan).where(col(Kecamatan.in_config)).order_by(col(Kecamatan.code))
-            ).all()
-            villages = s.exec(select(Village).where(col(Village.in_config))).all()
-        by_kec: dict[str, list[Village]] = defaultdict(list)
-        for v in villages:
-            by_kec[v.kecamatan_code].append(v)
-
-        def roll(vs: list[Village]) -> dict[str, Any]:
-            counts = Counter(v.status for v in vs)
-            with_site = [v for v in vs if v.url]
-            scores = [v.score for v in with_site if v.score is not None]
-
-            def mean(values: list[float | None]) -> float | None:
-                known = [x for x in values if x is not None]
-                return round(sum(known) / len(known), 1) if known else None
-
-            return {
-                "villages": len(vs),
-                "with_site": len(with_site),
-                "counts": {st: counts.get(st, 0) for st in STATUSES},
-                "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
-                # The two other yardsticks, side by side with the activity score (issue 10).
-                "mean_kip": mean([v.kip_score for v in with_site]),
-                "mean_security": mean([v.security_score for v in with_site]),
-                "ready": bool(with_site) and all(v.status == "active" for v in with_site),
-            }
-
-        kecamatan = [{"code": k.code, "name": k.name, **roll(by_kec[k.code])} for k in kecs]
-        total = roll(list(villages))
-        total["ready_kecamatan"] = sum(1 for k in kecamatan if k["ready"])
-        return {"kabupaten": total, "kecamatan": kecamatan}
 
     def kecamatan_history(self, code: str, days: int, now: datetime) -> list[dict[str, Any]]:
         first = wib_day(now) - timedelta(days=days - 1)
