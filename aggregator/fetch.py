@@ -26,6 +26,7 @@ import httpcore
 import httpx
 
 from aggregator import __version__
+from aggregator.cookies import SiteJar
 from aggregator.errors import FetchError
 from aggregator.settings import Settings
 from aggregator.types import FetchResponse
@@ -266,9 +267,10 @@ class Fetcher:
             follow_redirects=False,
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
         )
-        # A poller keeps no cookies: village sites set a session cookie on every response,
-        # and a jar shared by thousands of sites would only grow and send them back.
+        # httpx's own jar stays off (it would grow without bound over thousands of sites);
+        # `cookies` keeps each site's session, bounded, so a site counts us as one visitor.
         self._client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self.cookies = SiteJar()
         self._host_locks: dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> Fetcher:
@@ -311,6 +313,8 @@ class Fetcher:
                 if parts.scheme not in ("http", "https") or not parts.hostname:
                     raise FetchError("http", f"not an http(s) url: {current!r}", url=current)
                 sent = {"Accept": accept or "*/*", **(headers or {})}
+                if (cookie := self.cookies.header_for(current)) is not None:
+                    sent.setdefault("Cookie", cookie)
                 if etag:
                     sent["If-None-Match"] = etag
                 if last_modified:
@@ -323,6 +327,7 @@ class Fetcher:
                             self._client.stream("GET", current, headers=sent) as resp,
                         ):
                             got_headers = True
+                            self.cookies.learn(current, resp.headers.get_list("set-cookie"))
                             redirect = resp.status_code in _REDIRECTS and "location" in resp.headers
                             if redirect and follow_redirects:
                                 current = urljoin(current, resp.headers["location"])

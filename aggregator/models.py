@@ -100,6 +100,9 @@ class Village(SQLModel, table=True):
     last_error_message: str | None = None
     last_success_at: datetime | None = _ts()
     validators: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # The site's cookies (host → name → value): its session outlives polls and restarts, so
+    # the village's visitor counter sees Sipande as one returning visitor (aggregator.cookies).
+    cookies: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     # Derived, refreshed after every poll and by the housekeeping job.
     last_post_at: datetime | None = _ts()
     posts_30d: int = 0
@@ -141,6 +144,9 @@ class NewsItem(SQLModel, table=True):
     first_seen: datetime | None = _ts(nullable=False)
     content_hash: str = Field(default="", max_length=64)
     is_spam: bool = False
+    # How the item is known to be published news (ParsedItem.source): only such items are
+    # stored; a sitemap lists drafts and static pages too, so it never confirms alone.
+    source: str = Field(default="feed", max_length=16)
 
 
 class Service(SQLModel, table=True):

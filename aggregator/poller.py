@@ -168,6 +168,7 @@ class Poller:
         """Poll one village; always returns an outcome, whatever the site does."""
         started = datetime.now(UTC)
         clock = time.monotonic()
+        self.fetcher.cookies.seed(village.cookies)
         http = VillageHttp(self.fetcher, village.validators, self.robots)
         harvest = None
         phase = message = None
@@ -223,6 +224,9 @@ class Poller:
             validators=http.validators if ok else {},
             retry_after=retry_after,
             integrity=integrity,
+            cookies=self.fetcher.cookies.snapshot(
+                [village.url, *([http.last.url] if http.last else [])]
+            ),
         )
 
     def _integrity_due(self, village: VillageForPoll, now: datetime) -> bool:

@@ -415,6 +415,7 @@ class ReadQueries:
                 "summary": n.summary,
                 "thumbnail": n.thumbnail,
                 "first_seen": iso(n.first_seen),
+                "source": n.source,
             }
             for n, vname, kcode in rows
         ]

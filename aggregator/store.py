@@ -87,6 +87,15 @@ _EXISTING = sa_select(
 )
 
 
+def _json_object(text: str | None) -> dict[str, Any]:
+    """A JSON object kept in a text column; anything else (a hand edit, a bad row) is {}."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def dedup_keys(item: ParsedItem) -> list[tuple[str, str]]:
     """Identity of an item, strongest first: guid, then url; the content hash only for an
     item with neither (two real posts may share a text, e.g. a monthly posyandu notice)."""
@@ -239,6 +248,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             rules=self.html_rules.get(v.html_rules) if v.html_rules else None,
             integrity_checked_at=v.integrity_checked_at,
             last_duration_ms=last_duration_ms,
+            cookies=_json_object(v.cookies),
         )
 
     def claim_due(self, now: datetime, lease_seconds: float, limit: int) -> list[VillageForPoll]:
@@ -369,6 +379,10 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             v.last_success_at = outcome.started_at
         if outcome.validators:
             v.validators = json.dumps(dict(outcome.validators), sort_keys=True)
+        if outcome.cookies is not None:
+            cookies = json.dumps(dict(outcome.cookies), sort_keys=True)
+            if cookies != v.cookies:
+                v.cookies = cookies
         s.add(
             Check(
                 village_code=v.code,
@@ -467,6 +481,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
                         "thumbnail": item.thumbnail,
                         "content_hash": item.content_hash,
                         "is_spam": item.spam,
+                        "source": item.source,
                     }
                 )
                 seen_new.update(keys)

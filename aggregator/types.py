@@ -51,6 +51,9 @@ class ParsedItem:
     # store leaves its row alone (only title, guid, date and the url as the feed gave it).
     fingerprint: str = ""
     known: bool = False
+    # How the item is known to be published news: "feed", "rest" (WordPress REST), "api"
+    # (OpenSID's internal_api), "arsip" (OpenSID's archive page) or "html" (an article list).
+    source: str = "feed"
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class VillageForPoll:
     rules: Mapping[str, str] | None = None
     integrity_checked_at: datetime | None = None
     last_duration_ms: int | None = None  # of its newest check: slow sites are started first
+    cookies: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # host → name → value
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ class PollOutcome:
     validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     retry_after: float | None = None  # the site asked us to come back later (429/503)
     integrity: Any = None  # aggregator.watch.IntegrityReport when a scan ran with this poll
+    cookies: Mapping[str, Mapping[str, str]] | None = None  # the site's session, to keep
 
 
 @dataclass(frozen=True)

@@ -267,15 +267,31 @@ def test_a_pool_per_host_keeps_alive_within_a_host_and_closes_old_hosts() -> Non
     run(main())
 
 
-def test_cookies_set_by_a_site_are_neither_kept_nor_sent_back() -> None:
+def test_a_site_session_cookie_is_sent_back_to_that_site_only() -> None:
+    """One session per site: its cookie goes back to it (OpenSID then counts one visit),
+    never to another host, and httpx's own unbounded jar stays empty."""
+
     async def serve(method, path, headers, w):  # type: ignore[no-untyped-def]
-        w.write(response(200, b"ok", {"set-cookie": "ci_session=abc123; path=/"}))
+        if path == "/logout":
+            w.write(response(200, b"ok", {"set-cookie": "ci_session=; Max-Age=0; path=/"}))
+        else:
+            w.write(response(200, b"ok", {"set-cookie": "ci_session=abc123; path=/; HttpOnly"}))
+
+    async def other(method, path, headers, w):  # type: ignore[no-untyped-def]
+        w.write(response(200, b"ok"))
 
     async def main() -> None:
-        async with RawServer(serve) as srv, Fetcher(LOOP) as f:
+        async with RawServer(serve) as srv, RawServer(other) as srv2, Fetcher(LOOP) as f:
             await f.get(srv.url + "/")
             await f.get(srv.url + "/again")
-            assert "cookie" not in srv.requests[1][2]
+            assert "cookie" not in srv.requests[0][2]
+            assert srv.requests[1][2]["cookie"] == "ci_session=abc123"
+            # Another host (same address, other name) never sees it.
+            await f.get(srv2.url.replace("127.0.0.1", "localhost") + "/")
+            assert "cookie" not in srv2.requests[0][2]
+            await f.get(srv.url + "/logout")  # a deletion is honoured
+            await f.get(srv.url + "/after")
+            assert "cookie" not in srv.requests[3][2]
             assert len(f._client.cookies.jar) == 0
 
     run(main())

@@ -21,6 +21,13 @@ ROBOTS = (
 )
 
 
+def article_slug(path: str) -> str | None:
+    """The slug when `path` is an article page's."""
+    path = path.removeprefix("/index.php")
+    match = _ARTICLE.fullmatch(path.rstrip("/"))
+    return match.group(4) if match else None
+
+
 def find(articles: list[Article], y: int, m: int, d: int, slug: str) -> Article | None:
     """The published article with that date (WIB) and slug, if any."""
     for art in articles:

@@ -180,6 +180,14 @@ class Fleet(GroundTruth):
         """Requests the site received so far (status 0: never answered)."""
         return list(self._site(code).log)
 
+    def visits(self, code: str) -> int:
+        """New sessions the site counted as visitors ("Hari ini" grows by this; OpenSID only)."""
+        return self._site(code).counter.visits
+
+    def reads(self, code: str) -> dict[str, int]:
+        """Article reads the site counted, by slug (once per session, robots excluded)."""
+        return dict(self._site(code).counter.reads)
+
     def articles(self, code: str) -> list[Article]:
         """Articles the site publishes at `now`, newest first (its feed shows the first 50)."""
         return self._site(code).published(self._now)

@@ -21,6 +21,7 @@ from .model import TLS_FAULTS, Article, RequestRecord, SimVillage
 from .planted import planted_articles
 from .render import HTML, Page, SiteInfo, SiteView, error_500_page, simple_page
 from .services import generate_services, visitors
+from .sessions import VisitCounter
 
 MAX_CACHED = 1024
 Router = Callable[[SiteView, str, str], Page | None]
@@ -89,6 +90,7 @@ class Site:
         self.port: int | None = None
         self.log: list[RequestRecord] = []
         self.visitors = visitors(seed, village.code)
+        self.counter = VisitCounter()  # what Sipande's visits add to the site's statistics
         self.services = generate_services(village, seed, now)
         self._cache: dict[tuple[str, str], tuple[Page, str]] = {}
         self._gzip_cache: dict[bytes, bytes] = {}
@@ -199,6 +201,9 @@ class Site:
             if _not_modified(request, etag, page.last_modified):
                 return Response(304, b"", headers)
         headers += [*page.headers, ("Content-Type", page.content_type), ("Vary", "Accept-Encoding")]
+        if self.spec.platform == "opensid" and page.status == 200 and "html" in page.content_type:
+            article = routes_opensid.article_slug(request.path)
+            headers += self.counter.count(request, request.path, article)
         return Response(page.status, self._encode(request, page.body, headers), headers)
 
     def _encode(self, request: Request, body: bytes, headers: list[tuple[str, str]]) -> bytes:
