@@ -46,6 +46,7 @@ from aggregator.models import (
     Service,
     Village,
 )
+from aggregator.scoring import service_state
 from aggregator.status import STATUSES
 
 # A search is at most this many words (each one a prefix), all of which must occur.
@@ -214,10 +215,12 @@ class ReadQueries:
             ).all()
             out["metrics"] = {m.name: {"value": m.value, "at": iso(m.at)} for m in metrics}
             services = s.exec(select(Service).where(Service.village_code == code)).all()
+            now = datetime.now(UTC)
             out["services"] = [
                 {
                     "kind": sv.kind,
                     "available": sv.available,
+                    "state": service_state(sv.available, sv.count, sv.last_date, now),
                     "count": sv.count,
                     "last_date": iso(sv.last_date),
                     "url": sv.url,
@@ -500,9 +503,11 @@ class ReadQueries:
         out: dict[str, dict[str, dict[str, Any]]] = {}
         with Session(self.engine) as s:
             rows = s.connection().execute(query).all()  # sqlmodel's select takes 4 columns
+            now = datetime.now(UTC)
             for code, kind, available, count, last_date, url, checked_at in rows:
                 out.setdefault(code, {})[kind] = {
                     "available": available,
+                    "state": service_state(available, count, last_date, now),
                     "count": count,
                     "last_date": iso(last_date),
                     "url": url,

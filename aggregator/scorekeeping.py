@@ -28,7 +28,7 @@ from aggregator.models import (
     Service,
     Village,
 )
-from aggregator.scoring import VillageFacts, score_village, visitors_per_day
+from aggregator.scoring import VillageFacts, score_village, service_state, visitors_per_day
 from aggregator.settings import Settings
 from aggregator.status import STATUSES, derive_status
 
@@ -101,7 +101,8 @@ class ScoreKeeping:
         }
         services: dict[str, dict[str, bool]] = defaultdict(dict)
         for sv in s.exec(select(Service)).all():
-            services[sv.village_code][sv.kind] = sv.available
+            state = service_state(sv.available, sv.count, sv.last_date, now)
+            services[sv.village_code][sv.kind] = state == "berisi"
         visitors: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
         for code, at, value in s.exec(
             select(MetricSample.village_code, MetricSample.at, MetricSample.value).where(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 SERVICE_KINDS = (
@@ -31,6 +31,53 @@ SERVICE_LABELS = {
     "pemerintah": "Pemerintah/kehadiran",
     "layanan_mandiri": "Layanan mandiri",
 }
+
+
+SERVICE_STALE = timedelta(days=365)  # older dated content no longer proves a working service
+
+# A service as the site shows it: "berisi" (published with content: a count above zero, or
+# an entry point such as layanan mandiri that has no count), "kosong" (the page exists but
+# lists nothing), "usang" (its newest dated content is older than SERVICE_STALE_DAYS),
+# "tidak_ada" (not published) or "belum_terbaca" (never read). Only "berisi" scores.
+SERVICE_STATE_LABELS = {
+    "berisi": "ada, berisi",
+    "kosong": "ada, kosong",
+    "usang": "ada, usang",
+    "tidak_ada": "tidak ada",
+    "belum_terbaca": "belum terbaca",
+}
+
+
+def service_state(
+    available: bool | None,
+    count: int | None,
+    last_date: datetime | str | None,
+    now: datetime | None = None,
+) -> str:
+    """The one rule for what a service observation means (see SERVICE_STATE_LABELS)."""
+    if available is None:
+        return "belum_terbaca"
+    if not available:
+        return "tidak_ada"
+    if count is not None and count <= 0:
+        return "kosong"
+    if isinstance(last_date, str):
+        last_date = datetime.fromisoformat(last_date)
+    stale = now is not None and last_date is not None and now - last_date > SERVICE_STALE
+    return "usang" if stale else "berisi"
+
+
+def service_label(
+    obs: Mapping[str, Any] | None, now: datetime | None = None, *, with_count: bool = True
+) -> str:
+    """ "ada, berisi 12", "ada, kosong", "tidak ada"… for pages and exports."""
+    if obs is None:
+        return SERVICE_STATE_LABELS["belum_terbaca"]
+    state = service_state(obs["available"], obs.get("count"), obs.get("last_date"), now)
+    label = SERVICE_STATE_LABELS[state]
+    if with_count and state == "berisi" and obs.get("count") is not None:
+        label += f" {obs['count']}"
+    return label
 
 
 @dataclass(frozen=True)
@@ -60,7 +107,8 @@ class VillageFacts:
     posts_30d: int
     checks: int  # over the availability window
     checks_ok: int
-    services: Mapping[str, bool] = field(default_factory=dict)  # kind -> available (observed)
+    # kind -> whether the service has content (service_state "berisi"); observed kinds only
+    services: Mapping[str, bool] = field(default_factory=dict)
     visitors_per_day: float | None = None
 
 
@@ -127,9 +175,9 @@ def _services(f: VillageFacts, s: ScoringSettings) -> tuple[float | None, str]:
         return None, "Layanan belum terbaca dari situs"
     alive = [k for k in SERVICE_KINDS if f.services.get(k)]
     missing = [SERVICE_LABELS[k] for k in SERVICE_KINDS if not f.services.get(k)]
-    reason = f"{len(alive)} dari {len(SERVICE_KINDS)} layanan aktif"
+    reason = f"{len(alive)} dari {len(SERVICE_KINDS)} layanan ada dan berisi"
     if missing:
-        reason += "; belum ada: " + ", ".join(missing)
+        reason += "; belum ada atau kosong: " + ", ".join(missing)
     return len(alive) / len(SERVICE_KINDS), reason
 
 

@@ -484,7 +484,7 @@ def test_compromised_village_first_with_penalty_and_escaped_evidence(kemangkon: 
         base = f"{srv.url}/desa/33.03.01.2001"
         services_csv = csv_rows(httpx.get(f"{base}/layanan.csv"))
         assert [r["Layanan"] for r in services_csv][:2] == ["Lapak", "PPID"]
-        assert services_csv[1]["Keadaan"] == "ada" and services_csv[1]["Jumlah"] == "12"
+        assert services_csv[1]["Keadaan"] == "ada, berisi" and services_csv[1]["Jumlah"] == "12"
         assert services_csv[0]["Keadaan"] == "tidak ada"
         assert services_csv[2]["Keadaan"] == "belum terbaca"
         score_csv = csv_rows(httpx.get(f"{base}/skor.csv"))

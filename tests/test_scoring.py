@@ -51,7 +51,9 @@ def test_every_component_has_value_weight_points_and_reason() -> None:
     for c in result.components:
         assert c.reason and c.weight > 0 and c.value is not None
     services = next(c for c in result.components if c.key == "services")
-    assert services.value == round(2 / 7, 3) and "belum ada: Pengaduan" in services.reason
+    assert (
+        services.value == round(2 / 7, 3) and "belum ada atau kosong: Pengaduan" in services.reason
+    )
     assert 0 < result.score < 100
     assert result.score == round(sum(c.points for c in result.components), 1)
 
@@ -191,3 +193,21 @@ def test_changing_a_weight_in_the_config_changes_scores_without_restart(tmp_path
     )
     assert store.settings.scoring.weight_freshness == 90  # a bad edit changes nothing
     store.close()
+
+
+def test_an_empty_or_stale_service_is_not_a_working_one() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from aggregator.scoring import service_label, service_state
+
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    assert service_state(None, None, None, now) == "belum_terbaca"
+    assert service_state(False, None, None, now) == "tidak_ada"
+    assert service_state(True, 0, None, now) == "kosong"
+    assert service_state(True, 3, now - timedelta(days=30), now) == "berisi"
+    assert service_state(True, 3, now - timedelta(days=400), now) == "usang"
+    assert service_state(True, None, None, now) == "berisi"  # an entry point, no count
+    assert service_label({"available": True, "count": 12, "last_date": None}) == "ada, berisi 12"
+    assert service_label({"available": True, "count": 0, "last_date": None}) == "ada, kosong"
+    assert service_label({"available": False, "count": None, "last_date": None}) == "tidak ada"
+    assert service_label(None) == "belum terbaca"

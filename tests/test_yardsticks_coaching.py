@@ -128,7 +128,7 @@ def test_a_neglected_village_most_urgent_first() -> None:
             "security_headers",
             "Minta pengelola server menambahkan header keamanan: HSTS, X-Frame-Options",
         ),
-        ("services", "Aktifkan layanan di situs: Lapak, Pengaduan"),
+        ("services", "Aktifkan dan isi layanan di situs: Lapak, Pengaduan"),
     ]
     assert items[0].why == "3 temuan integritas terbuka"
 

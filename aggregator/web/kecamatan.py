@@ -4,7 +4,7 @@ the services matrix; with CSV/xlsx exports and a printable summary."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aggregator.scoring import SERVICE_KINDS, SERVICE_LABELS
+from aggregator.scoring import SERVICE_KINDS, SERVICE_LABELS, service_label
 from aggregator.status import STATUS_LABELS
 from aggregator.store import Store
 from aggregator.web.common import download, int_arg, now_utc, render, store_of, text_arg
@@ -199,12 +199,7 @@ NEWS_COLUMNS = [
 
 def _service_cell(kind: str) -> Column:
     def get(row: dict[str, Any]) -> str:
-        obs = row["services"].get(kind)
-        if obs is None:
-            return "belum terbaca"
-        if not obs["available"]:
-            return "tidak ada"
-        return f"ada ({obs['count']})" if obs["count"] is not None else "ada"
+        return service_label(row["services"].get(kind), datetime.now(UTC))
 
     return Column(SERVICE_LABELS[kind], get, 14)
 

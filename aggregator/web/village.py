@@ -3,7 +3,7 @@ latest news, services and metrics with trends, checks and findings; plus their e
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aggregator.scoring import SERVICE_KINDS, SERVICE_LABELS
+from aggregator.scoring import SERVICE_KINDS, SERVICE_LABELS, service_label
 from aggregator.status import STATUS_LABELS
 from aggregator.store import Store
 from aggregator.web.charts import Series, bar_chart, line_chart, sparkline, status_strip
@@ -141,12 +141,6 @@ FINDING_COLUMNS = [
 ]
 
 
-def _service_state(obs: dict[str, Any] | None) -> str:
-    if obs is None:
-        return "belum terbaca"
-    return "ada" if obs["available"] else "tidak ada"
-
-
 COMPONENT_COLUMNS = [
     field("label", "Komponen", 22),
     Column("Nilai (%)", lambda r: round(r["value"] * 100, 1) if r["value"] is not None else None),
@@ -156,7 +150,7 @@ COMPONENT_COLUMNS = [
 ]
 SERVICE_COLUMNS = [
     field("label", "Layanan", 22),
-    Column("Keadaan", lambda r: _service_state(r["obs"]), 14),
+    Column("Keadaan", lambda r: service_label(r["obs"], datetime.now(UTC), with_count=False), 18),
     Column("Jumlah", lambda r: r["obs"]["count"] if r["obs"] else None, 10),
     Column("Tanggal terakhir", lambda r: parse_when(r["obs"]["last_date"]) if r["obs"] else None),
     Column("Diperiksa (WIB)", lambda r: parse_when(r["obs"]["checked_at"]) if r["obs"] else None),

@@ -249,7 +249,9 @@ def _activity(f: VillageFacts, s: CoachingSettings) -> list[CoachingItem]:
             )
         )
     if f.services and (off := [SERVICE_LABELS[k] for k in SERVICE_KINDS if not f.services.get(k)]):
-        out.append(CoachingItem("services", "sid", "Aktifkan layanan di situs: " + ", ".join(off)))
+        out.append(
+            CoachingItem("services", "sid", "Aktifkan dan isi layanan di situs: " + ", ".join(off))
+        )
     return out
 
 
