@@ -237,6 +237,7 @@ def _item(node: LexborNode, rules: Mapping[str, str], base: str) -> ParsedItem |
         category=_text(node.css_first(category_rule)) or None,
         thumbnail=_image_of(node, rules, base),
         content_hash=content_hash(title, summary),
+        source="html",
     )
 
 

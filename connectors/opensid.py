@@ -25,7 +25,6 @@ from connectors.opensid_html import (
     Detection,
     detect,
     detect_page,
-    normalise_version,
     parse_lapak_html,
     parse_pembangunan_html,
     parse_pemerintah_html,
@@ -43,6 +42,7 @@ from connectors.opensid_parse import (
     parse_sitemap,
     site_base,
 )
+from connectors.opensid_version import exact_version, version_key
 
 __all__ = ["Detection", "OpenSIDConnector", "canonical_item", "detect"]
 
@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 MAX_BACKFILL = 500
 ARSIP_PAGE_SIZE = 30  # the JSON:API paginator's maximum (spec §6.2)
 BACKFILL_SECONDS = 15.0  # backfill is a bonus: never let it eat the poll's deadline
-LAST_RELEASE_WITHOUT_API = "24.10"  # umum 2410 has no /internal_api (spec §6.2)
+LAST_RELEASE_WITHOUT_API = (24, 10)  # umum 2410 has no /internal_api (docs/design.md)
 SERVICE_PAGES = {  # kind → (JSON:API path, server-rendered page)
     "pemerintah": (f"internal_api/pemerintah?page[size]={ARSIP_PAGE_SIZE}", "pemerintah"),
     "lapak": ("internal_api/lapak/produk?page[size]=1", "lapak"),  # photos come inline
@@ -134,7 +134,7 @@ class _Poll:
         feed_url, feed = await self.feed()
         items = tuple(canonical_item(i) for i in feed.items) if feed else ()
         if feed is not None:
-            version = version or normalise_version(feed.version)
+            version = version or exact_version(feed.version)
             if found is None and feed.platform != "opensid":
                 self.note("no OpenSID markers on the home page or in the feed")
         api = await self.probe_api(version)
@@ -198,7 +198,7 @@ class _Poll:
 
     async def probe_api(self, version: str | None) -> bool:
         """Whether /internal_api answers; records articles_total from it."""
-        if version is not None and version <= LAST_RELEASE_WITHOUT_API:
+        if version is not None and version_key(version)[:2] <= LAST_RELEASE_WITHOUT_API:
             return False
         resp = await self.get("arsip", self.url("internal_api/arsip?page[size]=1"))
         if resp is None or not _ok(resp) or not looks_like_json(resp.content):

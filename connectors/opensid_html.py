@@ -14,10 +14,10 @@ from aggregator.types import FetchResponse
 from connectors.feed import looks_like_feed
 from connectors.normalise import normalise_url
 from connectors.opensid_parse import Officials
+from connectors.opensid_version import exact_version, month_version, most_exact
 
 # "OpenSID v24.10", "OpenSID 2410.0.0", "OpenSID v2508.0.0-premium", "Versi OpenSID 2410.0.0".
 _OPENSID_TEXT = re.compile(r"\bOpenSID\b[\s:]*(v?\s*(?:pasca-)?\d[\w.-]*)?", re.IGNORECASE)
-_VERSION = re.compile(r"\s*v?\s*(?:pasca-)?(\d{2})(?:\.(\d{1,2})|(\d{2}))(?!\d)", re.IGNORECASE)
 _RIGHTS = re.compile(r"<dc:rights>(.*?)</dc:rights>", re.IGNORECASE | re.DOTALL)
 # Blade themes up to 2608 inline `var setting = {...}` with the release (spec §8).
 _JS_VERSION = re.compile(r"""["']?current_version["']?\s*:\s*["']([^"']+)["']""")
@@ -66,20 +66,14 @@ _PEMBANGUNAN_DETAIL = re.compile(r"/pembangunan/(?!index(?:/|$))[\w-]+/?$", re.I
 @dataclass(frozen=True)
 class Detection:
     platform: str
-    version: str | None  # "24.10"
+    version: str | None  # as the site states it: "2410.0.0", or "24.10" from the feed
     theme: str | None  # "esensi"
 
 
 def normalise_version(raw: str | None) -> str | None:
-    """OpenSID releases as the footer prints them: "2410.0.0-premium" → "24.10", "21.1" →
-    "21.01". VERSION was YY.MM up to 23.04 and YYMM.B.F since 2305.0.0 (spec §8)."""
-    m = _VERSION.match(raw or "")
-    if m is None:
-        return None
-    year, month = int(m[1]), int(m[2] or m[3])
-    if not (16 <= year <= 99 and 1 <= month <= 12):
-        return None
-    return f"{year:02d}.{month:02d}"
+    """The release month of any OpenSID version string: "2410.0.0-premium" → "24.10", "21.1"
+    → "21.01" (see connectors.opensid_version for the exact forms)."""
+    return month_version(raw)
 
 
 def _text_version(text: str) -> tuple[bool, str | None]:
@@ -87,7 +81,7 @@ def _text_version(text: str) -> tuple[bool, str | None]:
     named, version = False, None
     for m in _OPENSID_TEXT.finditer(text):
         named = True
-        version = normalise_version(m.group(1)) or version
+        version = exact_version(m.group(1)) or version
     return named, version
 
 
@@ -131,12 +125,12 @@ def detect_page(page: bytes | str, cookies: str = "") -> Detection | None:
         return None
     candidates = (
         footer_version,
-        normalise_version(js.group(1)) if js else None,
-        normalise_version(asset.group(2)) if asset else None,
+        js.group(1) if js else None,
+        asset.group(2) if asset else None,
         text_version if named else None,
-        normalise_version(path_version.group(1)) if path_version else None,
+        path_version.group(1) if path_version else None,
     )
-    version = next((v for v in candidates if v), None)
+    version = most_exact(candidates)
     return Detection("opensid", version, _theme(tree, text))
 
 

@@ -190,6 +190,7 @@ def _arsip_item(attrs: Mapping[str, Any], base: str) -> ParsedItem | None:
         # Same image path the feed uses for its thumbnails (spec §3.1).
         thumbnail=f"{base}/desa/upload/artikel/sedang_{gambar}" if gambar else None,
         content_hash=content_hash(title, body),
+        source="api",  # internal_api/arsip lists published articles only
     )
 
 
@@ -254,6 +255,7 @@ def parse_sitemap(content: bytes) -> tuple[ParsedItem, ...]:
                 published_at=published,
                 # No body to hash: the url keeps two same-slug articles apart.
                 content_hash=content_hash(title, url),
+                source="sitemap",  # drafts and static pages too: never stored unconfirmed
             ),
         )
     return tuple(items.values())

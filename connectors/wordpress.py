@@ -247,6 +247,7 @@ def parse_posts(payload: Any, base_url: str) -> tuple[WpPost, ...]:
             published_at=rest_date(obj.get("date_gmt"), obj.get("date")),
             summary=summary,
             content_hash=content_hash(title, html_to_text(excerpt) or summary),
+            source="rest",  # the REST API lists published posts only
         )
         raw_categories = obj.get("categories")
         categories = raw_categories if isinstance(raw_categories, list) else []

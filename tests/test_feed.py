@@ -46,6 +46,7 @@ def _as_json(parsed: Any) -> dict[str, Any]:
         assert item.pop("spam") is False  # flagged later, by the integrity watch
         assert len(item.pop("fingerprint")) == 16  # of the raw entry, for the next poll
         assert item.pop("known") is False  # nothing known: every entry normalised
+        assert item.pop("source") == "feed"  # a feed lists published items only
     return data
 
 

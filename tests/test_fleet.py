@@ -374,8 +374,8 @@ def test_kinds_mix_and_ground_truth() -> None:
     assert list(truth) == list(KINDS)
     expected = {
         "opensid-2101-natra": ("opensid", "21.01", "2101"),
-        "opensid-2410-esensi": ("opensid", "24.10", "2410"),
-        "opensid-2601-natra": ("opensid", "26.01", "2601"),
+        "opensid-2410-esensi": ("opensid", "2410.0.0", "2410"),
+        "opensid-2601-natra": ("opensid", "2601.0.0", "2601"),
         "wordpress": ("wordpress", "6.6.2", ""),
         "wordpress-rest-disabled": ("wordpress", "6.4.5", ""),
         "atom": ("feed", None, ""),
@@ -403,7 +403,7 @@ def test_opensid_feed_quirks_per_era() -> None:
             owner = (
                 "OpenDESA" if kind in ("opensid-2101-natra", "opensid-2305-esensi") else "OpenDesa"
             )
-            assert f"{owner} - OpenSID {fleet.version_label(code)}</dc:rights>" in text
+            assert f"{owner} - OpenSID {fleet.current_version(code)}</dc:rights>" in text
             legacy, blade = (
                 kind == "opensid-2101-natra",
                 kind.startswith(("opensid-25", "opensid-26")),
@@ -477,7 +477,7 @@ def test_opensid_home_version_markers_and_visitor_widgets() -> None:
                 assert (await client.get(base + "first/index/2")).status_code == 200
             else:
                 assert f"{base}theme_asset/{theme}?file=css/style.css&v={full}" in page
-                label = fleet.version_label(code)
+                label = fleet.current_version(code)
                 assert f'"current_version": "{label}"' in page and v.code.replace(".", "") in page
                 assert (await client.get(base + "?page=2")).text != page
             first = fleet.articles(code)[0]
@@ -493,7 +493,7 @@ def test_opensid_services_match_ground_truth() -> None:
         for v in fleet.villages:
             code, truth = v.code, fleet.services(v.code)
             base = fleet.url(code)
-            blade = fleet.version_label(code) in ("25.08", "26.01")
+            blade = fleet.current_version(code) in ("25.08", "26.01")
             ppid = (await client.get(base + "ppid")).json()
             assert ppid["status"] == "success" and ppid["data"]["total data"] == truth["ppid"]
             pages = {"lapak": "this-product", "pembangunan": "pembangunan",

@@ -139,6 +139,28 @@ def test_versions_normalise_to_the_footer_form() -> None:
     assert {raw: normalise_version(raw) for raw in cases} == cases
 
 
+def test_versions_are_kept_as_stated_and_compared_at_patch_level() -> None:
+    from connectors.opensid_version import exact_version, most_exact, version_key
+
+    cases = {
+        "2410.0.0": "2410.0.0",
+        "v2410.0.0": "2410.0.0",
+        "pasca-2407.0.1": "2407.0.1",
+        "2508.0.0-premium": "2508.0.0-premium",
+        "24.10": "24.10",  # the feed's month-only current_version
+        "21.1": "21.01",
+        "21.01.0": "21.01",  # an old asset ?v= suffix is not a patch
+        "2413.0.0": None,
+        "": None,
+    }
+    assert {raw: exact_version(raw) for raw in cases} == cases
+    assert version_key("2407.0.1") > version_key("2407.0.0") > version_key("2406.1.3")
+    assert version_key("24.10") == version_key("2410.0.0")
+    # The footer says the month only; an asset url of the same month names the patch.
+    assert most_exact(["24.07", None, "2407.0.1"]) == "2407.0.1"
+    assert most_exact(["24.07", "2406.0.0"]) == "24.07"
+
+
 def test_detect_reads_feed_rights_and_session_cookies() -> None:
     feed = FetchResponse(
         "http://x.example/feed", 200, {}, (FIXTURES / "feed_2101.xml").read_bytes()
@@ -277,7 +299,7 @@ async def _polls(routes: dict[str, Route], count: int = 1) -> list[tuple[Harvest
 def test_collect_first_poll_survives_broken_endpoints() -> None:
     ((harvest, paths),) = asyncio.run(_polls(SITE_2601))
     base = harvest.feed_url.removesuffix("/index.php/feed") if harvest.feed_url else ""
-    assert (harvest.platform, harvest.version) == ("opensid", "26.01")
+    assert (harvest.platform, harvest.version) == ("opensid", "2601.0.0")
     assert base.startswith("http://127.0.0.1:") and not harvest.not_modified
     # The feed's 2 items, then the one news item of the arsip backfill the feed lacks.
     urls = [i.url for i in harvest.items]
@@ -324,7 +346,7 @@ def test_collect_later_poll_is_conditional_and_still_reads_services() -> None:
 
 def test_collect_server_rendered_release_with_sitemap_backfill() -> None:
     ((harvest, paths),) = asyncio.run(_polls(SITE_2410))
-    assert harvest.version == "24.10"
+    assert harvest.version == "2410.0.0"
     assert not any("internal_api" in p for p in paths)  # 2410 predates the JSON API
     counts = {s.kind: (s.available, s.count) for s in harvest.services}
     assert counts == {
@@ -359,7 +381,7 @@ def test_collect_server_rendered_release_with_sitemap_backfill() -> None:
 
 def test_collect_skips_optional_endpoints_after_a_network_failure() -> None:
     ((harvest, paths),) = asyncio.run(_polls(SITE_FLAKY))
-    assert len(harvest.items) == 2 and harvest.version == "24.10"
+    assert len(harvest.items) == 2 and harvest.version == "2410.0.0"
     assert harvest.metrics["visitors_total"] == 23456.0
     (note,) = harvest.notes
     assert note.startswith("ppid: ") and note.endswith("(later endpoints skipped)")

@@ -86,7 +86,7 @@ def test_the_example_village() -> None:
     assert [i.text for i in items] == [
         "Sertifikat HTTPS kedaluwarsa dalam 9 hari",
         "Unggah APBDes 2026 ke menu PPID",
-        "Perbarui OpenSID 2407 ke versi terbaru (2601)",
+        "Perbarui OpenSID 2407 ke versi terbaru (2601.0.0)",
     ]
     assert [i.theme for i in items] == ["keamanan", "keterbukaan", "keamanan"]
 

@@ -81,10 +81,22 @@ def test_release_list_and_versions_behind() -> None:
     releases = load_releases()
     assert releases[0] == Release("21.01", "umum", date(2021, 1, 1))
     newest_umum = max((r for r in releases if r.line == "umum"), key=lambda r: r.released)
-    assert newest_umum.version == "26.01"
+    assert newest_umum.version == "2601.0.0"
     old = check_version("2407.0.0", releases)
     assert old is not None
-    assert (old.label, old.behind, old.newest_label, old.line) == ("2407", 18, "2601", "umum")
+    assert (old.label, old.behind, old.newest_label, old.line) == (
+        "2407.0.0",
+        18,
+        "2601.0.0",
+        "umum",
+    )
+    # Patch level: a site on 2407.0.0 is one release behind a listed 2407.0.1.
+    patched = parse_releases(
+        "version,line,released\n2407.0.0,umum,2024-07-01\n2407.0.1,umum,2024-07-09\n"
+    )
+    assert check_version("2407.0.0", patched).behind == 1  # type: ignore[union-attr]
+    assert check_version("2407.0.1", patched).behind == 0  # type: ignore[union-attr]
+    assert check_version("24.07", patched).label == "2407"  # type: ignore[union-attr]
     # Newer than every umum release: premium, compared with premium's newest.
     premium = check_version("v2605.0.0-premium", releases)
     assert premium is not None and (premium.line, premium.behind) == ("premium", 4)
@@ -137,7 +149,7 @@ def test_score_rules() -> None:
     assert no_tls["https"] == (0.0, "Situs belum bisa dibuka lewat HTTPS")
     assert no_tls["certificate"][0] is None and no_tls["mixed_content"][0] is None
     old = parts(version=check_version("21.01", load_releases()))["platform"]
-    assert old == (0.0, "OpenSID 21.01 tertinggal 60 rilis dari 2601")
+    assert old == (0.0, "OpenSID 21.01 tertinggal 60 rilis dari 2601.0.0")
     assert parts(version=check_version("25.10", load_releases()))["platform"][0] == 1.0
     wp = parts(platform="wordpress", version=None)["platform"]
     assert wp[0] is None
@@ -300,7 +312,7 @@ def test_a_certificate_about_to_expire(ca: trustme.CA, ca_file: Path) -> None:
         assert sec.version is not None and sec.version.label == "2410"
         assert [i.text for i in report.coaching][:2] == [
             "Sertifikat HTTPS kedaluwarsa dalam 9 hari",
-            "Perbarui OpenSID 2410 ke versi terbaru (2601)",
+            "Perbarui OpenSID 2410 ke versi terbaru (2601.0.0)",
         ]
         # The KIP side was read over the same https site, from the saved 24.10 answers.
         assert report.kip.documents is not None and len(report.kip.documents) == 6
@@ -382,7 +394,7 @@ def test_an_http_only_site_with_an_old_opensid(ca_file: Path) -> None:
             "security_headers",
         ]
         texts = {i.key: i.text for i in report.coaching}
-        assert texts["platform_version"] == "Perbarui OpenSID 21.01 ke versi terbaru (2601)"
+        assert texts["platform_version"] == "Perbarui OpenSID 21.01 ke versi terbaru (2601.0.0)"
         assert texts["apbdes"] == f"Unggah APBDes {report.kip.year} ke menu PPID"
         reasons = {c.key: (c.value, c.reason) for c in report.security_score.components}
         assert reasons["https"] == (0.0, "Situs belum bisa dibuka lewat HTTPS")

@@ -35,8 +35,15 @@ class GroundTruth:
         return self._site(code).spec.platform
 
     def version_label(self, code: str) -> str | None:
-        """The version a connector should report: "24.10" (OpenSID), "6.6.2", or None."""
-        return self._site(code).spec.label
+        """The version a connector should report, as the site states it: "2410.0.0" or
+        "21.01" (OpenSID), "6.6.2" (WordPress), or None."""
+        spec = self._site(code).spec
+        return spec.full_version if spec.platform == "opensid" else spec.label
+
+    def current_version(self, code: str) -> str | None:
+        """OpenSID's month-only `current_version` ("24.10", as in the feed), else None."""
+        spec = self._site(code).spec
+        return spec.label if spec.platform == "opensid" else None
 
     def visitors(self, code: str) -> dict[str, int]:
         """today/yesterday/total as the OpenSID visitor widget shows them ({} without one)."""
