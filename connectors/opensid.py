@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from aggregator.errors import FetchError, ParseError
 from aggregator.types import (
@@ -20,7 +21,8 @@ from aggregator.types import (
 )
 from connectors.base import parse_off_loop, require_ok
 from connectors.feed import ParsedFeed, discover_feeds, feed_state, looks_like_feed, reread_feed
-from connectors.normalise import normalise_url
+from connectors.normalise import WIB, content_hash, normalise_url
+from connectors.opensid_confirm import DRAFT, NEWS, STATIC, menu_pages, verdict
 from connectors.opensid_html import (
     Detection,
     detect,
@@ -60,7 +62,20 @@ log = logging.getLogger(__name__)
 # statistik is judged from the menu links of the home page (no request). Feed, /ppid and
 # /internal_api do not count as visits; the HTML pages do, once per session (spec §11.1).
 # First poll only (no remembered feed): backfill with up to 17 arsip pages or one sitemap.
+_PUBDATE_OFFSET = re.compile(rb"<pub[dD]ate>[^<]*?\s([+-]\d{4}|GMT|UTC)\s*</pub[dD]ate>")
+MAX_OFFSET_SCAN = 1 << 20
+
+
+def _zone_of(stated: bytes) -> timezone:
+    """The zone of an RFC 822 offset ("+0000", "GMT")."""
+    if stated in (b"GMT", b"UTC"):
+        return UTC
+    sign = -1 if stated[:1] == b"-" else 1
+    return timezone(sign * timedelta(hours=int(stated[1:3]), minutes=int(stated[3:5])))
+
+
 MAX_BACKFILL = 500
+MAX_CONFIRM = 60  # sitemap-only articles confirmed by their page on a first poll
 ARSIP_PAGE_SIZE = 30  # the JSON:API paginator's maximum (spec §6.2)
 BACKFILL_SECONDS = 15.0  # backfill is a bonus: never let it eat the poll's deadline
 LAST_RELEASE_WITHOUT_API = (24, 10)  # umum 2410 has no /internal_api (docs/design.md)
@@ -102,6 +117,7 @@ class _Poll:
         self.metrics: dict[str, float] = {}
         self.gave_up = False
         self.feed_state: dict[str, str] = {}
+        self.feed_body = b""
 
     def url(self, path: str) -> str:
         # {base}/index.php/{path} works with and without .htaccess (spec §1).
@@ -133,6 +149,8 @@ class _Poll:
         links = service_links(self.home.content, self.base)
         feed_url, feed = await self.feed()
         items = tuple(canonical_item(i) for i in feed.items) if feed else ()
+        if feed is not None and self.feed_body:
+            items = self.local_times(self.feed_body, items)
         if feed is not None:
             version = version or exact_version(feed.version)
             if found is None and feed.platform != "opensid":
@@ -157,6 +175,26 @@ class _Poll:
             not_modified=feed is None,
             notes=tuple(self.notes),
             feed_state=self.feed_state,
+        )
+
+    def local_times(self, raw: bytes, items: tuple[ParsedItem, ...]) -> tuple[ParsedItem, ...]:
+        """OpenSID stores an article's time as the village's wall clock and its feed prints
+        those digits with php.ini's offset, not the village's: a server left at UTC says
+        "+0000" for WIB digits, seven hours late (seen on real 2310-2410). The digits are
+        the local time the article page shows, so they are read as WIB whatever the offset."""
+        offsets = set(_PUBDATE_OFFSET.findall(raw[:MAX_OFFSET_SCAN]))
+        if len(offsets) != 1:
+            return items  # +0700 (right), none, or mixed: leave the parser's reading
+        (stated,) = offsets
+        if stated == b"+0700":
+            return items
+        zone = _zone_of(stated)
+        self.note(f"feed: times given at {stated.decode()} read as the village's local time (WIB)")
+        return tuple(
+            replace(i, published_at=i.published_at.astimezone(zone).replace(tzinfo=WIB))
+            if i.published_at
+            else i
+            for i in items
         )
 
     async def feed(self) -> tuple[str, ParsedFeed | None]:
@@ -193,6 +231,7 @@ class _Poll:
                 if reread is None:  # the very body stored last time: as good as a 304
                     return url, None
                 feed, _notes, self.feed_state = reread
+                self.feed_body = resp.content
                 return url, feed
         raise failure
 
@@ -291,7 +330,7 @@ class _Poll:
             self.note(f"backfill: {source} stopped after {BACKFILL_SECONDS:g}s")
         if found:
             plural = "s" if len(found) > 1 else ""
-            extra = "" if api else " (titles from slugs, not confirmed)"
+            extra = "" if api else ", each confirmed by its page"
             self.note(f"backfill: {len(found)} older article{plural} from {source}{extra}")
         return tuple(found)
 
@@ -320,10 +359,12 @@ class _Poll:
                 return
 
     async def backfill_sitemap(self, known: set[str], found: list[ParsedItem]) -> None:
+        """Older articles from the sitemap, each confirmed by its own page (the sitemap
+        lists drafts and static pages too: see connectors.opensid_confirm)."""
         resp = await self.get("sitemap", self.url("sitemap.xml"))
         if resp is None or not self.published("sitemap", resp, service=False):
             return
-        # The sitemap lists every article row, future-dated ones too (spec §3.2).
+        # The sitemap lists every article row, future-dated ones too.
         now = datetime.now(UTC)
         fresh = [
             i
@@ -331,7 +372,36 @@ class _Poll:
             if i.url not in known and (i.published_at is None or i.published_at <= now)
         ]
         fresh.sort(key=lambda i: i.published_at or now, reverse=True)
-        found.extend(fresh[:MAX_BACKFILL])
+        menu = menu_pages(self.home.content, self.home.url)
+        left_out: dict[str, int] = {}
+        for item in fresh[:MAX_CONFIRM]:
+            page = await self.get("artikel", item.url)
+            if page is None:
+                break
+            if page.status_code == 404:
+                left_out[DRAFT] = left_out.get(DRAFT, 0) + 1
+                continue
+            if not _ok(page):
+                continue
+            kind, title = verdict(page.content, item.url, menu)
+            if kind != NEWS:
+                left_out[kind] = left_out.get(kind, 0) + 1
+                continue
+            title = title or item.title
+            found.append(
+                replace(
+                    item, title=title, source="page", content_hash=content_hash(title, item.url)
+                )
+            )
+        if left_out:
+            words = {DRAFT: "unpublished", STATIC: "static"}
+            self.note(
+                "backfill: left out "
+                + ", ".join(
+                    f"{n} {words[k]} page{'s' if n > 1 else ''}" for k, n in left_out.items()
+                )
+                + " listed by the sitemap"
+            )
 
 
 class OpenSIDConnector:

@@ -239,6 +239,12 @@ SITE_2410: dict[str, Route] = {
     "/index.php/pemerintah": (200, "pemerintah_esensi.html", HTML),
     "/index.php/lapak": (200, "lapak_esensi.html", HTML),
     "/index.php/pembangunan": (200, "pembangunan_esensi.html", HTML),
+    # Its article pages name their category, as published news does (opensid_confirm).
+    "*article": (
+        200,
+        '<nav class="breadcrumb"><a href="/index.php/artikel/kategori/umum">Umum</a></nav>',
+        HTML,
+    ),
 }
 # A site whose optional endpoints drop the connection.
 SITE_FLAKY: dict[str, Route] = {
@@ -258,6 +264,8 @@ def _site(routes: dict[str, Route], base_holder: list[str]) -> Callable[..., Any
         method: str, path: str, headers: dict[str, str], w: asyncio.StreamWriter
     ) -> None:
         status, source, kind = routes.get(path.split("?")[0], (404, "<h1>404</h1>", HTML))
+        if status == 404 and path.startswith("/index.php/artikel/") and "*article" in routes:
+            status, source, kind = routes["*article"]  # any article page the site has
         if not source:
             w.close()
             return
@@ -374,9 +382,9 @@ def test_collect_server_rendered_release_with_sitemap_backfill() -> None:
     assert len({i.url for i in harvest.items}) == 5
     assert harvest.notes == (
         "pengaduan: not published (HTTP 404)",
-        "backfill: 3 older articles from sitemap.xml (titles from slugs, not confirmed)",
+        "backfill: 3 older articles from sitemap.xml, each confirmed by its page",
     )
-    assert len(paths) == 8
+    assert len(paths) == 8 + 3  # and the three article pages that confirm them
 
 
 def test_collect_skips_optional_endpoints_after_a_network_failure() -> None:

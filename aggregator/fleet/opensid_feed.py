@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 
@@ -28,7 +28,12 @@ def _item(site: SiteInfo, art: Article) -> str:
     title = escape(escape(art.title)) if era == "blade" else escape(art.title)
     image = escape(f"{site.base}/desa/upload/artikel/{art.image}")
     description = f'<img src="{image}"/> {escape(excerpt(art.body_html))} [...]'
-    date = format_datetime(art.published_at.astimezone(WIB))
+    # OpenSID prints the stored local wall clock with php.ini's offset: a server left at UTC
+    # (as the 2410 natra kind is here) says "+0000" for WIB digits, seven hours late.
+    local = art.published_at.astimezone(WIB)
+    if site.spec.version == "2410" and site.spec.theme == "natra":
+        local = local.replace(tzinfo=UTC)
+    date = format_datetime(local)
     # Up to v22.01 the date element is a lowercase <pubdate> and there is no <guid>.
     stamp = f"<pubdate>{date}</pubdate>" if era == "2101" else f"<pubDate>{date}</pubDate>"
     guid = "" if era == "2101" else f"\t\t\t<guid>{link}</guid>\n"
