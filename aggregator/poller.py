@@ -254,7 +254,7 @@ class Poller:
             events = await asyncio.to_thread(
                 self.store.record_integrity, village.code, outcome.integrity, outcome.started_at
             )
-            await send_alerts(self.settings.alerts, events)
+            await send_alerts(self.settings.alerts, events, self.fetcher)
         if new:
             log.info("village=%s url=%s: %d new items", village.code, village.url, new)
         return new
