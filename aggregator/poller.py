@@ -25,6 +25,7 @@ from aggregator.types import FetchResponse, Harvest, PollOutcome, VillageForPoll
 from aggregator.watch import IntegrityReport, scan_site
 from aggregator.writer import MAX_BATCH, BatchWriter
 from connectors import connector_for
+from connectors.base import as_text
 from connectors.feed import FEED_STATE_KEYS
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ class Poller:
         integrity = None
         if ok:
             assert harvest is not None
-            harvest = flag_spam(harvest, self._spam_memo)
+            harvest = flag_spam(as_text(harvest), self._spam_memo)
             keep_feed_state(village, harvest, http.validators)
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
