@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -117,10 +118,23 @@ def _json_feed() -> bytes:
     ).encode()
 
 
+def _atom() -> bytes:
+    return (
+        b"<feed xmlns='http://www.w3.org/2005/Atom'><title>Desa</title>"
+        b"<generator version='&lt;b onclick=x&gt;6.6.2&lt;/b&gt;'>WordPress</generator>"
+        b"<entry><title type='html'>Kerja bakti &lt;u&gt;RT 3&lt;/u&gt;</title>"
+        b"<link href='https://desa.example/artikel/3'/><id>urn:x:3</id>"
+        b"<updated>2026-11-10T08:00:00+07:00</updated>"
+        b"<category term='&lt;script&gt;x&lt;/script&gt;Umum'/>"
+        b"<summary type='html'>&lt;p onclick=x&gt;Warga&lt;/p&gt;</summary></entry></feed>"
+    )
+
+
 def test_markup_in_every_field_a_site_writes_is_reduced_to_text(tmp_path: Path) -> None:
     feeds = {
         "/rss": (_rss(), "application/rss+xml"),
         "/json": (_json_feed(), "application/feed+json"),
+        "/atom": (_atom(), "application/atom+xml"),
     }
 
     async def site(
@@ -129,7 +143,7 @@ def test_markup_in_every_field_a_site_writes_is_reduced_to_text(tmp_path: Path) 
         body, kind = feeds.get(path, (b"", "text/plain"))
         w.write(response(200 if body else 404, body, {"content-type": kind}))
 
-    async def main() -> list[dict[str, object]]:
+    async def main() -> tuple[list[dict[str, Any]], dict[str, Any]]:
         async with RawServer(site) as srv:
             villages = ", ".join(
                 f'{{code: "{KEC}.200{i}", name: D{i}, url: "{srv.url}{path}", platform: feed}}'
@@ -146,13 +160,16 @@ def test_markup_in_every_field_a_site_writes_is_reduced_to_text(tmp_path: Path) 
                 for village in store.due_villages(datetime.now(UTC), all_villages=True):
                     await poller.poll_and_record(village)
             rows = store.news(limit=10)
+            versions = {v["code"]: v["platform_version"] for v in store.list_villages()}
             store.close()
-            return rows
+            return rows, versions
 
-    rows = asyncio.run(main())
-    assert len(rows) == 2
+    rows, versions = asyncio.run(main())
+    assert versions[f"{KEC}.2003"] == "6.6.2"  # the Atom generator's version attribute
     by_title = {str(r["title"]): r for r in rows}
-    assert set(by_title) == {"Musdes 2026", "Posyandu x"}
+    assert set(by_title) == {"Musdes 2026", "Posyandu x", "Kerja bakti RT 3"}
+    assert by_title["Kerja bakti RT 3"]["category"] == "Umum"
+    assert by_title["Kerja bakti RT 3"]["summary"] == "Warga"
     assert by_title["Musdes 2026"]["category"] == "Pemerintahan"
     assert by_title["Musdes 2026"]["summary"] == "Rapat desa"
     assert by_title["Posyandu x"]["category"] == "Kesehatan"
