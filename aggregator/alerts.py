@@ -11,8 +11,8 @@ import smtplib
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 
-import httpx
-
+from aggregator.errors import FetchError
+from aggregator.fetch import Fetcher
 from aggregator.settings import AlertSettings
 
 log = logging.getLogger(__name__)
@@ -73,20 +73,24 @@ def _send_mail(settings: AlertSettings, event: AlertEvent) -> None:
         smtp.send_message(msg)
 
 
-async def send_alerts(settings: AlertSettings, events: list[AlertEvent]) -> int:
-    """Deliver events on every configured channel; returns deliveries that succeeded."""
+async def send_alerts(settings: AlertSettings, events: list[AlertEvent], fetcher: Fetcher) -> int:
+    """Deliver events on every configured channel; returns deliveries that succeeded. The
+    webhook is called through `fetcher`: its private-address guard applies to it too."""
     delivered = 0
     if not events:
         return 0
     if settings.webhook_url:
-        async with httpx.AsyncClient(timeout=20) as client:
-            for e in events:
-                try:
-                    resp = await client.post(settings.webhook_url, json=asdict(e))
-                    resp.raise_for_status()
-                    delivered += 1
-                except httpx.HTTPError as exc:
-                    log.error("village=%s: webhook alert failed: %s", e.village_code, exc)
+        for e in events:
+            try:
+                resp = await fetcher.post_json(settings.webhook_url, asdict(e))
+            except FetchError as exc:
+                log.error("village=%s: webhook alert failed: %s", e.village_code, exc)
+                continue
+            if resp.status_code >= 300:
+                log.error("village=%s: webhook alert failed: HTTP %d", e.village_code,
+                          resp.status_code)  # fmt: skip
+                continue
+            delivered += 1
     if settings.smtp_host and settings.email_to:
         for e in events:
             try:

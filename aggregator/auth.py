@@ -3,9 +3,11 @@ their regional scope, CSRF tokens, the login throttle, and the session secret.""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
+import ipaddress
 import logging
 import os
 import re
@@ -13,7 +15,7 @@ import secrets
 import stat
 import threading
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,66 +153,144 @@ def csrf_matches(expected: object, given: object) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
-class LoginThrottle:
-    """At most `limit` failed logins per `window` seconds, per user name and per address.
+def address_key(address: str) -> str:
+    """The unit an address is counted in: the address itself, or its /64 for IPv6 (one
+    subscriber holds a whole /64, so single IPv6 addresses cost an attacker nothing)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return str(ip)
 
-    Kept in memory: one web process counts its own attempts (several `serve` instances each
-    allow `limit`). A locked name is refused even with the right password, or the lock
-    would only slow a guesser down.
+
+class LoginThrottle:
+    """Failed logins, counted so that guessing stays slow and nobody can lock an owner out.
+
+    - a (name, address) pair is locked after `limit` failures within `window`, even with the
+      right password (or the lock would only slow a guesser down);
+    - an address is locked for every name after `limit` failures within `window`, except for
+      names that have logged in from it before;
+    - a name failing `global_limit` times within `global_window`, from any addresses, is
+      slowed down for addresses it never logged in from: each further attempt waits
+      `backoff` seconds after the last failure, doubling up to `window`. The owner logging in
+      from a usual address is never held up by what others do.
+
+    Memory is bounded without forgetting a lock: when `max_keys` entries are all recent, a
+    pair not yet counted may not try until entries expire (known pairs still may).
+    Kept in memory: one web process counts its own attempts.
     """
 
-    MAX_KEYS = 10_000  # bounds memory when someone sprays random names
+    MAX_KEYS = 100_000
+    KNOWN_PER_NAME = 16  # addresses remembered per name that logged in from them
+    MAX_KNOWN_NAMES = 10_000
 
     def __init__(
-        self, limit: int = 5, window: float = 900.0, clock: Callable[[], float] = time.monotonic
+        self,
+        limit: int = 5,
+        window: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        global_limit: int = 10,
+        global_window: float = 3600.0,
+        backoff: float = 30.0,
+        max_keys: int = MAX_KEYS,
     ) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self.global_limit = global_limit
+        self.global_window = global_window
+        self.backoff = backoff
+        self.max_keys = max_keys
+        self._failures: dict[tuple[str, ...], list[float]] = {}
+        self._known: OrderedDict[str, OrderedDict[str, None]] = OrderedDict()
         self._lock = threading.Lock()  # sync handlers run in a thread pool
 
-    def _keys(self, username: str, address: str) -> list[tuple[str, str]]:
-        return [("user", normalise_username(username)), ("addr", address)]
+    def _recent(self, key: tuple[str, ...], now: float) -> list[float]:
+        times = self._failures.get(key)
+        if not times:
+            return []
+        span = self.global_window if key[0] == "name" else self.window
+        keep = self.global_limit + 16 if key[0] == "name" else self.limit
+        fresh = [t for t in times if t > now - span][-keep:]
+        if len(fresh) != len(times):
+            if fresh:
+                self._failures[key] = fresh
+            else:
+                del self._failures[key]
+        return fresh
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+    def _is_known(self, name: str, addr: str) -> bool:
+        return addr in self._known.get(name, ())
 
     def retry_after(self, username: str, address: str) -> float:
-        """Seconds until this name and address may try again; 0 when they may now."""
+        """Seconds until this name may try again from this address; 0 when it may now."""
+        name, addr = normalise_username(username), address_key(address)
         now = self.clock()
-        wait = 0.0
+        waits = [0.0]
         with self._lock:
-            for key in self._keys(username, address):
-                times = self._recent(key, now)
-                if len(times) >= self.limit:
-                    wait = max(wait, times[-self.limit] + self.window - now)
-        return wait
+            pair = self._recent(("pair", name, addr), now)
+            if len(pair) >= self.limit:
+                waits.append(pair[-self.limit] + self.window - now)
+            if not self._is_known(name, addr):
+                by_addr = self._recent(("addr", addr), now)
+                if len(by_addr) >= self.limit:
+                    waits.append(by_addr[-self.limit] + self.window - now)
+                by_name = self._recent(("name", name), now)
+                excess = len(by_name) - self.global_limit
+                if excess >= 0:
+                    pause = min(self.window, self.backoff * 2 ** min(excess, 30))
+                    waits.append(by_name[-1] + pause - now)
+                if not pair and len(self._failures) >= self.max_keys:
+                    self._prune(now)
+                    if len(self._failures) >= self.max_keys:
+                        waits.append(self._next_expiry(now))
+        return max(waits)
 
     def failed(self, username: str, address: str) -> None:
+        name, addr = normalise_username(username), address_key(address)
         now = self.clock()
         with self._lock:
-            if len(self._failures) >= self.MAX_KEYS:
+            keys = [("pair", name, addr), ("addr", addr), ("name", name)]
+            if len(self._failures) + len(keys) > self.max_keys:
                 self._prune(now)
-            for key in self._keys(username, address):
+            for key in keys:
                 times = self._recent(key, now)
+                if not times and len(self._failures) >= self.max_keys:
+                    continue  # full of live entries: retry_after refuses uncounted pairs
                 times.append(now)
                 self._failures[key] = times
 
-    def succeeded(self, username: str) -> None:
-        # Only the name is cleared: one good account must not reset a guessing address.
+    def succeeded(self, username: str, address: str) -> None:
+        """The pair's failures are forgotten and the address is remembered as the name's
+        own; what others did against the name or from the address stays counted."""
+        name, addr = normalise_username(username), address_key(address)
         with self._lock:
-            self._failures.pop(("user", normalise_username(username)), None)
+            self._failures.pop(("pair", name, addr), None)
+            known = self._known.setdefault(name, OrderedDict())
+            self._known.move_to_end(name)
+            known[addr] = None
+            known.move_to_end(addr)
+            while len(known) > self.KNOWN_PER_NAME:
+                known.popitem(last=False)
+            while len(self._known) > self.MAX_KNOWN_NAMES:
+                self._known.popitem(last=False)
 
     def _prune(self, now: float) -> None:
         for key in list(self._failures):
-            if not self._recent(key, now):
-                del self._failures[key]
-        while len(self._failures) >= self.MAX_KEYS:  # all recent: drop the oldest keys
-            del self._failures[next(iter(self._failures))]
+            self._recent(key, now)
+
+    def _next_expiry(self, now: float) -> float:
+        """Seconds until the first entry can be forgotten (the table is full)."""
+        ends = [
+            times[-1] + (self.global_window if key[0] == "name" else self.window)
+            for key, times in self._failures.items()
+        ]
+        return max(1.0, min(ends, default=now) - now)
 
 
 def load_secret_key(path: Path, environ: Mapping[str, str] = os.environ) -> str:
@@ -249,3 +329,18 @@ def _create_key_file(path: Path) -> None:
             pass
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (it holds password hashes; SQLite
+    gives its -wal and -shm files the same mode), or make an existing one so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning("%s is readable by others (mode %o): setting 0600", path, mode)
+        try:
+            path.chmod(0o600)
+        except OSError as e:
+            log.warning("%s: cannot set mode 0600: %s", path, e)

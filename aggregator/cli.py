@@ -148,6 +148,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from aggregator.web import create_app
+    from aggregator.web.edge import server_options
 
     config = _load(args.config)
     if config is None:
@@ -160,7 +161,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config_path=args.config,
     )
     print(f"Sipande {__version__}: http://{args.host}:{args.port}/")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    options = server_options(config.settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
     store.close()
     return 0
 
@@ -172,6 +174,7 @@ async def _demo(args: argparse.Namespace) -> None:
     from aggregator.fleet import Fleet
     from aggregator.settings import parse_config
     from aggregator.web import create_app
+    from aggregator.web.edge import server_options
 
     workdir = Path(args.dir)
     if workdir.exists():
@@ -208,8 +211,9 @@ async def _demo(args: argparse.Namespace) -> None:
             title="Sipande (demo)",
             config_path=str(config_path),
         )
+        options = server_options(config.settings)
         server = uvicorn.Server(
-            uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+            uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", **options)
         )
         print(f"Dashboard: http://{args.host}:{args.port}/   (Ctrl+C to stop)", flush=True)
         print(f"Masuk (login) as dinkominfo / {password} for the admin view", flush=True)

@@ -47,11 +47,33 @@ class _Blocked(Exception):
     pass
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215, local use only
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 IPv4-translated
+_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated IPv4-compatible
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and would reach (mapped, translated,
+    compatible, NAT64, 6to4), else None."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64 or ip in _TRANSLATED or ip in _COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
-    """True for globally routable unicast addresses (not private, loopback, link-local...)."""
+    """True for globally routable unicast addresses (not private, loopback, link-local...);
+    an IPv6 address carrying an IPv4 one is judged by the IPv4 address."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        ip = embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 
@@ -353,6 +375,35 @@ class Fetcher:
         except Exception as e:
             phase, message = _classify(e)
             raise FetchError(phase, message, url=current) from e
+
+    async def post_json(self, url: str, payload: object) -> FetchResponse:
+        """POST `payload` as JSON (alert webhooks) under the same guard, deadline and body
+        cap as `get`; a redirect is returned as it is, never followed."""
+        started = time.monotonic()
+        deadline = self.settings.request_timeout
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError("http", f"not an http(s) url: {url!r}", url=url)
+        try:
+            async with (
+                asyncio.timeout(deadline),
+                self._client.stream("POST", url, json=payload, headers={"Accept": "*/*"}) as resp,
+            ):
+                body = await self._read_capped(resp)
+                return FetchResponse(
+                    url=str(resp.url),
+                    status_code=resp.status_code,
+                    headers={k.lower(): v for k, v in resp.headers.items()},
+                    content=body,
+                    elapsed_ms=int((time.monotonic() - started) * 1000),
+                )
+        except FetchError:
+            raise
+        except TimeoutError as e:
+            raise FetchError("http", f"no complete response within {deadline:g}s", url=url) from e
+        except Exception as e:
+            phase, message = _classify(e)
+            raise FetchError(phase, message, url=url) from e
 
     async def _read_capped(self, resp: httpx.Response) -> bytes:
         cap = self.settings.max_body_bytes

@@ -25,6 +25,7 @@ from aggregator.types import FetchResponse, Harvest, PollOutcome, VillageForPoll
 from aggregator.watch import IntegrityReport, scan_site
 from aggregator.writer import MAX_BATCH, BatchWriter
 from connectors import connector_for
+from connectors.base import as_text
 from connectors.feed import FEED_STATE_KEYS
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ class Poller:
         integrity = None
         if ok:
             assert harvest is not None
-            harvest = flag_spam(harvest, self._spam_memo)
+            harvest = flag_spam(as_text(harvest), self._spam_memo)
             keep_feed_state(village, harvest, http.validators)
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
@@ -258,7 +259,7 @@ class Poller:
             events = await asyncio.to_thread(
                 self.store.record_integrity, village.code, outcome.integrity, outcome.started_at
             )
-            await send_alerts(self.settings.alerts, events)
+            await send_alerts(self.settings.alerts, events, self.fetcher)
         if new:
             log.info("village=%s url=%s: %d new items", village.code, village.url, new)
         return new

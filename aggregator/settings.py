@@ -6,6 +6,7 @@ officer fixing a 239-village file sees every mistake in one run.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -77,8 +78,14 @@ class Settings:
     # Access control (issue 7): read views open to all, or to logged-in users only; every
     # action needs a login either way. Secure cookies once the dashboard is served over https.
     public_dashboard: bool = True
-    secure_cookies: bool = False
+    secure_cookies: bool = False  # when absent from the file: on if base_url is https
     alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
+    # The dashboard's public origin (https://sipande.example.go.id): absolute links, feeds and
+    # alert e-mails are built from it and the request's Host header is ignored. "" = Host.
+    base_url: str = ""
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered; any other gets 400. () = all
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the reverse proxy).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
 
 
 _DURATION_KEYS = {
@@ -238,13 +245,47 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
                     raise ValueError(f"must be text, got {value!r}")
                 if value and key.endswith("_url") and (why := _check_url(value)):
                     raise ValueError(f"{value!r} {why}")
+                if value and key == "base_url" and (why := _check_origin(value)):
+                    raise ValueError(f"{value!r} {why}")
                 changes[key] = value
+            elif isinstance(default, tuple):
+                changes[key] = _text_list(key, value)
         except ValueError as e:
             problems.add(line, where, str(e))
     result = replace(defaults, **changes)
     if result.min_interval > result.max_interval:
         problems.add(_line(raw, "min_interval"), "settings.min_interval", "exceeds max_interval")
+    if result.base_url.startswith("https://") and "secure_cookies" not in raw:
+        result = replace(result, secure_cookies=True)
+    if result.base_url and not result.alerts.dashboard_url:
+        result = replace(result, alerts=replace(result.alerts, dashboard_url=result.base_url))
     return result
+
+
+def _check_origin(url: str) -> str | None:
+    """Why `url` is not a bare origin (scheme, host, port), or None."""
+    parts = urlsplit(url)
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return "must be only scheme, host and port (like https://sipande.example.go.id)"
+    return None
+
+
+def _text_list(key: str, value: object) -> tuple[str, ...]:
+    """Host names (allowed_hosts) or addresses and networks (trusted_proxies): one or a list."""
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        if not isinstance(item, str) or not item.strip():
+            raise ValueError(f"must be text or a list of texts, got {item!r}")
+        text = item.strip().lower()
+        if key == "trusted_proxies":
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError as e:
+                raise ValueError(f"{item!r} is not an address or network") from e
+        elif any(c in text for c in " /\\@:"):
+            raise ValueError(f"{item!r} is not a host name (no scheme, port or path)")
+        out.append(text)
+    return tuple(out)
 
 
 @dataclass(frozen=True)

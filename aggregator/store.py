@@ -24,6 +24,7 @@ from sqlmodel import Session, col, create_engine, select
 
 from aggregator.accounts import Accounts
 from aggregator.alerts import AlertEvent
+from aggregator.auth import private_file
 from aggregator.decide import first_check_at
 from aggregator.models import Check, Finding, Kecamatan, MetricSample, NewsItem, Service, Village
 from aggregator.queries import ReadQueries
@@ -50,7 +51,7 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

@@ -3,6 +3,7 @@ their names, bounds and labels, reading the form, and laying overrides over the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -64,6 +65,8 @@ def parse_form(form: Mapping[str, str]) -> tuple[dict[str, float], list[str]]:
         try:
             value = float(raw)
         except ValueError:
+            value = math.nan
+        if not math.isfinite(value):  # "inf", "nan", "1e400" parse, but are no number here
             problems.append(f"{t.label}: isi dengan angka")
             continue
         if t.whole and value != int(value):

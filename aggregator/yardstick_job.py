@@ -45,6 +45,6 @@ async def run_yardsticks(
             log.exception("village=%s url=%s: yardsticks not collected", v["code"], v["url"])
             continue
         events = await asyncio.to_thread(store.record_yardsticks, v["code"], report, now)
-        await send_alerts(settings.alerts, events)
+        await send_alerts(settings.alerts, events, fetcher)
         done += 1
     return done

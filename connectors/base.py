@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import ParamSpec, Protocol, TypeVar
 
 from aggregator.errors import FetchError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
+from connectors.normalise import html_to_text
 
 
 class Connector(Protocol):
@@ -104,3 +106,41 @@ async def parse_off_loop(
     if len(content) > INLINE_BYTES:
         return await asyncio.to_thread(parse, *args, **kwargs)
     return parse(*args, **kwargs)
+
+
+def _web_url(url: str | None) -> str | None:
+    return url if url and url.lower().startswith(("http://", "https://")) else None
+
+
+def _text(value: str | None) -> str | None:
+    return (html_to_text(value) or None) if value else value
+
+
+def as_text(harvest: Harvest) -> Harvest:
+    """The harvest with every field a village site wrote reduced to plain text (title,
+    summary, category, version) and every url an http(s) one, whatever the connector did:
+    markup in a feed's category or a JSON Feed's title must not reach the store."""
+    items = []
+    for item in harvest.items:
+        title = html_to_text(item.title) or ("(tanpa judul)" if item.title else "")
+        if item.known:
+            items.append(replace(item, title=title))
+            continue
+        items.append(
+            replace(
+                item,
+                title=title,
+                summary=html_to_text(item.summary),
+                category=_text(item.category),
+                url=_web_url(item.url) or "",
+                thumbnail=_web_url(item.thumbnail),
+            )
+        )
+    services = tuple(replace(s, url=_web_url(s.url)) for s in harvest.services)
+    return replace(
+        harvest,
+        version=_text(harvest.version),
+        feed_url=_web_url(harvest.feed_url),
+        items=tuple(items),
+        services=services,
+    )

@@ -8,7 +8,8 @@ import json
 from datetime import UTC, datetime
 
 from aggregator.alerts import send_alerts
-from aggregator.settings import AlertSettings
+from aggregator.fetch import Fetcher
+from aggregator.settings import AlertSettings, Settings
 from aggregator.yardsticks.expiry import (
     ExpiryEvent,
     ExpiryWatch,
@@ -94,8 +95,10 @@ def test_expiry_alerts_reach_the_webhook() -> None:
         w.write(response(200, b"{}", {"content-type": "application/json"}))
 
     async def main() -> tuple[int, list[bytes]]:
-        async with RawServer(hook) as server:
-            sent = await send_alerts(AlertSettings(webhook_url=server.url + "/hook"), events)
+        loopback = Settings(allow_private_addresses=True)
+        async with RawServer(hook) as server, Fetcher(loopback) as fetcher:
+            hook_url = server.url + "/hook"
+            sent = await send_alerts(AlertSettings(webhook_url=hook_url), events, fetcher)
             return sent, server.bodies
 
     sent, bodies = asyncio.run(main())

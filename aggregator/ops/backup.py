@@ -74,6 +74,7 @@ def backup_sqlite(source: Path, out: Path) -> BackupResult:
     if out.resolve() == source.resolve():
         raise BackupError(f"{out}: the backup cannot overwrite the database itself")
     out.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file 0600, and the rename keeps it: the copy holds password hashes.
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)

@@ -111,15 +111,25 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
 
 
 def cmd_import_opendk(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from aggregator.fetch import Fetcher
     from aggregator.ops.importer import format_plan, plan_import
     from aggregator.ops.opendk import OpenDKError, fetch_villages, listing_url
+    from aggregator.ops.tables import SiteRow
 
     loaded = _load_text(args.config)
     if loaded is None:
         return 2
+    settings = replace(loaded[1].settings, request_timeout=args.timeout)
+
+    async def fetch(source: str) -> list[SiteRow]:
+        async with Fetcher(settings) as fetcher:
+            return await fetch_villages(source, fetcher)
+
     try:
         source = listing_url(args.url)
-        rows = fetch_villages(source, timeout=args.timeout)
+        rows = asyncio.run(fetch(source))
     except OpenDKError as e:
         _err(f"OpenDK: {e}")
         return 1

@@ -1,9 +1,13 @@
 """Read the village list of a kecamatan's OpenDK site: its public JSON:API
 `/api/frontend/v1/desa` (specs/opensid.md §7) gives kode_desa, nama and website per desa.
+
+Every page, redirect and `links.next` goes through the poller's guarded fetcher: a hostile
+OpenDK cannot make us request private or loopback addresses (unless allowed).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -11,8 +15,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from aggregator.errors import AggregatorError
-from aggregator.fetch import USER_AGENT
+from aggregator.errors import AggregatorError, FetchError
+from aggregator.fetch import Fetcher
 from aggregator.ops.tables import SiteRow
 
 log = logging.getLogger(__name__)
@@ -81,40 +85,36 @@ def _row(record: dict[str, Any], number: int) -> SiteRow:
     )
 
 
-def fetch_villages(
+async def fetch_villages(
     url: str,
+    fetcher: Fetcher,
     *,
-    timeout: float = 20.0,
-    transport: httpx.BaseTransport | None = None,
     on_page: Callable[[int], None] | None = None,
 ) -> list[SiteRow]:
     """Every desa the OpenDK instance lists, following pages; OpenDKError if it can't."""
     first = str(httpx.URL(listing_url(url)).copy_merge_params({"page[size]": str(PAGE_SIZE)}))
     rows: list[SiteRow] = []
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/vnd.api+json, application/json"}
-    with httpx.Client(
-        timeout=timeout, follow_redirects=True, headers=headers, transport=transport
-    ) as client:
-        next_url: str | None = first
-        seen: set[str] = set()
-        number = 0
-        while next_url and next_url not in seen and number < MAX_PAGES:
-            seen.add(next_url)
-            number += 1
-            try:
-                resp = client.get(next_url)
-            except httpx.HTTPError as e:
-                raise OpenDKError(f"{next_url}: {type(e).__name__}: {e}") from e
-            if resp.status_code != 200:
-                raise OpenDKError(f"{next_url}: HTTP {resp.status_code}")
-            try:
-                payload = resp.json()
-            except ValueError as e:
-                raise OpenDKError(f"{next_url}: not JSON ({e})") from e
-            records = _records(payload)
-            rows += [_row(r, len(rows) + i + 1) for i, r in enumerate(records)]
-            log.info("opendk %s: page %d, %d villages", next_url, number, len(records))
-            if on_page is not None:
-                on_page(number)
-            next_url = _next_page(payload, next_url, number) if records else None
+    accept = "application/vnd.api+json, application/json"
+    next_url: str | None = first
+    seen: set[str] = set()
+    number = 0
+    while next_url and next_url not in seen and number < MAX_PAGES:
+        seen.add(next_url)
+        number += 1
+        try:
+            resp = await fetcher.get(next_url, accept=accept)
+        except FetchError as e:
+            raise OpenDKError(f"{e.url or next_url}: {e.message}") from e
+        if resp.status_code != 200:
+            raise OpenDKError(f"{next_url}: HTTP {resp.status_code}")
+        try:
+            payload = json.loads(resp.content.decode("utf-8-sig"))
+        except ValueError as e:
+            raise OpenDKError(f"{next_url}: not JSON ({e})") from e
+        records = _records(payload)
+        rows += [_row(r, len(rows) + i + 1) for i, r in enumerate(records)]
+        log.info("opendk %s: page %d, %d villages", next_url, number, len(records))
+        if on_page is not None:
+            on_page(number)
+        next_url = _next_page(payload, next_url, number) if records else None
     return rows

@@ -27,6 +27,7 @@ from aggregator.status import STATUS_LABELS, STATUSES
 from aggregator.store import Store
 from aggregator.web import actions, api, auth, ops, pages
 from aggregator.web.common import export_path, safe_url, with_query
+from aggregator.web.edge import edge_middleware
 from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pendek
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ def create_app(
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
+            *edge_middleware(settings),
             Middleware(SecurityHeaders),
             *auth.middleware(
                 settings, store, secret_key or load_secret_key(auth.secret_key_path(store))

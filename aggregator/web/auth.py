@@ -336,7 +336,7 @@ async def login(request: Request) -> Response:
         log.warning("login failed: user=%r address=%s", username, address)
         error = "Nama pengguna atau kata sandi salah."
         return _login_page(request, error=error, username=username, next_path=next_path, status=400)
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     log.info("login: user=%s address=%s", user.username, address)
     # A fresh session (and CSRF token) at every login: nothing from before carries over.
     request.session.clear()
