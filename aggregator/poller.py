@@ -12,12 +12,21 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from aggregator.alerts import send_alerts
 from aggregator.decide import decide
 from aggregator.errors import AggregatorError, FetchError, ParseError
 from aggregator.fetch import Fetcher
 from aggregator.integrity import is_spam_item
+from aggregator.postcheck import (
+    PostCheck,
+    analyse_misses,
+    check_posts,
+    misses,
+    to_check,
+    without_bodies,
+)
 from aggregator.robots import RobotsCache
 from aggregator.settings import Settings
 from aggregator.store import Store
@@ -153,6 +162,7 @@ class Poller:
         self.robots = RobotsCache(fetcher)
         self._last_success = float("-inf")
         self._spam_memo: dict[str, bool] = {}
+        self._body_memo: dict[str, Any] = {}  # aggregator.postcheck.Memo
         self._writer: BatchWriter | None = None
         self._writer_loop: asyncio.AbstractEventLoop | None = None
 
@@ -194,10 +204,12 @@ class Poller:
             log.exception("village=%s url=%s: connector crashed", village.code, village.url)
             phase, message = "parse", f"unexpected {type(e).__name__}: {e}"
         ok = harvest is not None
-        integrity = None
+        integrity = posts = None
         if ok:
             assert harvest is not None
             harvest = flag_spam(harvest, self._spam_memo)
+            posts = await self._check_posts(village, harvest)
+            harvest = without_bodies(harvest)
             keep_feed_state(village, harvest, http.validators)
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
@@ -223,6 +235,7 @@ class Poller:
             validators=http.validators if ok else {},
             retry_after=retry_after,
             integrity=integrity,
+            posts=posts,
         )
 
     def _integrity_due(self, village: VillageForPoll, now: datetime) -> bool:
@@ -240,6 +253,21 @@ class Poller:
             log.exception("village=%s url=%s: integrity scan failed", village.code, village.url)
             return None
 
+    async def _check_posts(self, village: VillageForPoll, harvest: Harvest) -> PostCheck | None:
+        """The integrity check of the bodies this poll received (new or changed items only;
+        a body seen before is judged from memory). Never fails the poll."""
+        try:
+            wanted = to_check(harvest.items)
+            if not wanted:
+                return None
+            todo = misses(wanted, self._body_memo)
+            # Parsing bodies is CPU work: off the loop, like the watch's analysis.
+            fresh = await asyncio.to_thread(analyse_misses, todo) if todo else {}
+            return check_posts(wanted, self._body_memo, fresh)
+        except Exception:
+            log.exception("village=%s url=%s: post body check failed", village.code, village.url)
+            return None
+
     async def _poll(self, village: VillageForPoll) -> PollOutcome:
         async with self._slots:
             outcome = await self.poll_village(village)
@@ -253,6 +281,12 @@ class Poller:
         if outcome.integrity is not None:
             events = await asyncio.to_thread(
                 self.store.record_integrity, village.code, outcome.integrity, outcome.started_at
+            )
+            await send_alerts(self.settings.alerts, events)
+        posts = outcome.posts
+        if posts is not None and posts.worth_recording(village.open_post_finding):
+            events = await asyncio.to_thread(
+                self.store.record_post_findings, village.code, posts, outcome.started_at
             )
             await send_alerts(self.settings.alerts, events)
         if new:

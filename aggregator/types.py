@@ -51,6 +51,23 @@ class ParsedItem:
     # store leaves its row alone (only title, guid, date and the url as the feed gave it).
     fingerprint: str = ""
     known: bool = False
+    # The item's body as the site sent it (raw HTML: REST `content.rendered`, a feed's
+    # `content:encoded` or description, a fetched article page), cut to BODY_LIMIT, for the
+    # integrity check of post bodies only. Never sanitised, never stored: the poller checks
+    # it and drops it before the harvest goes to the writer.
+    body: str = ""
+
+
+BODY_LIMIT = 48_000  # characters of a body kept for its integrity check: 40k head, 8k tail
+_BODY_TAIL = 8_000
+
+
+def bounded_body(raw: str) -> str:
+    """A body cut to BODY_LIMIT characters, keeping its start and its end: injected link
+    blocks are usually appended at the end of a post, and long posts exist."""
+    if len(raw) <= BODY_LIMIT:
+        return raw
+    return raw[: BODY_LIMIT - _BODY_TAIL] + "\n" + raw[-_BODY_TAIL:]
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,7 @@ class VillageForPoll:
     rules: Mapping[str, str] | None = None
     integrity_checked_at: datetime | None = None
     last_duration_ms: int | None = None  # of its newest check: slow sites are started first
+    open_post_finding: str | None = None  # the post url of its open post-body finding
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,7 @@ class PollOutcome:
     validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     retry_after: float | None = None  # the site asked us to come back later (429/503)
     integrity: Any = None  # aggregator.watch.IntegrityReport when a scan ran with this poll
+    posts: Any = None  # aggregator.postcheck.PostCheck: what the items' bodies showed
 
 
 @dataclass(frozen=True)

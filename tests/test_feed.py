@@ -14,7 +14,7 @@ from aggregator.errors import ParseError
 from aggregator.fetch import Fetcher
 from aggregator.poller import VillageHttp
 from aggregator.settings import Settings
-from aggregator.types import VillageForPoll
+from aggregator.types import BODY_LIMIT, VillageForPoll
 from connectors.feed import (
     FeedConnector,
     decode_lenient,
@@ -46,6 +46,7 @@ def _as_json(parsed: Any) -> dict[str, Any]:
         assert item.pop("spam") is False  # flagged later, by the integrity watch
         assert len(item.pop("fingerprint")) == 16  # of the raw entry, for the next poll
         assert item.pop("known") is False  # nothing known: every entry normalised
+        assert len(item.pop("body")) <= BODY_LIMIT  # raw, for the post-body check only
     return data
 
 
