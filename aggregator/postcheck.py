@@ -61,7 +61,9 @@ def body_verdict(body: str, url: str) -> FindingReport | None:
     if result.level not in (SUSPICIOUS, COMPROMISED):
         return None
     signals = tuple(sig for f in result.findings for sig in f.signals)
-    evidence = clean_evidence(" | ".join(f.evidence for f in result.findings), 300)
+    evidence = clean_evidence(
+        " | ".join(f.evidence for f in result.findings), FINDING_EVIDENCE_LIMIT
+    )
     codes = tuple(dict.fromkeys(sig.code for sig in signals))
     return FindingReport(POST_KIND, result.level, evidence, url, result.score, codes)
 
