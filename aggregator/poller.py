@@ -22,9 +22,12 @@ from aggregator.integrity import is_spam_item
 from aggregator.postcheck import (
     PostCheck,
     analyse_misses,
+    body_verdict,
     check_posts,
+    looked_at,
     misses,
     to_check,
+    with_look,
     without_bodies,
 )
 from aggregator.robots import RobotsCache
@@ -216,6 +219,7 @@ class Poller:
                 status_code = http.last.status_code
             if scan_due:
                 integrity = await self._scan(village, harvest)
+                posts = await self._recheck_post(village, posts)
         else:
             log.info(
                 "village=%s url=%s: check failed (%s) %s", village.code, village.url, phase, message
@@ -267,6 +271,33 @@ class Poller:
         except Exception:
             log.exception("village=%s url=%s: post body check failed", village.code, village.url)
             return None
+
+    async def _recheck_post(
+        self, village: VillageForPoll, posts: PostCheck | None
+    ) -> PostCheck | None:
+        """With the watch, while a post-body finding is open and this poll did not read that
+        post: fetch its page once. A post deleted (404, 410) or read clean is a clean look;
+        otherwise a post that is never edited again (REST and feeds hand over changed posts
+        only) would keep its finding open forever. One request per scan, only while the
+        finding is open."""
+        url = village.open_post_finding
+        if url is None or looked_at(posts, url):
+            return posts
+        try:
+            async with asyncio.timeout(self.settings.request_timeout * 2):
+                resp = await self.fetcher.get(url)
+            if resp.status_code in (404, 410):
+                return with_look(posts, url, None)
+            if resp.status_code != 200:
+                return posts
+            page = resp.content.decode("utf-8", errors="replace")
+            verdict = await asyncio.to_thread(body_verdict, page, url)
+        except Exception as e:  # the watch's extra look never fails the poll
+            log.info(
+                "village=%s url=%s: post %s not re-read: %r", village.code, village.url, url, e
+            )
+            return posts
+        return with_look(posts, url, verdict)
 
     async def _poll(self, village: VillageForPoll) -> PollOutcome:
         async with self._slots:

@@ -15,6 +15,9 @@ How a post-body finding lives, and why it differs from the watch's findings:
   enough, unlike the home page's two: a body is what the site's database holds for every
   reader, not a page a cloaker varies by visitor, and a look happens only when the body was
   handed over again (an edited post comes back as changed).
+- A post that is never handed over again (deleted, or old and never edited) would keep it
+  open forever, so the watch's polls fetch that post's page once while the finding is open
+  (Poller._recheck_post): gone (404, 410) or clean is a clean look, still hostile updates it.
 - One open finding of the kind per village (the village page's buttons rely on one open
   finding per kind): if two posts are hostile it follows the worst; a post that was hostile
   but is neither read again nor still hostile when the followed one is cleaned is found again

@@ -70,8 +70,15 @@ def body_verdict(body: str, url: str) -> FindingReport | None:
 
 def to_check(items: Iterable[ParsedItem]) -> list[tuple[str, str, str]]:
     """(memo key, url, body) of the items whose body is worth a look: new or changed ones
-    with a body and a url. `known` items were checked when they were first read."""
-    return [(_key(i.url, i.body), i.url, i.body) for i in items if i.body and i.url and not i.known]
+    with a body and a url. `known` items were checked when they were first read. A spam post
+    (`spam`: its title or excerpt is gambling) is the watch's finding (injected_post), which
+    resolves once the post is gone; a body finding on it would wait for a read that never
+    comes."""
+    return [
+        (_key(i.url, i.body), i.url, i.body)
+        for i in items
+        if i.body and i.url and not i.known and not i.spam
+    ]
 
 
 def misses(wanted: list[tuple[str, str, str]], memo: Memo) -> list[tuple[str, str, str]]:
@@ -102,6 +109,22 @@ def check_posts(
     clean -= findings.keys()
     ordered = sorted(findings.values(), key=lambda f: (f.level != COMPROMISED, -f.score, f.url))
     return PostCheck(tuple(ordered), frozenset(clean))
+
+
+def with_look(check: PostCheck | None, url: str, verdict: FindingReport | None) -> PostCheck:
+    """`check` plus one more look at a post: `verdict` None means it read clean (or is gone)."""
+    check = check or PostCheck()
+    if verdict is None:
+        return PostCheck(check.findings, check.clean | {url})
+    findings = sorted(
+        (*check.findings, verdict), key=lambda f: (f.level != COMPROMISED, -f.score, f.url)
+    )
+    return PostCheck(tuple(findings), check.clean - {url})
+
+
+def looked_at(check: PostCheck | None, url: str) -> bool:
+    """Whether this poll already read the post at `url`."""
+    return check is not None and (url in check.clean or any(f.url == url for f in check.findings))
 
 
 def merged_evidence(findings: tuple[FindingReport, ...]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -336,3 +337,69 @@ def test_items_without_a_hostile_body_make_no_finding(body: str) -> None:
     check = _check((item,), {})
     assert check.findings == () and check.clean == ({PLAIN_URL} if body else frozenset())
     assert json.dumps(sorted(check.clean))  # plain data
+
+
+def test_spam_posts_are_left_to_the_watch() -> None:
+    spam = ParsedItem("Slot gacor", HOSTILE_URL, None, None, body=HOSTILE_BODY, spam=True)
+    assert to_check([spam]) == []
+
+
+def test_the_watch_rereads_an_open_post_finding_that_no_poll_hands_over(tmp_path: Path) -> None:
+    """The hostile post leaves the feed (deleted): no poll reads it again, so the watch's poll
+    fetches its page; 404 is a clean look and resolves the finding. While it still answers
+    with the block, the finding stays open."""
+    served = {"posts": POSTS, "post": 200}
+
+    async def serve(
+        method: str, path: str, headers: dict[str, str], w: asyncio.StreamWriter
+    ) -> None:
+        if path == "/feed":
+            body, status, kind = _rss(served["posts"], base), 200, "application/rss+xml"
+        elif path == HOSTILE_URL.removeprefix(SITE) and served["post"] == 200:
+            body, status, kind = (
+                f"<html><body>{HOSTILE_BODY}</body></html>".encode(),
+                200,
+                "text/html",
+            )
+        else:
+            body, status, kind = b"not found", 404, "text/html"
+        w.write(response(status, body, {"content-type": kind}))
+
+    async def main() -> None:
+        nonlocal base
+        async with RawServer(serve) as srv:
+            base = srv.url
+            config = parse_config(
+                'kabupaten: {code: "33.03", name: P}\n'
+                "settings: {allow_private_addresses: true}\n"
+                "kecamatan:\n"
+                '  - {code: "33.03.01", name: K, villages: [{code: "33.03.01.2001", name: D, '
+                f'url: "{srv.url}/feed", platform: feed}}]}}\n'
+            )
+            store = Store(f"sqlite:///{tmp_path}/poll.db", config.settings)
+            store.migrate()
+            store.sync_config(config, datetime.now(UTC))
+            hostile = srv.url + HOSTILE_URL.removeprefix(SITE)
+            async with Fetcher(config.settings) as fetcher:
+                poller = Poller(store, fetcher, config.settings)
+
+                async def poll() -> list[str]:
+                    (village,) = store.due_villages(datetime.now(UTC), all_villages=True)
+                    # Every poll is one of the watch's (as if integrity_interval had passed).
+                    await poller.poll_and_record(replace(village, integrity_checked_at=None))
+                    found = store.findings(status="open")
+                    return [f["url"] for f in found if f["kind"] == POST_KIND]
+
+                assert await poll() == [hostile]
+                served["posts"] = POSTS[1:]  # the post leaves the feed, still online
+                asked = len(srv.requests)
+                assert await poll() == [hostile]  # re-read by the watch: still hostile
+                assert ("GET", HOSTILE_URL.removeprefix(SITE)) in {
+                    (m, p) for m, p, _ in srv.requests[asked:]
+                }
+                served["post"] = 404  # deleted
+                assert await poll() == []
+            store.close()
+
+    base = ""
+    asyncio.run(main())
