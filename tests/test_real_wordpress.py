@@ -28,6 +28,8 @@ from aggregator.web import create_app
 from tests.conftest import LiveServer
 from tests.realsites.wordpress import Post, RunningWordPress, WordPressSite, unavailable
 
+pytestmark = pytest.mark.realsite
+
 CODE = "33.03.99.2001"
 HOSTILE_TITLE = "Kerja Bakti Normalisasi Saluran Irigasi Dusun II"
 ANTIJUDOL_TITLE = "Sosialisasi Bahaya Judi Online bagi Pelajar dan Orang Tua"
