@@ -339,9 +339,11 @@ def test_items_without_a_hostile_body_make_no_finding(body: str) -> None:
     assert json.dumps(sorted(check.clean))  # plain data
 
 
-def test_spam_posts_are_left_to_the_watch() -> None:
-    spam = ParsedItem("Slot gacor", HOSTILE_URL, None, None, body=HOSTILE_BODY, spam=True)
-    assert to_check([spam]) == []
+def test_posts_flagged_as_spam_are_checked_too() -> None:
+    """A short real post whose hidden block fills its excerpt is flagged as spam by the
+    excerpt; its body is still checked (the watch reads only the newest items' excerpts)."""
+    spam = ParsedItem("Kerja bakti", HOSTILE_URL, None, None, body=HOSTILE_BODY, spam=True)
+    assert [f.url for f in _check((spam,), {}).findings] == [HOSTILE_URL]
 
 
 def test_the_watch_rereads_an_open_post_finding_that_no_poll_hands_over(tmp_path: Path) -> None:
