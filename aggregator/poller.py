@@ -12,7 +12,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from aggregator.alerts import send_alerts
 from aggregator.decide import decide
@@ -34,7 +33,7 @@ from aggregator.robots import RobotsCache
 from aggregator.settings import Settings
 from aggregator.store import Store
 from aggregator.types import FetchResponse, Harvest, PollOutcome, VillageForPoll
-from aggregator.watch import IntegrityReport, scan_site
+from aggregator.watch import FindingReport, IntegrityReport, scan_site
 from aggregator.writer import MAX_BATCH, BatchWriter
 from connectors import connector_for
 from connectors.feed import FEED_STATE_KEYS
@@ -165,7 +164,7 @@ class Poller:
         self.robots = RobotsCache(fetcher)
         self._last_success = float("-inf")
         self._spam_memo: dict[str, bool] = {}
-        self._body_memo: dict[str, Any] = {}  # aggregator.postcheck.Memo
+        self._body_memo: dict[str, FindingReport | None] = {}  # post-body verdicts by digest
         self._writer: BatchWriter | None = None
         self._writer_loop: asyncio.AbstractEventLoop | None = None
 
