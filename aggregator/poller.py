@@ -18,11 +18,22 @@ from aggregator.decide import decide
 from aggregator.errors import AggregatorError, FetchError, ParseError
 from aggregator.fetch import Fetcher
 from aggregator.integrity import is_spam_item
+from aggregator.postcheck import (
+    PostCheck,
+    analyse_misses,
+    body_verdict,
+    check_posts,
+    looked_at,
+    misses,
+    to_check,
+    with_look,
+    without_bodies,
+)
 from aggregator.robots import RobotsCache
 from aggregator.settings import Settings
 from aggregator.store import Store
 from aggregator.types import FetchResponse, Harvest, PollOutcome, VillageForPoll
-from aggregator.watch import IntegrityReport, scan_site
+from aggregator.watch import FindingReport, IntegrityReport, scan_site
 from aggregator.writer import MAX_BATCH, BatchWriter
 from connectors import connector_for
 from connectors.base import as_text
@@ -154,6 +165,7 @@ class Poller:
         self.robots = RobotsCache(fetcher)
         self._last_success = float("-inf")
         self._spam_memo: dict[str, bool] = {}
+        self._body_memo: dict[str, FindingReport | None] = {}  # post-body verdicts by digest
         self._writer: BatchWriter | None = None
         self._writer_loop: asyncio.AbstractEventLoop | None = None
 
@@ -196,16 +208,19 @@ class Poller:
             log.exception("village=%s url=%s: connector crashed", village.code, village.url)
             phase, message = "parse", f"unexpected {type(e).__name__}: {e}"
         ok = harvest is not None
-        integrity = None
+        integrity = posts = None
         if ok:
             assert harvest is not None
             harvest = flag_spam(as_text(harvest), self._spam_memo)
+            posts = await self._check_posts(village, harvest)
+            harvest = without_bodies(harvest)
             keep_feed_state(village, harvest, http.validators)
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
                 status_code = http.last.status_code
             if scan_due:
                 integrity = await self._scan(village, harvest)
+                posts = await self._recheck_post(village, posts)
         else:
             log.info(
                 "village=%s url=%s: check failed (%s) %s", village.code, village.url, phase, message
@@ -228,6 +243,7 @@ class Poller:
             cookies=self.fetcher.cookies.snapshot(
                 [village.url, *([http.last.url] if http.last else [])]
             ),
+            posts=posts,
         )
 
     def _integrity_due(self, village: VillageForPoll, now: datetime) -> bool:
@@ -245,6 +261,48 @@ class Poller:
             log.exception("village=%s url=%s: integrity scan failed", village.code, village.url)
             return None
 
+    async def _check_posts(self, village: VillageForPoll, harvest: Harvest) -> PostCheck | None:
+        """The integrity check of the bodies this poll received (new or changed items only;
+        a body seen before is judged from memory). Never fails the poll."""
+        try:
+            wanted = to_check(harvest.items)
+            if not wanted:
+                return None
+            todo = misses(wanted, self._body_memo)
+            # Parsing bodies is CPU work: off the loop, like the watch's analysis.
+            fresh = await asyncio.to_thread(analyse_misses, todo) if todo else {}
+            return check_posts(wanted, self._body_memo, fresh)
+        except Exception:
+            log.exception("village=%s url=%s: post body check failed", village.code, village.url)
+            return None
+
+    async def _recheck_post(
+        self, village: VillageForPoll, posts: PostCheck | None
+    ) -> PostCheck | None:
+        """With the watch, while a post-body finding is open and this poll did not read that
+        post: fetch its page once. A post deleted (404, 410) or read clean is a clean look;
+        otherwise a post that is never edited again (REST and feeds hand over changed posts
+        only) would keep its finding open forever. One request per scan, only while the
+        finding is open."""
+        url = village.open_post_finding
+        if url is None or looked_at(posts, url):
+            return posts
+        try:
+            async with asyncio.timeout(self.settings.request_timeout * 2):
+                resp = await self.fetcher.get(url)
+            if resp.status_code in (404, 410):
+                return with_look(posts, url, None)
+            if resp.status_code != 200:
+                return posts
+            page = resp.content.decode("utf-8", errors="replace")
+            verdict = await asyncio.to_thread(body_verdict, page, url)
+        except Exception as e:  # the watch's extra look never fails the poll
+            log.info(
+                "village=%s url=%s: post %s not re-read: %r", village.code, village.url, url, e
+            )
+            return posts
+        return with_look(posts, url, verdict)
+
     async def _poll(self, village: VillageForPoll) -> PollOutcome:
         async with self._slots:
             outcome = await self.poll_village(village)
@@ -258,6 +316,12 @@ class Poller:
         if outcome.integrity is not None:
             events = await asyncio.to_thread(
                 self.store.record_integrity, village.code, outcome.integrity, outcome.started_at
+            )
+            await send_alerts(self.settings.alerts, events, self.fetcher)
+        posts = outcome.posts
+        if posts is not None and posts.worth_recording(village.open_post_finding):
+            events = await asyncio.to_thread(
+                self.store.record_post_findings, village.code, posts, outcome.started_at
             )
             await send_alerts(self.settings.alerts, events, self.fetcher)
         if new:

@@ -27,6 +27,8 @@ from aggregator.alerts import AlertEvent
 from aggregator.auth import private_file
 from aggregator.decide import first_check_at
 from aggregator.models import Check, Finding, Kecamatan, MetricSample, NewsItem, Service, Village
+from aggregator.post_findings import PostFindings
+from aggregator.postcheck import POST_KIND
 from aggregator.queries import ReadQueries
 from aggregator.scorekeeping import (
     FUTURE_GRACE,
@@ -110,11 +112,26 @@ def dedup_keys(item: ParsedItem) -> list[tuple[str, str]]:
     return keys
 
 
+def _open_post_url() -> Any:
+    """The post url of the village's open post-body finding, as a column of a village query
+    (the poller needs it to see whether a clean body resolves that finding)."""
+    return (
+        select(Finding.url)
+        .where(
+            Finding.village_code == Village.code,
+            Finding.status == "open",
+            Finding.kind == POST_KIND,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def _dedup_key(kind: str, value: str) -> str:
     return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:64]}"
 
 
-class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
+class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore, PostFindings):
     """All reads and writes. Web handlers only call the read methods."""
 
     def __init__(self, url: str = DEFAULT_DATABASE_URL, settings: Settings | None = None):
@@ -219,7 +236,9 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             .limit(1)
             .scalar_subquery()
         )
-        q = select(Village, last_ms).where(col(Village.in_config), Village.url != "")
+        q = select(Village, last_ms, _open_post_url()).where(
+            col(Village.in_config), Village.url != ""
+        )
         if not all_villages:
             q = q.where(
                 or_(col(Village.next_check_at).is_(None), col(Village.next_check_at) <= now)
@@ -232,9 +251,11 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         if limit:
             q = q.limit(limit)
         with Session(self.engine) as s:
-            return [self._for_poll(v, ms) for v, ms in s.exec(q).all()]
+            return [self._for_poll(v, ms, post) for v, ms, post in s.exec(q).all()]
 
-    def _for_poll(self, v: Village, last_duration_ms: int | None = None) -> VillageForPoll:
+    def _for_poll(
+        self, v: Village, last_duration_ms: int | None = None, open_post: str | None = None
+    ) -> VillageForPoll:
         return VillageForPoll(
             code=v.code,
             url=v.url,
@@ -250,6 +271,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             integrity_checked_at=v.integrity_checked_at,
             last_duration_ms=last_duration_ms,
             cookies=_json_object(v.cookies),
+            open_post_finding=open_post,
         )
 
     def claim_due(self, now: datetime, lease_seconds: float, limit: int) -> list[VillageForPoll]:
@@ -274,15 +296,15 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
         start_by = due_s - func.coalesce(last_ms, unknown_ms) / 1000.0
         with self._write_lock, Session(self.engine) as s:
             rows = s.exec(
-                select(Village, last_ms)
+                select(Village, last_ms, _open_post_url())
                 .where(col(Village.in_config), Village.url != "")
                 .where(or_(col(Village.next_check_at).is_(None), col(Village.next_check_at) <= now))
                 .order_by(start_by)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=Village)
             ).all()
-            claimed = [self._for_poll(v, ms) for v, ms in rows]
-            for v, _ms in rows:
+            claimed = [self._for_poll(v, ms, post) for v, ms, post in rows]
+            for v, _ms, _post in rows:
                 v.next_check_at = now + timedelta(seconds=lease_seconds)
                 s.add(v)
             s.commit()
@@ -573,10 +595,16 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore):
             v = s.get(Village, code)
             if v is None:
                 return events
+            # A post-body finding is not this scan's to update or resolve: the scan never
+            # looked at that older post (aggregator.post_findings says how it resolves).
             open_rows = {
                 f.kind: f
                 for f in s.exec(
-                    select(Finding).where(Finding.village_code == code, Finding.status == "open")
+                    select(Finding).where(
+                        Finding.village_code == code,
+                        Finding.status == "open",
+                        Finding.kind != POST_KIND,
+                    )
                 ).all()
             }
 

@@ -54,6 +54,23 @@ class ParsedItem:
     # How the item is known to be published news: "feed", "rest" (WordPress REST), "api"
     # (OpenSID's internal_api), "arsip" (OpenSID's archive page) or "html" (an article list).
     source: str = "feed"
+    # The item's body as the site sent it (raw HTML: REST `content.rendered`, a feed's
+    # `content:encoded` or description, a fetched article page), cut to BODY_LIMIT, for the
+    # integrity check of post bodies only. Never sanitised, never stored: the poller checks
+    # it and drops it before the harvest goes to the writer.
+    body: str = ""
+
+
+BODY_LIMIT = 48_000  # characters of a body kept for its integrity check: 40k head, 8k tail
+_BODY_TAIL = 8_000
+
+
+def bounded_body(raw: str) -> str:
+    """A body cut to BODY_LIMIT characters, keeping its start and its end: injected link
+    blocks are usually appended at the end of a post, and long posts exist."""
+    if len(raw) <= BODY_LIMIT:
+        return raw
+    return raw[: BODY_LIMIT - _BODY_TAIL] + "\n" + raw[-_BODY_TAIL:]
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,7 @@ class VillageForPoll:
     integrity_checked_at: datetime | None = None
     last_duration_ms: int | None = None  # of its newest check: slow sites are started first
     cookies: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # host → name → value
+    open_post_finding: str | None = None  # the post url of its open post-body finding
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,7 @@ class PollOutcome:
     retry_after: float | None = None  # the site asked us to come back later (429/503)
     integrity: Any = None  # aggregator.watch.IntegrityReport when a scan ran with this poll
     cookies: Mapping[str, Mapping[str, str]] | None = None  # the site's session, to keep
+    posts: Any = None  # aggregator.postcheck.PostCheck: what the items' bodies showed
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,14 @@ import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
 from aggregator.errors import FetchError, ParseError
-from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
+from aggregator.types import (
+    FetchResponse,
+    Harvest,
+    HttpGetter,
+    ParsedItem,
+    VillageForPoll,
+    bounded_body,
+)
 from connectors import feed_fast
 from connectors.base import follow_pages, parse_off_loop, require_ok
 from connectors.normalise import (
@@ -258,6 +265,7 @@ def build_item(
         thumbnail=first_image(description, base) or first_image(content, base),
         content_hash=content_hash(title, body_text),
         fingerprint=mark,
+        body=bounded_body(content or description),
     )
 
 
@@ -299,6 +307,7 @@ def _json_item(obj: dict[str, Any], base: str, known: Container[str] = NO_KNOWN)
         thumbnail=image or first_image(content_html, base),
         content_hash=content_hash(title, text or summary),
         fingerprint=mark,
+        body=bounded_body(content_html),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from aggregator.errors import ParseError
-from aggregator.types import ParsedItem
+from aggregator.types import ParsedItem, bounded_body
 from connectors.normalise import (
     content_hash,
     html_to_text,
@@ -191,6 +191,7 @@ def _arsip_item(attrs: Mapping[str, Any], base: str) -> ParsedItem | None:
         thumbnail=f"{base}/desa/upload/artikel/sedang_{gambar}" if gambar else None,
         content_hash=content_hash(title, body),
         source="api",  # internal_api/arsip lists published articles only
+        body=bounded_body(str(attrs.get("isi") or "")),
     )
 
 

@@ -18,7 +18,14 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from aggregator.errors import FetchError, ParseError
-from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
+from aggregator.types import (
+    FetchResponse,
+    Harvest,
+    HttpGetter,
+    ParsedItem,
+    VillageForPoll,
+    bounded_body,
+)
 from connectors.base import follow_pages, require_ok
 from connectors.feed import (
     UNTITLED,
@@ -46,7 +53,8 @@ log = logging.getLogger(__name__)
 PER_PAGE = 50
 BACKFILL_PAGES = 10  # first poll: up to 500 posts
 INCREMENTAL_PAGES = 1  # later polls: the 50 most recently modified posts
-POST_FIELDS = "id,date_gmt,modified_gmt,link,title,excerpt,categories,featured_media,guid"
+# `content` is read only for the integrity check of post bodies (ParsedItem.body).
+POST_FIELDS = "id,date_gmt,modified_gmt,link,title,excerpt,content,categories,featured_media,guid"
 POSTS_ROUTE = "/wp/v2/posts"
 API_REL = "https://api.w.org/"
 MAX_JSON_STARTS = 16  # places tried for where the JSON begins after injected text
@@ -248,6 +256,7 @@ def parse_posts(payload: Any, base_url: str) -> tuple[WpPost, ...]:
             summary=summary,
             content_hash=content_hash(title, html_to_text(excerpt) or summary),
             source="rest",  # the REST API lists published posts only
+            body=bounded_body(_rendered(obj.get("content"))),
         )
         raw_categories = obj.get("categories")
         categories = raw_categories if isinstance(raw_categories, list) else []

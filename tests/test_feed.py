@@ -14,7 +14,7 @@ from aggregator.errors import ParseError
 from aggregator.fetch import Fetcher
 from aggregator.poller import VillageHttp
 from aggregator.settings import Settings
-from aggregator.types import VillageForPoll
+from aggregator.types import BODY_LIMIT, VillageForPoll
 from connectors.feed import (
     FeedConnector,
     decode_lenient,
@@ -47,6 +47,7 @@ def _as_json(parsed: Any) -> dict[str, Any]:
         assert len(item.pop("fingerprint")) == 16  # of the raw entry, for the next poll
         assert item.pop("known") is False  # nothing known: every entry normalised
         assert item.pop("source") == "feed"  # a feed lists published items only
+        assert len(item.pop("body")) <= BODY_LIMIT  # raw, for the post-body check only
     return data
 
 

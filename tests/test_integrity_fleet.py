@@ -52,3 +52,38 @@ def test_compromised_villages_reported_lookalikes_not(tmp_path: Path) -> None:
             else:
                 assert village["status"] != "compromised" and village["open_findings"] == 0
     store.close()
+
+
+def test_hidden_block_in_an_older_post_body_is_found_in_the_first_poll(tmp_path: Path) -> None:
+    """judol_post_body: the block is only in the body of a four-month-old post, neither on the
+    home page nor among the items the watch fetches; the post-body check of what the REST API
+    handed over finds it in the first poll, with that post as the finding's url."""
+    behaviours = ["judol_post_body", "clean_antijudol", "active"]
+
+    async def fill():  # type: ignore[no-untyped-def]
+        async with Fleet.of_kinds(["wordpress"] * 3, seed=5) as fleet:
+            for v, behaviour in zip(fleet.villages, behaviours, strict=True):
+                fleet.set_behaviour(v.code, behaviour)
+            hostile = fleet.villages[0].code
+            (article,) = fleet.body_injected_articles(hostile)
+            url = fleet.article_url(hostile, article)
+            async with httpx.AsyncClient() as client:
+                home = (await client.get(fleet.url(hostile))).text
+            assert url not in home and "brandx88.example" not in home  # not on the home page
+            assert fleet.compromised(hostile) == "P1"
+            config, store = _setup(fleet, tmp_path)
+            await poll_once(config, store)
+            return store, hostile, url
+
+    store, hostile, url = asyncio.run(fill())
+    with LiveServer(create_app(store.settings, store=store, run_scheduler=False)) as srv:
+        findings = httpx.get(f"{srv.url}/api/findings?status=open").json()
+        assert [(f["village_code"], f["kind"], f["url"]) for f in findings] == [
+            (hostile, "judi_online_post", url)
+        ], findings
+        assert "hidden_link_block" in findings[0]["evidence"]
+        assert "brandx88.example" in findings[0]["evidence"]
+        assert httpx.get(f"{srv.url}/api/villages/{hostile}").json()["status"] == "compromised"
+        page = httpx.get(f"{srv.url}/desa/{hostile}").text
+        assert "Judi online di isi berita" in page
+    store.close()

@@ -20,7 +20,7 @@ from aggregator.errors import FetchError, ParseError
 from aggregator.fetch import Fetcher
 from aggregator.poller import VillageHttp
 from aggregator.settings import Settings
-from aggregator.types import FetchResponse, Harvest, ParsedItem, VillageForPoll
+from aggregator.types import BODY_LIMIT, FetchResponse, Harvest, ParsedItem, VillageForPoll
 from connectors.feed import parse_feed
 from connectors.opensid import OpenSIDConnector, canonical_item, detect
 from connectors.opensid_html import (
@@ -55,6 +55,7 @@ def _plain(value: Any) -> Any:
         assert data.pop("spam") is False  # flagged later, by the integrity watch
         data.pop("fingerprint")  # a digest of the raw entry, checked in test_feed.py
         assert data.pop("known") is False
+        assert len(data.pop("body")) <= BODY_LIMIT  # raw, for the post-body check only
         return data
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}

@@ -7,7 +7,16 @@ from __future__ import annotations
 from .faults import ACCEPTABLE_FAULT_OUTCOMES, EXPECTED_FAULT_PHASE
 from .judol import EXPECTED_RULE
 from .kinds import DEFAULT_KIND, KINDS
-from .model import BEHAVIOURS, FAULTS, JUDOL, LOOKALIKES, Article, RequestRecord, SimVillage
+from .model import (
+    BEHAVIOURS,
+    FAULTS,
+    JUDOL,
+    JUDOL_BODY,
+    LOOKALIKES,
+    Article,
+    RequestRecord,
+    SimVillage,
+)
 from .server import Fleet
 
 __all__ = [
@@ -18,6 +27,7 @@ __all__ = [
     "EXPECTED_RULE",
     "FAULTS",
     "JUDOL",
+    "JUDOL_BODY",
     "KINDS",
     "LOOKALIKES",
     "Article",

@@ -27,6 +27,7 @@ PATTERNS = {
     "judol_cloak_referer": "P9",
     "judol_redirect": "P11",
     "judol_doorway_sitemap": "P7",
+    "judol_post_body": "P1",  # in an older post's body only (planted.POST_BODY)
 }
 EXPECTED_RULE = {
     "P1": "D1",

@@ -28,6 +28,9 @@ JUDOL = (
     "judol_redirect",
     "judol_doorway_sitemap",
 )
+# A judi-online injection only in the body of an older post (not on the home page, not among
+# the newest items): found by the post-body check of what the connector reads, not the watch.
+JUDOL_BODY = ("judol_post_body",)
 # Clean sites whose news looks like judol to a keyword grep: they must never be flagged.
 LOOKALIKES = ("clean_antijudol", "clean_ambiguous")
 # Hostile or broken servers (issue 7; faults.py); hang, down_500 and unresolvable are above.
@@ -53,6 +56,7 @@ FAULTS = (
 BEHAVIOURS = (
     *BASE_BEHAVIOURS,
     *JUDOL,
+    *JUDOL_BODY,
     *LOOKALIKES,
     *(f for f in FAULTS if f not in BASE_BEHAVIOURS),
 )

@@ -43,6 +43,28 @@ SPAM_POSTS: tuple[Plant, ...] = (
     ),
 )
 
+# An older village post (four months back: past the home page, the newest items and a
+# WordPress feed's ten) whose body carries a hidden link block (P1) after its real text.
+POST_BODY_HOURS = 120 * 24.0
+POST_BODY: tuple[Plant, ...] = (
+    (
+        "Kerja Bakti Perbaikan Talud Saluran Irigasi",
+        "<p><strong>{DESA}</strong> – Warga RT 02 dan RT 03 bergotong royong memperbaiki talud "
+        "saluran irigasi yang longsor akibat hujan deras, agar air kembali mengalir ke sawah "
+        "menjelang musim tanam.</p>\n"
+        "<p>Material batu dan semen berasal dari swadaya warga dan Dana Desa. Kepala "
+        "{sebutan_kecil} menyampaikan terima kasih atas partisipasi warga.</p>\n"
+        '<div style="display:none">\n'
+        '<a href="https://brandx88.example/">slot gacor</a>\n'
+        '<a href="https://brandy-toto.example/">situs toto 4d</a>\n'
+        '<a href="https://rtp-live.example/">rtp live hari ini</a>\n'
+        '<a href="https://slot-pulsa.example/">slot deposit pulsa tanpa potongan</a>\n'
+        "</div>",
+        "Pembangunan",
+        POST_BODY_HOURS,
+    ),
+)
+
 ANTIJUDOL: tuple[Plant, ...] = (
     (
         "Sosialisasi Bahaya Judi Online bagi Pelajar",
@@ -119,6 +141,7 @@ HOSTILE: tuple[Plant, ...] = (
 
 BY_BEHAVIOUR: dict[str, tuple[Plant, ...]] = {
     "judol_injected_posts": SPAM_POSTS,
+    "judol_post_body": POST_BODY,
     "clean_antijudol": ANTIJUDOL,
     "clean_ambiguous": AMBIGUOUS,
     "hostile_markup": HOSTILE,

@@ -77,6 +77,12 @@ class GroundTruth:
         site = self._site(code)
         return list(site.planted()) if site.village.behaviour == "judol_injected_posts" else []
 
+    def body_injected_articles(self, code: str) -> list[Article]:
+        """Older posts whose body alone carries a hidden link block (judol_post_body): not
+        on the home page nor among the newest items; [] on other sites."""
+        site = self._site(code)
+        return list(site.planted()) if site.village.behaviour == "judol_post_body" else []
+
     def doorway_urls(self, code: str) -> list[str]:
         """P6 doorway urls the spam sitemap lists (each answers with a landing page); [] on
         sites without judol_doorway_sitemap. Needs the fleet started."""

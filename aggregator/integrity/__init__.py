@@ -5,7 +5,7 @@ sites (specs/judol.md). Functions take fetched bytes and return signals; no I/O 
 from __future__ import annotations
 
 from aggregator.integrity.cloaking import compare_views
-from aggregator.integrity.detect import analyse_page
+from aggregator.integrity.detect import analyse_body, analyse_page
 from aggregator.integrity.fragments import analyse_prefix
 from aggregator.integrity.items import analyse_item, is_spam_item
 from aggregator.integrity.signals import RULES, Finding, Signal
@@ -19,6 +19,7 @@ __all__ = [
     "Assessment",
     "Finding",
     "Signal",
+    "analyse_body",
     "analyse_item",
     "analyse_page",
     "analyse_prefix",

@@ -63,6 +63,42 @@ def analyse_page(
     return out
 
 
+LINK_FARM_MIN = 3  # visible off-site gambling links in one post body that make a link farm
+
+
+def analyse_body(html: str, url: str, *, site_host: str) -> list[Signal]:
+    """Signals from one post's body as the site handed it over (REST `content.rendered`, a
+    feed's `content:encoded` or description, an article page), `where` the post's url: hidden
+    blocks (D1), a link farm of visible off-site gambling links, promotional text (M2) and
+    obfuscated runs (M6). The same guards as a page: anti-judol news is a note (G1), hidden
+    UI of the site's own is not a block (G5). A post's own head, scripts and comments are the
+    page scan's business, not the body's."""
+    where = f"post:{url}"
+    page = parse_page(html, url)
+    out = _hidden_blocks(page, where, site_host)
+    visible = find_terms(page.text)
+    out += _link_farm(page, where, site_host, visible)
+    structural = any(rule_of(s.code).family != "info" for s in out)
+    out += _lexical(visible, where, structural=structural)
+    out += _fancy(page, where)
+    return out
+
+
+def _link_farm(page: Page, where: str, site_host: str, visible: Terms) -> list[Signal]:
+    """M1 inside a post: ≥ LINK_FARM_MIN visible off-site gambling links to distinct hosts.
+    In a page only chrome or tiny links count; in a body every link is the post's own
+    content. A post about fighting judi online that cites sites is not one (G1)."""
+    found = [
+        lk
+        for lk in page.links
+        if not lk.ugc and gambling_link(lk.href, lk.text, site_host=site_host)
+    ]
+    if len({host_of(lk.href) for lk in found}) < LINK_FARM_MIN or guarded(visible):
+        return []
+    points = 25 + min(20, 5 * (len(found) - 1))
+    return [signal("gambling_links_visible", points, f"post body: {_links_evidence(found)}", where)]
+
+
 def _reflected(url: str) -> tuple[str, ...]:
     """G4: our own query values (`/?s=slot+gacor`) are never the site's words."""
     values = (fold(v) for _, v in parse_qsl(urlsplit(url).query))

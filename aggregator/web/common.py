@@ -24,6 +24,7 @@ PHASE_LABELS = {
 }
 FINDING_LABELS = {
     "judi_online": "Judi online",
+    "judi_online_post": "Judi online di isi berita",
     "defacement": "Tampilan diubah (defacement)",
     "hijack_redirect": "Dialihkan ke situs lain",
     "cloaking": "Isi berbeda untuk mesin pencari (cloaking)",
