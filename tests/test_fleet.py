@@ -867,3 +867,29 @@ def test_from_district_adds_compromised_and_lookalikes_from_30() -> None:
     codes = [v.code for v in with_faults.villages]
     assert len(codes) == 12 + len(FAULTS) == len(set(codes))
     assert [with_faults.fault(c) for c in codes[12:]] == list(FAULTS)
+
+
+def test_opensid_sitemap_lists_a_draft_and_a_static_page_as_real_sites_do() -> None:
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        for v in fleet.villages:
+            base = fleet.url(v.code)
+            sitemap = (await client.get(base + "index.php/sitemap.xml")).text
+            draft = next(u for u in sitemap.split("<loc>") if "draf" in u).split("</loc>")[0]
+            static = next(u for u in sitemap.split("<loc>") if "sejarah-desa" in u).split("</loc>")[
+                0
+            ]
+            soft = await client.get(draft)
+            assert soft.status_code == 200 and (
+                "HALAMAN TIDAK DITEMUKAN" in soft.text or 'id="artikel-blank"' in soft.text
+            )
+            page = (await client.get(static)).text
+            assert "Sejarah Desa" in page and "/artikel/kategori/" not in page.split("<main")[1]
+            home = (await client.get(base)).text
+            assert f'href="{static}"' in home.split("</nav>")[0]  # linked from the menu
+            feed = (await client.get(base + "index.php/feed")).text
+            assert "sejarah-desa" not in feed and "draf" not in feed
+            article = fleet.articles(v.code)[0]
+            news = (await client.get(fleet.article_url(v.code, article))).text
+            assert "/artikel/kategori/" in news.split("<main")[1]
+
+    run(Fleet.of_kinds(OPENSID, seed=5, now=NOW), body)

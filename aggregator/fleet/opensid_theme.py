@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 from html import escape
 
+from .content import slugify
 from .model import WIB, Article
 from .render import SiteInfo, SiteView, angka, excerpt, tanggal_padded
+from .unlisted import NOT_FOUND_ESENSI, NOT_FOUND_NATRA
 
 HOME_ITEMS = 10
 ARCHIVE_ITEMS = 20
@@ -154,6 +156,11 @@ def layout(view: SiteView, title: str, main: str) -> str:
         for page, label in MENU_LABELS
         if page in view.services.menu
     ]
+    menu += [  # static pages sit in the top menu, by their dated url
+        f'<li><a href="{escape(site.article_url(a))}">{escape(a.title)}</a></li>'
+        for a in view.unlisted
+        if not a.category
+    ]
     menu.append(f'<li><a href="{escape(site.site_url("/arsip"))}">Arsip</a></li>')
     nav = "\n".join(menu)
     body_class = "bg-gray-100" if site.spec.theme == "esensi" else "natra"
@@ -243,7 +250,12 @@ def article_page(view: SiteView, art: Article) -> str:
     site, v = view.info, view.info.village
     image = f"{escape(site.base)}/desa/upload/artikel/{escape(art.image)}"
     box = "content" if site.spec.theme == "esensi" else "single_page_content"
+    crumbs = f'<li><a href="{escape(site.base)}/">Beranda</a></li>'
+    if art.category:  # news names its category; a static page shows none
+        kategori = escape(site.site_url(f"/artikel/kategori/{slugify(art.category)}"))
+        crumbs += f'<li><a href="{kategori}">{escape(art.category)}</a></li>'
     main = (
+        f'<nav class="breadcrumb"><ol>{crumbs}</ol></nav>\n'
         f'<article class="artikel-detail">\n<meta property="og:image" content="{image}">\n'
         f"<h1>{escape(art.title)}</h1>\n"
         f'<p class="meta"><span class="tanggal">{tanggal_padded(art.published_at)}</span> '
@@ -317,3 +329,9 @@ def siteman_page(site: SiteInfo) -> str:
         f'<footer><a href="https://opendesa.id">OpenSID {site.spec.full_version}</a></footer>\n'
         "</body>\n</html>\n"
     )
+
+
+def soft_404_page(view: SiteView) -> str:
+    """What a disabled draft's url answers, with HTTP 200 (a soft 404)."""
+    body = NOT_FOUND_ESENSI if view.info.spec.theme == "esensi" else NOT_FOUND_NATRA
+    return layout(view, "Halaman tidak ditemukan", body)

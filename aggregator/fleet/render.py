@@ -60,6 +60,7 @@ class SiteView:
     scheduled: list[Article]  # every article, future ones included (OpenSID sitemap lists them)
     now: datetime
     services: Services
+    unlisted: tuple[Article, ...] = ()  # OpenSID: a disabled draft and a static page
 
 
 @dataclass(frozen=True)

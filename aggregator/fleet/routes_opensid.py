@@ -59,10 +59,15 @@ def route(view: SiteView, path: str, query: str) -> Page | None:
     if path in ("/feed", "/feed.xml"):
         return _feed(view)
     if path in ("/sitemap", "/sitemap.xml"):
-        return Page(200, opensid_feed.sitemap_xml(view.info, view.scheduled).encode(), XML)
+        rows = sorted([*view.scheduled, *view.unlisted], key=lambda a: a.published_at, reverse=True)
+        return Page(200, opensid_feed.sitemap_xml(view.info, rows).encode(), XML)
     if match := _ARTICLE.fullmatch(path):
         y, m, d, slug = match.groups()
         art = find(view.articles, int(y), int(m), int(d), slug)
+        if art is None and (row := find(list(view.unlisted), int(y), int(m), int(d), slug)):
+            if row.category:  # the disabled draft: a soft 404 answered with 200
+                return _html(opensid_theme.soft_404_page(view))
+            art = row  # the static page: an article page without category
         if art is None:
             return None
         body = opensid_theme.article_page(view, art).encode()

@@ -22,6 +22,7 @@ from .planted import planted_articles
 from .render import HTML, Page, SiteInfo, SiteView, error_500_page, simple_page
 from .services import generate_services, visitors
 from .sessions import VisitCounter
+from .unlisted import unlisted_rows
 
 MAX_CACHED = 1024
 Router = Callable[[SiteView, str, str], Page | None]
@@ -97,6 +98,11 @@ class Site:
         self._planted: dict[str, list[Article]] = {}
         # Planted articles get ids well above the real ones: added ones (max + 1) never collide.
         self._plant_ids = max((a.id for a in articles), default=0) + 1000
+        self.unlisted: tuple[Article, ...] = (
+            unlisted_rows(village, seed, now, self._plant_ids + 5000)
+            if self.spec.platform == "opensid"
+            else ()
+        )
 
     @property
     def version(self) -> str:
@@ -155,7 +161,9 @@ class Site:
         key = (path, query)
         if key not in self._cache:
             info, behaviour = self.info(host), self.village.behaviour
-            view = SiteView(info, self.published(now), self.all_articles(), now, self.services)
+            view = SiteView(
+                info, self.published(now), self.all_articles(), now, self.services, self.unlisted
+            )
             page = judol.route(behaviour, view, path, query)
             if page is None:
                 route, not_found = ROUTERS[self.spec.platform]
