@@ -31,6 +31,7 @@ from connectors.opensid_html import (
     parse_pembangunan_html,
     parse_pemerintah_html,
     parse_pengaduan_html,
+    parse_statistik_total,
     parse_visitor_widget,
     service_links,
 )
@@ -159,10 +160,8 @@ class _Poll:
         await self.ppid()
         for kind in SERVICE_PAGES:
             await self.service(kind, api, links.get(kind))
-        self.services.append(
-            ServiceObservation("statistik", "statistik" in links, url=links.get("statistik"))
-        )
-        version = await self.layanan_mandiri(links.get("layanan_mandiri"), version)
+        residents = await self.statistik(links.get("statistik"), api)
+        version = await self.layanan_mandiri(links.get("layanan_mandiri"), version, residents)
         if self.village.feed_url is None and feed is not None:
             items += await self.backfill(api, {i.url for i in items})
         return Harvest(
@@ -301,17 +300,40 @@ class _Poll:
             return
         self.services.append(ServiceObservation(kind, True, count, url=link or self.url(page_path)))
 
-    async def layanan_mandiri(self, link: str | None, version: str | None) -> str | None:
-        """Record the citizen self-service entry point; returns the release, maybe learnt."""
+    async def statistik(self, link: str | None, api: bool) -> int | None:
+        """Record the statistik pages (linked from the menu, else not published) with the
+        residents they count: a fresh install's pages exist but count nobody. Releases with
+        the JSON API render those pages in the browser: there the link alone is recorded."""
+        if link is None or api:
+            self.services.append(ServiceObservation("statistik", link is not None, url=link))
+            return None
+        resp = await self.get("statistik", link)
+        residents = None
+        if resp is not None and _ok(resp):
+            residents = parse_statistik_total(resp.content)
+        self.services.append(ServiceObservation("statistik", True, residents, url=link))
+        return residents
+
+    async def layanan_mandiri(
+        self, link: str | None, version: str | None, residents: int | None = None
+    ) -> str | None:
+        """Record the citizen self-service entry point; returns the release, maybe learnt.
+        Residents sign in with their NIK and PIN: with no resident recorded (statistik counts
+        nobody) the service exists but nobody can use it, so it counts as empty."""
+        count = 0 if residents == 0 else None
         if link is not None:
-            self.services.append(ServiceObservation("layanan_mandiri", True, url=link))
+            self.services.append(ServiceObservation("layanan_mandiri", True, count, url=link))
             return version
         resp = await self.get("layanan_mandiri", self.url("layanan-mandiri/masuk"))
         if resp is None or not self.published("layanan_mandiri", resp):
             return version
         # A disabled module redirects elsewhere (usually the home page).
         available = "layanan-mandiri" in resp.url
-        self.services.append(ServiceObservation("layanan_mandiri", available, url=resp.url))
+        self.services.append(
+            ServiceObservation(
+                "layanan_mandiri", available, count if available else None, url=resp.url
+            )
+        )
         if available and version is None and (found := detect_page(resp.content)):
             version = found.version  # its footer shows the release too (spec §8)
         return version

@@ -227,6 +227,22 @@ def service_links(page: bytes | str, base: str) -> dict[str, str]:
     return found
 
 
+def parse_statistik_total(page: bytes | str) -> int | None:
+    """Residents counted by a statistik page: the first number of its "TOTAL" (or, failing
+    that, "JUMLAH") row; 0 on a fresh install; None when the page has no such table."""
+    tree = _tree(page)
+    for label in ("TOTAL", "JUMLAH"):
+        for row in tree.css("tr"):
+            cells = [_text(c) for c in row.css("td, th")]
+            if label not in (c.upper() for c in cells[:3]):
+                continue
+            after = cells[[c.upper() for c in cells].index(label) + 1 :]
+            for cell in after:
+                if _NUMBER.match(cell):
+                    return int(re.sub(r"[.,\s]", "", cell))
+    return None
+
+
 def parse_lapak_html(page: bytes | str) -> int:
     """Products on a `/lapak` page (first page only, so a lower bound)."""
     tree = _tree(page)

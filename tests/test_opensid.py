@@ -364,7 +364,7 @@ def test_collect_server_rendered_release_with_sitemap_backfill() -> None:
         "lapak": (True, 3),
         "pembangunan": (True, 2),
         "pengaduan": (False, None),
-        "statistik": (True, None),
+        "statistik": (True, None),  # its page 404s on this site
         "layanan_mandiri": (True, None),  # linked from the menu: not fetched
     }
     assert harvest.metrics == {
@@ -385,7 +385,7 @@ def test_collect_server_rendered_release_with_sitemap_backfill() -> None:
         "pengaduan: not published (HTTP 404)",
         "backfill: 3 older articles from sitemap.xml, each confirmed by its page",
     )
-    assert len(paths) == 8 + 3  # and the three article pages that confirm them
+    assert len(paths) == 9 + 3  # the statistik page, and three article pages confirming items
 
 
 def test_collect_skips_optional_endpoints_after_a_network_failure() -> None:

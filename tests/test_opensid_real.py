@@ -91,8 +91,17 @@ def test_a_fresh_install_gets_no_points_for_empty_service_pages(tmp_path: Path) 
     detail = store.village_detail(code)
     assert detail is not None
     states = {s["kind"]: s["state"] for s in detail["services"]}
-    for kind in ("lapak", "ppid", "pemerintah", "pembangunan", "pengaduan"):
+    kinds = ("lapak", "ppid", "pemerintah", "pembangunan", "pengaduan", "statistik")
+    for kind in (*kinds, "layanan_mandiri"):  # nobody to sign in: no resident recorded
         assert states[kind] == "kosong", (kind, states)
     component = next(c for c in detail["score_components"] if c["key"] == "services")
-    assert component["value"] < 0.3 and "Lapak" in component["reason"]
+    assert component["value"] == 0 and "Lapak" in component["reason"]
+    store.close()
+    # The same release filled: every service has content.
+    store, _site = _poll(tmp_path / "filled", "2410-natra")
+    detail = store.village_detail(code)
+    assert detail is not None
+    assert {s["kind"]: s["state"] for s in detail["services"]} == dict.fromkeys(
+        (*kinds, "layanan_mandiri"), "berisi"
+    )
     store.close()
