@@ -9,12 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from aggregator.cli import poll_once
 from aggregator.settings import parse_config
 from aggregator.store import Store
+from aggregator.web import create_app
 from connectors.normalise import WIB
+from tests.conftest import LiveServer
 from tests.opensid_replay import Replay, truth
 
 
@@ -96,6 +99,11 @@ def test_a_fresh_install_gets_no_points_for_empty_service_pages(tmp_path: Path) 
         assert states[kind] == "kosong", (kind, states)
     component = next(c for c in detail["score_components"] if c["key"] == "services")
     assert component["value"] == 0 and "Lapak" in component["reason"]
+    # The village page says which services are empty.
+    with LiveServer(create_app(store.settings, store=store, run_scheduler=False)) as srv:
+        page = httpx.get(f"{srv.url}/desa/{code}").text
+    services = page.split('id="services"')[1].split("</table>")[0]
+    assert services.count('data-state="kosong"') == 7 and "ada, kosong" in services
     store.close()
     # The same release filled: every service has content.
     store, _site = _poll(tmp_path / "filled", "2410-natra")
