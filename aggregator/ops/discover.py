@@ -6,21 +6,23 @@ an officer; nothing here touches the config.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import html
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
 from selectolax.lexbor import LexborHTMLParser
 
-from aggregator.fetch import USER_AGENT
+from aggregator.errors import FetchError
+from aggregator.fetch import Fetcher
 from aggregator.ops.names import ascii_lower, slug
 from aggregator.ops.resolve import Resolver, make_transport
-from aggregator.settings import DistrictConfig, VillageConfig
+from aggregator.settings import DistrictConfig, Settings, VillageConfig
+from aggregator.types import FetchResponse
 
 log = logging.getLogger(__name__)
 
@@ -121,43 +123,41 @@ def assess(
 
 
 class Prober:
-    """Fetches candidate home pages through a replaceable resolver, a few at a time."""
+    """Fetches candidate home pages through the guarded fetcher (deadline, body cap, redirects
+    judged hop by hop) with a replaceable resolver, a few at a time. The resolver is the
+    address guard: SystemResolver refuses non-public answers unless allowed."""
 
     def __init__(self, resolver: Resolver, *, timeout: float, concurrency: int) -> None:
-        self._client = httpx.AsyncClient(
-            transport=make_transport(resolver, max_connections=concurrency * 2),
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=True,
-            max_redirects=5,
-            headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5"},
+        settings = Settings(
+            request_timeout=timeout, connect_timeout=min(timeout, 10.0), max_body_bytes=MAX_BODY
         )
+        transport = make_transport(resolver, max_connections=concurrency * 2)
+        self._fetcher = Fetcher(settings, transport=transport)
         self._slots = asyncio.Semaphore(concurrency)
-        self._deadline = timeout
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._fetcher.aclose()
 
-    async def get(self, url: str) -> tuple[httpx.Response, str, int] | None:
-        """(response, body text, milliseconds) of a GET, or None if nothing answered."""
+    async def get(self, url: str) -> tuple[FetchResponse, str, int] | None:
+        """(response, body text, milliseconds) of a GET, or None if nothing usable answered."""
         async with self._slots:
             started = time.monotonic()
             try:
-                async with (
-                    asyncio.timeout(self._deadline),
-                    self._client.stream("GET", url) as resp,
-                ):
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in resp.aiter_bytes():
-                        size += len(chunk)
-                        chunks.append(chunk)
-                        if size > MAX_BODY:
-                            break  # enough to recognise a home page
-                    body = b"".join(chunks).decode(resp.encoding or "utf-8", errors="replace")
-            except (httpx.HTTPError, TimeoutError, OSError) as e:
-                log.debug("discover %s: %s", url, type(e).__name__)
+                resp = await self._fetcher.get(url, accept="text/html,*/*;q=0.5")
+            except FetchError as e:
+                log.debug("discover %s: %s", url, e.message)
                 return None
+            body = resp.content.decode(_charset(resp.headers), errors="replace")
             return resp, body, int((time.monotonic() - started) * 1000)
+
+
+def _charset(headers: Mapping[str, str]) -> str:
+    """The declared charset when Python knows it, else UTF-8 (a hostile header is harmless)."""
+    m = re.search(r"charset=([\w.-]+)", headers.get("content-type", ""), re.IGNORECASE)
+    try:
+        return codecs.lookup(m.group(1)).name if m else "utf-8"
+    except LookupError:
+        return "utf-8"
 
 
 def _origin(url: str) -> str:
@@ -185,7 +185,7 @@ async def probe_village(
             if found is None:
                 log.debug("village=%s url=%s: answers, does not name the village", code, url)
                 return None
-            final = _origin(str(resp.url))
+            final = _origin(resp.url)
             evidence = [f"HTTP 200 in {ms} ms", *found.evidence]
             if final != url:
                 evidence.append(f"redirected from {url}")
