@@ -8,7 +8,7 @@ import asyncio
 import logging
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from aggregator.errors import FetchError, ParseError
 from aggregator.types import (
@@ -65,14 +65,7 @@ log = logging.getLogger(__name__)
 # First poll only (no remembered feed): backfill with up to 17 arsip pages or one sitemap.
 _PUBDATE_OFFSET = re.compile(rb"<pub[dD]ate>[^<]*?\s([+-]\d{4}|GMT|UTC)\s*</pub[dD]ate>")
 MAX_OFFSET_SCAN = 1 << 20
-
-
-def _zone_of(stated: bytes) -> timezone:
-    """The zone of an RFC 822 offset ("+0000", "GMT")."""
-    if stated in (b"GMT", b"UTC"):
-        return UTC
-    sign = -1 if stated[:1] == b"-" else 1
-    return timezone(sign * timedelta(hours=int(stated[1:3]), minutes=int(stated[3:5])))
+_UTC_NAMES = {b"+0000", b"-0000", b"GMT", b"UTC"}
 
 
 MAX_BACKFILL = 500
@@ -178,19 +171,16 @@ class _Poll:
 
     def local_times(self, raw: bytes, items: tuple[ParsedItem, ...]) -> tuple[ParsedItem, ...]:
         """OpenSID stores an article's time as the village's wall clock and its feed prints
-        those digits with php.ini's offset, not the village's: a server left at UTC says
-        "+0000" for WIB digits, seven hours late (seen on real 2310-2410). The digits are
-        the local time the article page shows, so they are read as WIB whatever the offset."""
+        those digits with php.ini's offset, not the village's: a server left at UTC (php.ini
+        unset) says "+0000" for WIB digits, seven hours late (seen on real 2310-2410). Such
+        digits are the local time the article page shows, so they are read as WIB. Another
+        offset (+0800 on a server set to Asia/Makassar) was set on purpose and is kept."""
         offsets = set(_PUBDATE_OFFSET.findall(raw[:MAX_OFFSET_SCAN]))
-        if len(offsets) != 1:
-            return items  # +0700 (right), none, or mixed: leave the parser's reading
-        (stated,) = offsets
-        if stated == b"+0700":
+        if not offsets or not offsets <= _UTC_NAMES:
             return items
-        zone = _zone_of(stated)
-        self.note(f"feed: times given at {stated.decode()} read as the village's local time (WIB)")
+        self.note("feed: times given in UTC (+0000) read as the village's local time (WIB)")
         return tuple(
-            replace(i, published_at=i.published_at.astimezone(zone).replace(tzinfo=WIB))
+            replace(i, published_at=i.published_at.astimezone(UTC).replace(tzinfo=WIB))
             if i.published_at
             else i
             for i in items

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -408,3 +408,27 @@ def test_collect_raises_when_the_home_page_fails() -> None:
 
     with pytest.raises(FetchError, match="HTTP 500"):
         asyncio.run(run())
+
+
+def test_feed_times_at_utc_are_read_as_the_village_local_time() -> None:
+    """A php.ini left at UTC prints WIB digits with +0000 (real 2310-2410); a server set to
+    another zone on purpose (+0800) is believed."""
+    from connectors.opensid import _Poll
+
+    def feed(offset: str) -> bytes:
+        return (
+            "<rss><channel><item><title>Musdes</title><link>http://x/index.php/artikel/2026/12/4/m"
+            f"</link><pubDate>Fri, 04 Dec 2026 09:30:00 {offset}</pubDate></item></channel></rss>"
+        ).encode()
+
+    home = FetchResponse("http://x/", 200, {}, b"")
+    wib = timezone(timedelta(hours=7))
+    cases = {"+0000": 9, "+0700": 9, "+0800": 8}  # hour (WIB) each reading should give
+    for offset, hour in cases.items():
+        want = datetime(2026, 12, 4, hour, 30, tzinfo=wib)
+        poll = _Poll(VillageForPoll("33.03.05.2011", "http://x/", "opensid"), None, home)  # type: ignore[arg-type]
+        raw = feed(offset)
+        items = tuple(canonical_item(i) for i in parse_feed(raw, "http://x/").items)
+        (item,) = poll.local_times(raw, items)
+        assert item.published_at == want, (offset, item.published_at)
+        assert bool(poll.notes) == (offset == "+0000")
