@@ -6,11 +6,12 @@ offset that needs no tz database), which is the day a Purbalingga officer means.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
-WIB_OFFSET = timedelta(hours=7)
-WIB = timezone(WIB_OFFSET, "WIB")
+from aggregator.types import WIB as WIB  # defined beside the data connectors share
+
+WIB_OFFSET = WIB.utcoffset(None)
 
 
 def wib_day(moment: datetime) -> date:
