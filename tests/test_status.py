@@ -14,6 +14,8 @@ from aggregator.settings import Settings, parse_config
 from aggregator.status import is_ready
 from aggregator.store import Store
 from aggregator.types import Harvest, ParsedItem, PollOutcome
+from aggregator.watch import FindingReport, IntegrityReport
+from aggregator.web.kecamatan import kecamatan_context
 
 FAST = {"request_timeout": "2s", "connect_timeout": "2s"}
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -97,3 +99,27 @@ def test_ready_means_every_village_with_a_site_is_active() -> None:
     assert is_ready(with_site=3, active_with_site=3)
     assert not is_ready(with_site=3, active_with_site=2)
     assert not is_ready(with_site=0, active_with_site=0)  # no site at all: not ready
+
+
+def test_siap_sipande_is_the_same_on_every_page(tmp_path: Path) -> None:
+    """A village without a site does not count, even when a finding makes it compromised:
+    the summary, the kecamatan list and the kecamatan page all say the same."""
+    config = CONFIG + '      - {code: "33.03.01.2002", name: Bokol, url: ""}\n'
+    store = Store(f"sqlite:///{tmp_path}/ready.db", Settings())
+    store.migrate()
+    store.sync_config(parse_config(config), NOW)
+    village = store.due_villages(NOW, all_villages=True)[0]
+    harvest = Harvest("opensid", "24.10", None, items=(_item(1, NOW - timedelta(days=1)),))
+    outcome = PollOutcome(village.code, NOW, 100, True, harvest=harvest)
+    store.record_poll(outcome, decide(village, outcome, store.settings))
+    finding = FindingReport("judi_online", "compromised", "slot", "http://bokol.example/", 9, ())
+    report = IntegrityReport("compromised", 9, (finding,), (), 1)
+    store.record_integrity("33.03.01.2002", report, NOW)
+    statuses = _statuses(store)
+    assert statuses == {"33.03.01.2001": "active", "33.03.01.2002": "compromised"}
+    (summary,) = store.kecamatan_summary()["kecamatan"]
+    (overview,) = store.kecamatan_overview()
+    page = kecamatan_context(store, {"code": "33.03.01", "name": "Kemangkon"}, NOW)
+    assert summary["ready"] is overview["ready"] is page["ready"] is True
+    assert store.kecamatan_summary()["kabupaten"]["ready_kecamatan"] == 1
+    store.close()

@@ -35,6 +35,11 @@ def legit_news(now: datetime) -> Any:
     return ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= now + FUTURE_GRACE)
 
 
+def recent_news(now: datetime) -> Any:
+    """SQL condition of a news item that is activity of the last RECENT_WINDOW (posts_30d)."""
+    return legit_news(now) & (col(NewsItem.published_at) >= now - RECENT_WINDOW)
+
+
 def compromised_counts(s: Session, codes: Sequence[str] | None = None) -> dict[str, int]:
     """Open compromised findings per village, of `codes` or of all (a suspicious finding
     waits for review and does not count)."""
@@ -94,8 +99,7 @@ def refresh_village(
     of open compromised findings when the caller already knows it."""
     if recount:
         s.flush()
-        legit = legit_news(now)
-        recent = legit & (col(NewsItem.published_at) >= now - RECENT_WINDOW)
+        legit, recent = legit_news(now), recent_news(now)
         last_post, recent_count, count = s.exec(
             select(
                 func.max(NewsItem.published_at).filter(legit),

@@ -29,9 +29,9 @@ from aggregator.models import (
     Village,
 )
 from aggregator.scoring import VillageFacts, score_village, service_state, visitors_per_day
-from aggregator.status import RECENT_WINDOW, STATUSES, is_ready
+from aggregator.status import STATUSES, is_ready
 from aggregator.store.base import StoreBase
-from aggregator.store.derived import apply_status, compromised_counts, legit_news
+from aggregator.store.derived import apply_status, compromised_counts, legit_news, recent_news
 
 # What the scoring run knows of one village: its scoring facts, its newest post that counts
 # as activity and its number of open compromised findings (the status's facts).
@@ -47,7 +47,7 @@ class Scores(StoreBase):
         posts = dict(
             s.exec(
                 select(NewsItem.village_code, func.count())
-                .where(legit, col(NewsItem.published_at) >= now - RECENT_WINDOW)
+                .where(recent_news(now))
                 .group_by(NewsItem.village_code)
             ).all()
         )
