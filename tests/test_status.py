@@ -16,17 +16,9 @@ from aggregator.store import Store
 from aggregator.types import Harvest, ParsedItem, PollOutcome
 from aggregator.watch import FindingReport, IntegrityReport
 from aggregator.web.kecamatan import kecamatan_context
+from tests.test_store import CONFIG, NOW  # Kedungbenda (a site) and Bokol (none) in Kemangkon
 
 FAST = {"request_timeout": "2s", "connect_timeout": "2s"}
-NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
-CONFIG = """\
-kabupaten: {code: "33.03", name: Purbalingga}
-kecamatan:
-  - code: "33.03.01"
-    name: Kemangkon
-    villages:
-      - {code: "33.03.01.2001", name: Kedungbenda, url: "http://kedungbenda.example/"}
-"""
 
 
 def _statuses(store: Store) -> dict[str, str]:
@@ -79,18 +71,18 @@ def test_spam_and_future_posts_are_no_activity_on_either_path(tmp_path: Path) ->
         _item(2, NOW - timedelta(hours=1), spam=True),
         _item(3, NOW + timedelta(days=3)),  # dated ahead: not activity yet
     )
-    village = store.due_villages(NOW, all_villages=True)[0]
+    village = store.due_villages(NOW, codes=["33.03.01.2001"], all_villages=True)[0]
     outcome = PollOutcome(
         village.code, NOW, 100, True, harvest=Harvest("opensid", "24.10", None, items=items)
     )
     store.record_poll(outcome, decide(village, outcome, store.settings))
-    (row,) = store.list_villages()
+    row = store.village_detail("33.03.01.2001") or {}
     assert row["status"] == "low_activity" and row["news_count"] == 3
     assert row["last_post_at"] == (NOW - timedelta(days=40)).isoformat()
     store.refresh_statuses(NOW)
-    assert store.list_villages()[0]["status"] == "low_activity"
+    assert _statuses(store)["33.03.01.2001"] == "low_activity"
     store.score_all(NOW)
-    (row,) = store.list_villages()
+    row = store.village_detail("33.03.01.2001") or {}
     assert row["status"] == "low_activity" and row["posts_30d"] == 0
     store.close()
 
@@ -104,11 +96,10 @@ def test_ready_means_every_village_with_a_site_is_active() -> None:
 def test_siap_sipande_is_the_same_on_every_page(tmp_path: Path) -> None:
     """A village without a site does not count, even when a finding makes it compromised:
     the summary, the kecamatan list and the kecamatan page all say the same."""
-    config = CONFIG + '      - {code: "33.03.01.2002", name: Bokol, url: ""}\n'
     store = Store(f"sqlite:///{tmp_path}/ready.db", Settings())
     store.migrate()
-    store.sync_config(parse_config(config), NOW)
-    village = store.due_villages(NOW, all_villages=True)[0]
+    store.sync_config(parse_config(CONFIG), NOW)
+    village = store.due_villages(NOW, codes=["33.03.01.2001"], all_villages=True)[0]
     harvest = Harvest("opensid", "24.10", None, items=(_item(1, NOW - timedelta(days=1)),))
     outcome = PollOutcome(village.code, NOW, 100, True, harvest=harvest)
     store.record_poll(outcome, decide(village, outcome, store.settings))
@@ -116,9 +107,9 @@ def test_siap_sipande_is_the_same_on_every_page(tmp_path: Path) -> None:
     report = IntegrityReport("compromised", 9, (finding,), (), 1)
     store.record_integrity("33.03.01.2002", report, NOW)
     statuses = _statuses(store)
-    assert statuses == {"33.03.01.2001": "active", "33.03.01.2002": "compromised"}
-    (summary,) = store.kecamatan_summary()["kecamatan"]
-    (overview,) = store.kecamatan_overview()
+    assert statuses["33.03.01.2001"] == "active" and statuses["33.03.01.2002"] == "compromised"
+    summary = store.kecamatan_summary()["kecamatan"][0]
+    overview = store.kecamatan_overview()[0]
     page = kecamatan_context(store, {"code": "33.03.01", "name": "Kemangkon"}, NOW)
     assert summary["ready"] is overview["ready"] is page["ready"] is True
     assert store.kecamatan_summary()["kabupaten"]["ready_kecamatan"] == 1
