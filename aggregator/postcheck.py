@@ -23,7 +23,7 @@ from aggregator.watch import FindingReport
 
 # The finding kind of a post body. Its own kind, not "judi_online": the watch's findings are
 # resolved by two clean scans of the home page and the newest items, which never look at an
-# older post, so they must not close this one (see PostFindings.record_post_findings).
+# older post, so they must not close this one (see aggregator.store.findings).
 POST_KIND = "judi_online_post"
 MEMO_MAX = 100_000  # remembered body verdicts per process (a digest and usually None each)
 EVIDENCE_POSTS = 3  # posts quoted in one finding's evidence

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
+
+# Western Indonesia Time, UTC+7 all year (a fixed offset needs no tz database): the zone a
+# village site means when it gives none, and the day an officer means (aggregator.clock).
+WIB = timezone(timedelta(hours=7), "WIB")
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from aggregator.clock import wib_day, wib_day_start
 from aggregator.models import NEWS_FTS_TABLE
-from aggregator.scorekeeping import WIB_OFFSET, wib_day
 from aggregator.scoring import SERVICE_KINDS
 from aggregator.settings import Settings
 from aggregator.status import STATUSES
@@ -301,7 +301,7 @@ class Generator:
             good = 0.2 if v["status"] == "unreachable" else 0.97
             for d in range(self.days - 1, -1, -1):
                 day = today - timedelta(days=d)
-                start = datetime.combine(day, datetime.min.time(), UTC) - WIB_OFFSET
+                start = wib_day_start(day)
                 n = rnd.randint(20, 48)
                 ok = sum(rnd.random() < good for _ in range(4)) * n // 4
                 yield (v["code"], "day", start, n, ok, n * rnd.randint(150, 900), 4000)
@@ -593,7 +593,7 @@ async def measure(store: Store, paths: dict[str, str], requests: int) -> dict[st
             times = []
             for _ in range(requests):
                 if "tanpa-cache" in path:  # the kecamatan summary computed every time
-                    store.__dict__.pop("_summary_cache", None)
+                    store.forget_summary()
                 start = time.perf_counter()
                 response = await client.get(path)
                 times.append((time.perf_counter() - start) * 1000)

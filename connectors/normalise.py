@@ -7,13 +7,14 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import nh3
 from selectolax.lexbor import LexborHTMLParser
 
-WIB = timezone(timedelta(hours=7), "WIB")
+from aggregator.types import WIB as WIB  # re-exported: the connectors take it from here
+
 _SPACE = re.compile(r"\s+")
 
 MONTHS_ID = {

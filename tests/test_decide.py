@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aggregator.decide import activity_interval, backoff_seconds, decide, first_check_at
 from aggregator.settings import Settings
-from aggregator.status import derive_status
+from aggregator.status import StatusFacts, status_of
 from aggregator.types import PollOutcome, VillageForPoll
 
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -65,21 +65,21 @@ def test_first_checks_are_spread_but_stable() -> None:
 def test_status_rules_first_match_wins() -> None:
     def status(**kw: object) -> str:
         args: dict[str, object] = dict(
-            has_url=True, consecutive_failures=0, last_post_at=NOW - timedelta(days=3),
-            open_findings=0, now=NOW, settings=S,
+            has_site=True, compromised=False, consecutive_failures=0, consecutive_ok=0,
+            last_post_at=NOW - timedelta(days=3), previous=None,
         )  # fmt: skip
         args.update(kw)
-        return derive_status(**args)  # type: ignore[arg-type]
+        return status_of(StatusFacts(**args), NOW, S)  # type: ignore[arg-type]
 
     assert status() == "active"
-    assert status(open_findings=1, has_url=False) == "compromised"
-    assert status(has_url=False) == "no_site"
+    assert status(compromised=True, has_site=False) == "compromised"
+    assert status(has_site=False) == "no_site"
     assert status(consecutive_failures=3) == "unreachable"
     assert status(consecutive_failures=2) == "active"
     # Hysteresis: back up only after recover_after (2) good checks in a row.
     assert status(previous="unreachable", consecutive_ok=1) == "unreachable"
     assert status(previous="unreachable", consecutive_ok=2) == "active"
-    assert status(previous="unreachable", consecutive_ok=1, has_url=False) == "no_site"
+    assert status(previous="unreachable", consecutive_ok=1, has_site=False) == "no_site"
     assert status(previous="active", consecutive_failures=1) == "active"
     assert status(last_post_at=NOW - timedelta(days=30)) == "active"
     assert status(last_post_at=NOW - timedelta(days=31)) == "low_activity"

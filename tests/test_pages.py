@@ -20,13 +20,14 @@ from sqlmodel import Session
 from aggregator.decide import decide
 from aggregator.models import Finding
 from aggregator.settings import parse_config
+from aggregator.status import ATTENTION_STATUSES
 from aggregator.store import Store
 from aggregator.types import Harvest, ParsedItem, PollOutcome, ServiceObservation
 from aggregator.web import create_app
 from aggregator.web.charts import Series, bar_chart, line_chart, sparkline, status_strip
 from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pendek
 from aggregator.web.kecamatan import NewsFilter, kecamatan_context, sort_villages
-from aggregator.web.overview import ATTENTION, overview_context
+from aggregator.web.overview import overview_context
 from aggregator.web.reports import report_context
 from aggregator.web.village import village_context
 from tests.conftest import LiveServer
@@ -140,7 +141,7 @@ def test_overview_context_counts_trend_and_attention(polled: Polled) -> None:
     assert 'role="img"' in ctx["trend_chart"] and "Tren desa aktif" in ctx["trend_chart"]
     attention = ctx["attention"]
     statuses = [a["status"] for a in attention]
-    assert statuses == sorted(statuses, key=ATTENTION.index)  # worst kind first
+    assert statuses == sorted(statuses, key=ATTENTION_STATUSES.index)  # worst kind first
     assert set(statuses) == {"unreachable", "inactive", "low_activity"}
     assert {a["code"] for a in attention} == {
         c for c, b in behaviours.items() if b in ("down_500", "hang", "unresolvable", "quiet",

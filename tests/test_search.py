@@ -17,9 +17,9 @@ from sqlmodel import Session
 
 from aggregator.decide import decide
 from aggregator.models import NEWS_FTS_TABLE, NEWS_SEARCH_COLUMN, NEWS_SEARCH_INDEX, NewsItem
-from aggregator.queries import search_terms
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store
+from aggregator.store.news import search_terms
 from aggregator.types import Harvest, ParsedItem, PollOutcome
 from aggregator.web import create_app
 

@@ -209,3 +209,17 @@ def test_upgrade_keeps_rows_written_by_the_first_schema(tmp_path: object) -> Non
     store.migrate()
     assert [v["name"] for v in store.list_villages()] == ["Kedungbenda"]
     store.close()
+
+
+def test_every_store_method_has_one_home() -> None:
+    """No part of the composed Store shadows another's method (a shadowed copy is dead)."""
+    homes: dict[str, str] = {}
+    for part in Store.__mro__[1:]:
+        if not part.__module__.startswith("aggregator.store."):
+            continue
+        for name in vars(part):
+            if name.startswith("__"):
+                continue
+            assert name not in homes, f"{name} in {homes.get(name)} and {part.__name__}"
+            homes[name] = part.__name__
+    assert {"record_poll", "news", "score_all", "findings", "add_user"} <= set(homes)

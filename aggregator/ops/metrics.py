@@ -24,6 +24,7 @@ from sqlalchemy import case, func, text
 from sqlmodel import Session, col, select
 
 from aggregator import __version__
+from aggregator.clock import iso
 from aggregator.models import Check, Village
 from aggregator.settings import Settings
 from aggregator.status import STATUSES
@@ -129,7 +130,7 @@ def health_body(snapshot: OpsSnapshot, settings: Settings, running: bool | None)
         "overdue": snapshot.overdue,
         "max_lateness_s": snapshot.max_lateness_s,
         "scheduler": scheduler_state(snapshot, settings, running),
-        "last_check_at": snapshot.last_check_at.isoformat() if snapshot.last_check_at else None,
+        "last_check_at": iso(snapshot.last_check_at),
         "last_pass_age_s": snapshot.last_check_age_s,
         "villages": snapshot.villages,
     }

@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from starlette.responses import Response
 
-from aggregator.web.formatting import WIB
+from aggregator.clock import WIB
 
 Cell = str | int | float | bool | datetime | date | None
 FORMATS = ("csv", "xlsx")

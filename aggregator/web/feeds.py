@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aggregator.clock import parse_when
 from aggregator.web.common import now_utc, safe_url, store_of
-from aggregator.web.formatting import parse_when
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_ENTRIES = 50

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_decimal
 
+from aggregator.clock import WIB, parse_when
+
 LOCALE = "id"
-# Purbalingga is UTC+7 all year; a fixed offset needs no tz database on the server.
-WIB = timezone(timedelta(hours=7), "WIB")
-
-
-def parse_when(value: str | datetime | None) -> datetime | None:
-    """A datetime from the store's ISO strings (or a datetime); None for nothing."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def to_wib(value: str | datetime | None) -> datetime | None:

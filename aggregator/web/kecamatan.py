@@ -12,17 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aggregator.clock import parse_when
 from aggregator.scoring import SERVICE_KINDS, SERVICE_LABELS, service_label
-from aggregator.status import STATUS_LABELS
+from aggregator.status import STATUS_LABELS, URGENCY, is_ready
 from aggregator.store import Store
 from aggregator.web.common import download, int_arg, now_utc, render, store_of, text_arg
 from aggregator.web.exports import Column, Table, field
-from aggregator.web.formatting import parse_when
 
 NEWS_PAGE = 20
 EXPORT_LIMIT = 10_000  # rows in one news export; a kecamatan has a few thousand at most
-# Worst first when sorted by status, so "status" answers "who needs a visit".
-STATUS_URGENCY = ("compromised", "unreachable", "inactive", "low_activity", "active", "no_site")
 # Sort key -> (label, default direction); "turun" is descending.
 SORTS = {
     "nama": ("Desa/Kelurahan", "naik"),
@@ -41,7 +39,8 @@ def _sort_value(row: dict[str, Any], key: str) -> Any:
     if key == "nama":
         return row["name"].casefold()
     if key == "status":
-        return STATUS_URGENCY.index(row["status"]) if row["status"] in STATUS_URGENCY else 99
+        # Worst first, so sorting by status answers "who needs a visit".
+        return URGENCY.index(row["status"]) if row["status"] in URGENCY else 99
     if key == "skor":
         return row["score"]
     if key == "kip":
@@ -147,7 +146,7 @@ def kecamatan_context(
         "counts": counts,
         "with_site": len(with_site),
         "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
-        "ready": bool(with_site) and all(v["status"] == "active" for v in with_site),
+        "ready": is_ready(len(with_site), sum(v["status"] == "active" for v in with_site)),
         "sort": sort,
         "direction": direction,
         "sorts": SORTS,

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aggregator.scorekeeping import wib_day
-from aggregator.status import STATUS_LABELS, STATUSES
+from aggregator.clock import as_date, parse_when, wib_day
+from aggregator.status import ATTENTION_STATUSES, STATUS_LABELS, STATUSES
 from aggregator.store import Store
 from aggregator.web.charts import STATUS_COLOURS, Series, line_chart
 from aggregator.web.common import (
@@ -24,10 +24,8 @@ from aggregator.web.common import (
     text_arg,
 )
 from aggregator.web.exports import Column, Table, field
-from aggregator.web.formatting import days_since, parse_when, tanggal_pendek
+from aggregator.web.formatting import days_since, tanggal_pendek
 
-# Most urgent first (issue 5): hijacked, then down, then silent, then slowing down.
-ATTENTION = ("compromised", "unreachable", "inactive", "low_activity")
 TREND_DAYS = 90
 # A kabupaten's kecamatan all fit on the page; beyond this many (a province, the whole
 # country) the table is paged, searchable by name and sorted worst first by default.
@@ -98,7 +96,7 @@ def kecamatan_rows(store: Store) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 def _worst_first(row: dict[str, Any]) -> tuple[Any, ...]:
     counts = row["counts"]
-    return (*(-counts.get(s, 0) for s in ATTENTION), row["code"])
+    return (*(-counts.get(s, 0) for s in ATTENTION_STATUSES), row["code"])
 
 
 def kecamatan_table(
@@ -153,7 +151,7 @@ def overview_context(
     if chosen:  # one kecamatan: a dozen villages, all shown
         attention, attention_total = attention_page(store, now, chosen)
     else:
-        total_rows = sum(total["counts"].get(s, 0) for s in ATTENTION)
+        total_rows = sum(total["counts"].get(s, 0) for s in ATTENTION_STATUSES)
         pages = max(1, -(-total_rows // ATTENTION_PAGE))
         page = min(max(page, 1), pages)
         attention, attention_total = attention_page(
@@ -171,7 +169,7 @@ def overview_context(
         [
             Series(
                 "Aktif",
-                [(date.fromisoformat(h["day"]), h["counts"].get("active", 0)) for h in history],
+                [(as_date(h["day"]), h["counts"].get("active", 0)) for h in history],
                 STATUS_COLOURS["active"],
             )
         ],
@@ -184,7 +182,7 @@ def overview_context(
     )
 
     def points(key: str) -> list[tuple[date, float | None]]:
-        return [(date.fromisoformat(h["day"]), h.get(key)) for h in history]
+        return [(as_date(h["day"]), h.get(key)) for h in history]
 
     scores_chart = line_chart(
         "tren-skor",

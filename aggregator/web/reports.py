@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aggregator.clock import parse_when
 from aggregator.status import STATUS_LABELS
 from aggregator.store import Store
 from aggregator.web.common import download, int_arg, now_utc, render, store_of
 from aggregator.web.exports import Column, Table, field
-from aggregator.web.formatting import days_since, parse_when
+from aggregator.web.formatting import days_since
 from aggregator.web.overview import attention_reason
 
 DEFAULT_DAYS = 30

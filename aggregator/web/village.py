@@ -3,7 +3,7 @@ latest news, services and metrics with trends, checks and findings; plus their e
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aggregator.clock import as_date, parse_when
 from aggregator.scoring import SERVICE_KINDS, SERVICE_LABELS, service_label
 from aggregator.status import STATUS_LABELS
 from aggregator.store import Store
@@ -24,7 +25,7 @@ from aggregator.web.common import (
     store_of,
 )
 from aggregator.web.exports import Column, Table, field
-from aggregator.web.formatting import angka, parse_when
+from aggregator.web.formatting import angka
 from aggregator.web.kecamatan import EXPORT_LIMIT, NEWS_COLUMNS
 
 HISTORY_DAYS = 90
@@ -43,7 +44,7 @@ METRIC_LABELS = {
 def _charts(code: str, name: str, history: list[dict[str, Any]]) -> dict[str, Any]:
     if not history:
         return {}
-    days = [date.fromisoformat(h["day"]) for h in history]
+    days = [as_date(h["day"]) for h in history]
     span = f"{len(history)} hari terakhir yang tercatat"
     return {
         "status": status_strip(
@@ -162,7 +163,7 @@ METRIC_COLUMNS = [
     field("value", "Nilai", 12),
 ]
 HISTORY_COLUMNS = [
-    Column("Tanggal", lambda r: date.fromisoformat(r["day"]), 12),
+    Column("Tanggal", lambda r: as_date(r["day"]), 12),
     Column("Status", lambda r: STATUS_LABELS.get(r["status"], r["status"]), 16),
     field("score", "Skor", 8),
     Column(

@@ -1,18 +1,21 @@
-"""The SQL of the KIP and security yardsticks (issue 10): record a collection with its expiry
-alert state, and read the latest per village or per kecamatan. Mixed into `Store`."""
+"""The KIP and security yardsticks: which villages are due a collection, a collection
+recorded with its expiry alert state, and the latest per village or per kecamatan.
+
+A query about yardstick collections or their coaching goes here.
+"""
 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
 from aggregator.alerts import AlertEvent
+from aggregator.clock import iso
 from aggregator.models import Village, YardstickCheck
+from aggregator.store.base import StoreBase
 from aggregator.yardsticks import ExpiryWatch, YardstickReport, check_expiry, expiry_alert_event
 
 
@@ -25,9 +28,8 @@ def _stored(watch: ExpiryWatch) -> int:
     return 0 if watch.alerted is None else watch.alerted + 1
 
 
-class YardstickStore:
-    engine: Engine
-    _write_lock: threading.Lock
+class Yardsticks(StoreBase):
+    """Reads and writes of yardstick collections."""
 
     def yardsticks_due(self, now: datetime, interval: float, limit: int) -> list[dict[str, Any]]:
         """Villages with a site whose yardsticks are older than `interval` seconds."""
@@ -105,7 +107,7 @@ class YardstickStore:
             if row is None:
                 return None
             report: dict[str, Any] = json.loads(row.report)
-            report["checked_at"] = row.checked_at.isoformat() if row.checked_at else None
+            report["checked_at"] = iso(row.checked_at)
             return report
 
     def coaching_rows(

@@ -1,26 +1,26 @@
-"""Scoring runs, daily history and check roll-ups (the SQL side of DESIGN §6).
+"""The scoring run and check roll-ups: facts for every village gathered with a handful of
+grouped queries, scored by the pure `aggregator.scoring`, statuses re-derived by
+`aggregator.status.status_of` (as every poll does), written with a daily snapshot per
+village and per kecamatan; raw checks rolled up per hour and WIB day, and old history
+pruned.
 
-Mixed into `Store`. Facts for every village are gathered with a handful of grouped
-queries, scored by the pure `aggregator.scoring`, and written with a daily snapshot.
+A query of the periodic scoring, roll-up or retention jobs goes here; reads of the
+history they write go to `aggregator.store.history`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, case, delete, func, or_
+from sqlalchemy import case, delete, func, or_
 from sqlmodel import Session, col, select
 
+from aggregator.clock import wib_day, wib_day_start
 from aggregator.models import (
     Check,
     CheckRollup,
-    Finding,
     KecamatanSnapshot,
     MetricSample,
     NewsItem,
@@ -29,54 +29,25 @@ from aggregator.models import (
     Village,
 )
 from aggregator.scoring import VillageFacts, score_village, service_state, visitors_per_day
-from aggregator.settings import Settings
-from aggregator.status import STATUSES, derive_status
+from aggregator.status import STATUSES, is_ready
+from aggregator.store.base import StoreBase
+from aggregator.store.derived import apply_status, compromised_counts, legit_news, recent_news
 
-log = logging.getLogger(__name__)
-WIB_OFFSET = timedelta(hours=7)
-# A village's activity: posts not flagged as spam and dated at most FUTURE_GRACE ahead (a
-# post dated in the future is not activity yet); "recent" posts are those of RECENT_WINDOW.
-FUTURE_GRACE = timedelta(days=1)
-RECENT_WINDOW = timedelta(days=30)
+# What the scoring run knows of one village: its scoring facts, its newest post that counts
+# as activity and its number of open compromised findings (the status's facts).
+Gathered = tuple[VillageFacts, datetime | None, int]
 
 
-def legit_news(now: datetime) -> Any:
-    """SQL condition of a news item that counts as activity at `now`."""
-    return ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= now + FUTURE_GRACE)
+class Scores(StoreBase):
+    """The scoring run, roll-ups and retention."""
 
-
-def compromised_counts(s: Session, codes: Sequence[str] | None = None) -> dict[str, int]:
-    """Open compromised findings per village, of `codes` or of all (a suspicious finding
-    waits for review and does not count)."""
-    q = select(Finding.village_code, func.count()).where(
-        Finding.status == "open", Finding.level == "compromised"
-    )
-    if codes is not None:
-        q = q.where(col(Finding.village_code).in_(list(codes)))
-    return dict(s.exec(q.group_by(Finding.village_code)).all())
-
-
-def wib_day(moment: datetime) -> date:
-    """The calendar day in WIB, which is the day a Purbalingga officer means."""
-    return (moment.astimezone(UTC) + WIB_OFFSET).date()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-class ScoreKeeping:
-    engine: Engine
-    settings: Settings
-    _write_lock: threading.Lock
-
-    def _facts(self, s: Session, now: datetime) -> dict[str, VillageFacts]:
+    def _facts(self, s: Session, now: datetime) -> dict[str, Gathered]:
         sc = self.settings.scoring
         legit = legit_news(now)
         posts = dict(
             s.exec(
                 select(NewsItem.village_code, func.count())
-                .where(legit, col(NewsItem.published_at) >= now - RECENT_WINDOW)
+                .where(recent_news(now))
                 .group_by(NewsItem.village_code)
             ).all()
         )
@@ -114,13 +85,14 @@ class ScoreKeeping:
             if at is not None:
                 visitors[code].append((at, value))
         findings = compromised_counts(s)
-        facts: dict[str, VillageFacts] = {}
+        facts: dict[str, Gathered] = {}
         for v in s.exec(select(Village).where(col(Village.in_config))).all():
             last = last_post.get(v.code)
             n, ok = checks.get(v.code, (0, 0))
-            facts[v.code] = VillageFacts(
+            compromised = findings.get(v.code, 0)
+            scoring = VillageFacts(
                 has_site=bool(v.url),
-                compromised=findings.get(v.code, 0) > 0,
+                compromised=compromised > 0,
                 days_since_post=(now - last).total_seconds() / 86400 if last else None,
                 posts_30d=int(posts.get(v.code, 0)),
                 checks=n,
@@ -128,6 +100,7 @@ class ScoreKeeping:
                 services=services.get(v.code, {}),
                 visitors_per_day=visitors_per_day(visitors.get(v.code, [])),
             )
+            facts[v.code] = (scoring, last, compromised)
         return facts
 
     def score_all(self, now: datetime) -> int:
@@ -142,26 +115,13 @@ class ScoreKeeping:
             }
             per_kec: dict[str, list[Village]] = defaultdict(list)
             for v in villages:
-                f = facts[v.code]
+                f, last_post, compromised = facts[v.code]
                 result = score_village(f, self.settings.scoring)
-                status = derive_status(
-                    has_url=f.has_site,
-                    consecutive_failures=v.consecutive_failures,
-                    last_post_at=(now - timedelta(days=f.days_since_post))
-                    if f.days_since_post is not None
-                    else None,
-                    open_findings=1 if f.compromised else 0,
-                    now=now,
-                    settings=self.settings,
-                    consecutive_ok=v.consecutive_ok,
-                    previous=v.status if v.status_since is not None else None,
-                )
-                if status != v.status or v.status_since is None:
-                    v.status, v.status_since = status, now
+                v.last_post_at, v.posts_30d = last_post, f.posts_30d
+                apply_status(v, last_post, compromised, now, self.settings)
                 v.score = result.score if f.has_site else 0.0
                 v.score_components = json.dumps(result.as_json(), ensure_ascii=False)
                 v.scored_at = now
-                v.posts_30d = f.posts_30d
                 s.add(v)
                 snap = snaps.get(v.code) or ScoreSnapshot(village_code=v.code, day=day, status="")
                 snap.score, snap.status = v.score, v.status
@@ -192,15 +152,13 @@ class ScoreKeeping:
             secs = [v.security_score for v in with_site if v.security_score is not None]
             snap.mean_kip = round(sum(kips) / len(kips), 1) if kips else None
             snap.mean_security = round(sum(secs) / len(secs), 1) if secs else None
-            snap.ready = bool(with_site) and all(v.status == "active" for v in with_site)
+            snap.ready = is_ready(len(with_site), sum(v.status == "active" for v in with_site))
             s.add(snap)
-
-    # -- roll-ups and retention ------------------------------------------------------
 
     def rollup_checks(self, now: datetime) -> int:
         """Aggregate raw checks of the last two days into hourly and daily rows (idempotent)."""
         # Whole WIB days only, so a day's roll-up is always computed from all of its checks.
-        since = self._day_start(wib_day(now) - timedelta(days=2))
+        since = wib_day_start(wib_day(now) - timedelta(days=2))
         with self._write_lock, Session(self.engine) as s:
             rows = s.exec(
                 select(Check.village_code, Check.started_at, Check.ok, Check.duration_ms)
@@ -212,7 +170,7 @@ class ScoreKeeping:
                 if started is None:
                     continue
                 hour = started.replace(minute=0, second=0, microsecond=0)
-                day_start = self._day_start(wib_day(started))
+                day_start = wib_day_start(wib_day(started))
                 for key in ((code, "hour", hour), (code, "day", day_start)):
                     b = buckets[key]
                     b[0] += 1
@@ -231,11 +189,6 @@ class ScoreKeeping:
                 s.add(row)
             s.commit()
         return len(buckets)
-
-    @staticmethod
-    def _day_start(day: date) -> datetime:
-        """00:00 WIB of `day`, in UTC."""
-        return datetime.combine(day, datetime.min.time(), UTC) - WIB_OFFSET
 
     def prune_history(self, now: datetime) -> None:
         """Keep raw checks for keep_checks_days, hourly roll-ups 90 days, daily history 2 years."""
@@ -259,60 +212,3 @@ class ScoreKeeping:
                 delete(KecamatanSnapshot).where(col(KecamatanSnapshot.day) < wib_day(now - keep))
             )
             s.commit()
-
-    # -- reads -----------------------------------------------------------------------
-
-    def village_history(self, code: str, days: int, now: datetime) -> list[dict[str, Any]]:
-        """Daily snapshots (score, status, component points) with that day's uptime."""
-        first = wib_day(now) - timedelta(days=days - 1)
-        with Session(self.engine) as s:
-            snaps = s.exec(
-                select(ScoreSnapshot)
-                .where(ScoreSnapshot.village_code == code, col(ScoreSnapshot.day) >= first)
-                .order_by(col(ScoreSnapshot.day))
-            ).all()
-            rollups = {
-                wib_day(r.start): r
-                for r in s.exec(
-                    select(CheckRollup).where(
-                        CheckRollup.village_code == code, CheckRollup.period == "day"
-                    )
-                ).all()
-                if r.start is not None
-            }
-        out = []
-        for sn in snaps:
-            r = rollups.get(sn.day)
-            out.append(
-                {
-                    "day": sn.day.isoformat(),
-                    "score": sn.score,
-                    "status": sn.status,
-                    "components": json.loads(sn.components or "{}"),
-                    "checks": r.checks if r else None,
-                    "uptime": round(r.ok / r.checks, 3) if r and r.checks else None,
-                    "mean_response_ms": round(r.total_ms / r.checks) if r and r.checks else None,
-                }
-            )
-        return out
-
-    def kecamatan_history(self, code: str, days: int, now: datetime) -> list[dict[str, Any]]:
-        first = wib_day(now) - timedelta(days=days - 1)
-        with Session(self.engine) as s:
-            rows = s.exec(
-                select(KecamatanSnapshot)
-                .where(
-                    KecamatanSnapshot.kecamatan_code == code, col(KecamatanSnapshot.day) >= first
-                )
-                .order_by(col(KecamatanSnapshot.day))
-            ).all()
-        return [
-            {
-                "day": r.day.isoformat(),
-                "villages": r.villages,
-                "counts": json.loads(r.counts),
-                "mean_score": r.mean_score,
-                "ready": r.ready,
-            }
-            for r in rows
-        ]

@@ -1,0 +1,49 @@
+"""The WIB clock and the ISO-date helpers: the one home of both.
+
+Times are stored in UTC; a day means the calendar day in WIB (UTC+7 all year, a fixed
+offset that needs no tz database), which is the day a Purbalingga officer means.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from aggregator.types import WIB as WIB  # defined beside the data connectors share
+
+WIB_OFFSET = WIB.utcoffset(None)
+
+
+def wib_day(moment: datetime) -> date:
+    """The calendar day in WIB of a UTC moment."""
+    return moment.astimezone(WIB).date()
+
+
+def wib_day_start(day: date) -> datetime:
+    """00:00 WIB of `day`, in UTC."""
+    return datetime.combine(day, datetime.min.time(), UTC) - WIB_OFFSET
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO text of a datetime, None for nothing (the JSON API's time fields)."""
+    return value.isoformat() if value else None
+
+
+def parse_when(value: Any) -> datetime | None:
+    """An aware datetime from an ISO string or a datetime (naive ones are UTC, as stored);
+    None for nothing."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso_stored(value: Any) -> str | None:
+    """ISO text in UTC of a timestamp as the database returned it (datetime or SQLite text)."""
+    moment = parse_when(value)
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def as_date(value: date | str) -> date:
+    """A date as the database returned it (a date, or SQLite's ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)

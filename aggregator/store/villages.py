@@ -1,0 +1,304 @@
+"""Villages and kecamatan as the pages and the JSON API read them: the village list and
+detail, the attention list, uptime, services and metrics per village.
+
+A read about villages or kecamatan (other than the kecamatan roll-ups of
+`aggregator.store.summary`) goes here; writes to a village row belong to the part that
+owns the change (schedule, polls, findings, scores, yardsticks).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from aggregator.clock import iso
+from aggregator.models import Check, Finding, Kecamatan, MetricSample, Service, Village
+from aggregator.scoring import service_state
+from aggregator.status import ATTENTION_STATUSES
+from aggregator.store.base import StoreBase
+from aggregator.store.findings import finding_dicts, open_counts
+
+
+def village_dict(v: Village, kec_name: str, open_findings: int) -> dict[str, Any]:
+    return {
+        "code": v.code,
+        "name": v.name,
+        "type": v.type,
+        "kecamatan_code": v.kecamatan_code,
+        "kecamatan_name": kec_name,
+        "url": v.url or None,
+        "platform": v.detected_platform or v.platform,
+        "platform_version": v.platform_version,
+        "status": v.status,
+        "status_since": iso(v.status_since),
+        "score": v.score,
+        "kip_score": v.kip_score,
+        "security_score": v.security_score,
+        "last_post_at": iso(v.last_post_at),
+        "last_checked_at": iso(v.last_checked_at),
+        "last_check_ok": v.last_check_ok,
+        "last_error_phase": v.last_error_phase,
+        "last_error_message": v.last_error_message,
+        "failing_since": iso(v.failing_since),
+        "consecutive_failures": v.consecutive_failures,
+        "next_check_at": iso(v.next_check_at),
+        "news_count": v.news_count,
+        "posts_30d": v.posts_30d,
+        "last_success_at": iso(v.last_success_at),
+        "feed_url": v.feed_url,
+        "open_findings": open_findings,
+    }
+
+
+class Villages(StoreBase):
+    """Reads of villages and kecamatan."""
+
+    def list_villages(
+        self, *, kecamatan: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        q = (
+            select(Village, Kecamatan.name)
+            .join(Kecamatan, col(Kecamatan.code) == col(Village.kecamatan_code))
+            .where(col(Village.in_config))
+        )
+        if kecamatan:
+            q = q.where(Village.kecamatan_code == kecamatan)
+        if status:
+            q = q.where(Village.status == status)
+        with Session(self.engine) as s:
+            rows = s.exec(q.order_by(col(Village.code))).all()
+            findings = open_counts(s, [v.code for v, _ in rows] if kecamatan else None)
+        return [village_dict(v, kname, findings[v.code]) for v, kname in rows]
+
+    def village_detail(self, code: str) -> dict[str, Any] | None:
+        with Session(self.engine) as s:
+            row = s.exec(
+                select(Village, Kecamatan.name)
+                .join(Kecamatan, col(Kecamatan.code) == col(Village.kecamatan_code))
+                .where(Village.code == code)
+            ).first()
+            if row is None:
+                return None
+            v, kname = row
+            findings = finding_dicts(s, village=code)
+            out = village_dict(v, kname, sum(f["status"] == "open" for f in findings))
+            out["score_components"] = json.loads(v.score_components or "{}").get("components", [])
+            out["score_penalty"] = json.loads(v.score_components or "{}").get("penalty")
+            out["scored_at"] = iso(v.scored_at)
+            checks = s.exec(
+                select(Check)
+                .where(Check.village_code == code)
+                .order_by(col(Check.started_at).desc(), col(Check.id).desc())
+                .limit(20)
+            ).all()
+            out["recent_checks"] = [
+                {
+                    "started_at": iso(c.started_at),
+                    "ok": c.ok,
+                    "duration_ms": c.duration_ms,
+                    "phase": c.phase,
+                    "status_code": c.status_code,
+                    "message": c.message,
+                    "url": c.url,
+                    "bytes": c.bytes,
+                    "changed": c.changed,
+                    "new_items": c.new_items,
+                }
+                for c in checks
+            ]
+            latest = (
+                select(MetricSample.name, func.max(MetricSample.at).label("at"))
+                .where(MetricSample.village_code == code)
+                .group_by(MetricSample.name)
+                .subquery()
+            )
+            metrics = s.exec(
+                select(MetricSample)
+                .join(
+                    latest,
+                    (col(MetricSample.name) == latest.c.name)
+                    & (col(MetricSample.at) == latest.c.at),
+                )
+                .where(MetricSample.village_code == code)
+            ).all()
+            out["metrics"] = {m.name: {"value": m.value, "at": iso(m.at)} for m in metrics}
+            services = s.exec(select(Service).where(Service.village_code == code)).all()
+            now = datetime.now(UTC)
+            out["services"] = [
+                {
+                    "kind": sv.kind,
+                    "available": sv.available,
+                    "state": service_state(sv.available, sv.count, sv.last_date, now),
+                    "count": sv.count,
+                    "last_date": iso(sv.last_date),
+                    "url": sv.url,
+                    "checked_at": iso(sv.checked_at),
+                }
+                for sv in services
+            ]
+            out["findings"] = findings
+        return out
+
+    def attention_villages(
+        self,
+        *,
+        kecamatan: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        counts: dict[str, int] | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Villages needing attention, most urgent first, one page of them and how many in
+        all: compromised (most open findings first), unreachable (failing longest first),
+        inactive, then low activity (silent longest first, never posted before all); ties
+        by lower score, then code. Each status is read in its own order from the index.
+        `counts` (villages per status, e.g. from kecamatan_summary) saves counting again."""
+        v = Village
+        base = sa_select(col(v.status), func.count()).where(
+            col(v.in_config), col(v.status).in_(ATTENTION_STATUSES)
+        )
+        if kecamatan:
+            base = base.where(col(v.kecamatan_code) == kecamatan)
+        open_count = (
+            sa_select(func.count())
+            .where(col(Finding.village_code) == col(v.code), col(Finding.status) == "open")
+            .correlate(v)
+            .scalar_subquery()
+        )
+        rows: list[tuple[Village, str]] = []
+        with Session(self.engine) as s:
+            per_status = (
+                counts
+                if counts is not None
+                else dict(s.connection().execute(base.group_by(col(v.status))).all())
+            )
+            per_status = {st: int(per_status.get(st, 0)) for st in ATTENTION_STATUSES}
+            total = sum(int(n) for n in per_status.values())
+            skip, want = offset, limit if limit is not None else total
+            for status in ATTENTION_STATUSES:
+                n = int(per_status.get(status, 0))
+                if want <= 0:
+                    break
+                if skip >= n:
+                    skip -= n
+                    continue
+                score = func.coalesce(col(v.score), 0.0)
+                if status == "compromised":
+                    order: tuple[Any, ...] = (open_count.desc(), score, col(v.code))
+                else:
+                    when = col(v.failing_since if status == "unreachable" else v.last_post_at)
+                    order = (when.asc().nulls_first(), score, col(v.code))
+                    if self.engine.dialect.name == "sqlite":  # NULLs first already: index
+                        order = (when.asc(), score, col(v.code))
+                q = (
+                    select(Village, Kecamatan.name)
+                    .join(Kecamatan, col(Kecamatan.code) == col(v.kecamatan_code))
+                    .where(col(v.in_config), v.status == status)
+                )
+                if kecamatan:
+                    q = q.where(v.kecamatan_code == kecamatan)
+                page = s.exec(q.order_by(*order).offset(skip).limit(min(want, n - skip))).all()
+                rows.extend(page)
+                want -= len(page)
+                skip = 0
+            findings = open_counts(s, [vv.code for vv, _ in rows])
+        return [village_dict(vv, kname, findings[vv.code]) for vv, kname in rows], total
+
+    def village_uptime(
+        self, since: datetime, *, kecamatan: str | None = None, village: str | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """Per village: (checks, successful checks) since `since`, from the raw checks."""
+        query = select(
+            Check.village_code, func.count(), func.sum(case((col(Check.ok), 1), else_=0))
+        ).where(col(Check.started_at) >= since)
+        if village:
+            query = query.where(Check.village_code == village)
+        if kecamatan:
+            query = query.join(Village, col(Village.code) == col(Check.village_code)).where(
+                Village.kecamatan_code == kecamatan
+            )
+        with Session(self.engine) as s:
+            rows = s.exec(query.group_by(Check.village_code)).all()
+        return {code: (int(n), int(ok or 0)) for code, n, ok in rows}
+
+    def services_by_village(
+        self, *, kecamatan: str | None = None
+    ) -> dict[str, dict[str, dict[str, Any]]]:
+        """village code -> service kind -> what was last observed."""
+        # Columns, not entities: a kecamatan has hundreds of rows and this runs per page view.
+        query = sa_select(
+            col(Service.village_code),
+            col(Service.kind),
+            col(Service.available),
+            col(Service.count),
+            col(Service.last_date),
+            col(Service.url),
+            col(Service.checked_at),
+        )
+        if kecamatan:
+            query = query.join(Village, col(Village.code) == col(Service.village_code)).where(
+                col(Village.kecamatan_code) == kecamatan
+            )
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        with Session(self.engine) as s:
+            rows = s.connection().execute(query).all()  # sqlmodel's select takes 4 columns
+            now = datetime.now(UTC)
+            for code, kind, available, count, last_date, url, checked_at in rows:
+                out.setdefault(code, {})[kind] = {
+                    "available": available,
+                    "state": service_state(available, count, last_date, now),
+                    "count": count,
+                    "last_date": iso(last_date),
+                    "url": url,
+                    "checked_at": iso(checked_at),
+                }
+        return out
+
+    def metric_series(self, code: str, since: datetime) -> dict[str, list[tuple[str, float]]]:
+        """Every metric sample of one village since `since`: name -> [(iso time, value)]."""
+        with Session(self.engine) as s:
+            rows = s.exec(
+                select(MetricSample.name, MetricSample.at, MetricSample.value)
+                .where(MetricSample.village_code == code, col(MetricSample.at) >= since)
+                .order_by(col(MetricSample.at))
+            ).all()
+        out: dict[str, list[tuple[str, float]]] = {}
+        for name, at, value in rows:
+            if at is not None:
+                out.setdefault(name, []).append((at.isoformat(), float(value)))
+        return out
+
+    def kecamatan(self, code: str) -> dict[str, Any] | None:
+        with Session(self.engine) as s:
+            k = s.get(Kecamatan, code)
+            return {"code": k.code, "name": k.name} if k else None
+
+    def kecamatan_names(self) -> list[tuple[str, str]]:
+        """(code, name) of every kecamatan in the config, by code."""
+        with Session(self.engine) as s:
+            rows = s.exec(
+                select(Kecamatan.code, Kecamatan.name)
+                .where(col(Kecamatan.in_config))
+                .order_by(col(Kecamatan.code))
+            ).all()
+        return [(code, name) for code, name in rows]
+
+    def kecamatan_codes(self) -> set[str]:
+        with Session(self.engine) as s:
+            return set(s.exec(select(Kecamatan.code)).all())
+
+    def village_kecamatan(self, code: str) -> str | None:
+        with Session(self.engine) as s:
+            kec: str | None = s.exec(
+                select(Village.kecamatan_code).where(Village.code == code)
+            ).first()
+            return kec
+
+    def validators_json(self, code: str) -> dict[str, Any]:
+        with Session(self.engine) as s:
+            v = s.get(Village, code)
+            return json.loads(v.validators) if v else {}
