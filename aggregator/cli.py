@@ -74,6 +74,14 @@ async def poll_once(
     return report.failed
 
 
+def finish_pass(store: Store) -> None:
+    """Roll up the checks and derive statuses and scores now, as the background jobs do,
+    so a one-off pass leaves a store a dashboard without a scheduler shows whole."""
+    now = datetime.now(UTC)
+    store.rollup_checks(now)
+    store.score_all(now)
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
@@ -95,6 +103,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     try:
         if args.once:
             asyncio.run(poll_once(config, store, villages=args.village, kecamatan=args.kecamatan))
+            finish_pass(store)
         else:
             asyncio.run(_poll_forever(config, store))
     except KeyboardInterrupt:
@@ -204,6 +213,7 @@ async def _demo(args: argparse.Namespace) -> None:
             failing = [v["code"] for v in store.list_villages() if v["last_check_ok"] is False]
             if failing:
                 await poll_once(config, store, villages=failing)
+        finish_pass(store)
         app = create_app(
             config.settings,
             store=store,

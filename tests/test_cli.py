@@ -96,6 +96,8 @@ def test_poll_once_then_serve_answers_the_api(tmp_path: Path) -> None:
                 time.sleep(0.2)
         villages = httpx.get(base + "/api/villages").json()
         assert sorted(v["code"] for v in villages) == sorted(codes)
+        # Scored by poll --once itself: no scheduler ran anywhere.
+        assert [v["code"] for v in villages if v["score"] is None] == []
         detail = httpx.get(f"{base}/api/villages/{codes[0]}").json()
         assert {"recent_checks", "metrics", "services", "findings"} <= set(detail)
         assert len(detail["recent_checks"]) == 2
