@@ -1,4 +1,4 @@
-"""Distributed polling on PostgreSQL with procrastinate (DESIGN §8): any number of worker
+"""Distributed polling on PostgreSQL with procrastinate: any number of worker
 processes on any number of machines run the same poll code path as the embedded mode.
 
 - `sipande.dispatch` (periodic, every second; one at a time across workers) claims due
