@@ -7,6 +7,7 @@ page from a directory that is not the checkout."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -35,8 +36,14 @@ def _pip(*args: str) -> None:
 
 @pytest.mark.slow
 def test_a_wheel_installed_without_editable_serves_the_pages(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # setuptools builds in place: keep build/ out of the checkout
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("aggregator", "connectors", "templates"):
+        shutil.copytree(ROOT / name, source / name, ignore=skip)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     wheels = tmp_path / "wheels"
-    _pip("wheel", "--no-deps", "-w", str(wheels), str(ROOT))
+    _pip("wheel", "--no-deps", "-w", str(wheels), str(source))
     (wheel,) = wheels.glob("sipande-*.whl")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
