@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ from aggregator.store import Store
 from aggregator.worker import blueprint
 from tests.conftest import RawServer, response
 from tests.test_poller import _rss
-from tests.test_worker import _count, _empty
+from tests.test_worker import _count, _empty, worker_command
 from tests.test_yardsticks_security import TlsServer, _server_context
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,16 +103,7 @@ def test_one_worker_collects_yardsticks_and_sends_an_expiry_alert(
             env = {**os.environ, "SIPANDE_DATABASE_URL": "", "SSL_CERT_FILE": str(ca_path)}
             with log.open("wb") as out:
                 worker = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "aggregator",
-                    "worker",
-                    "--config",
-                    str(config),
-                    "--database",
-                    pg_url,
-                    "--concurrency",
-                    "2",
+                    *worker_command(config, pg_url, concurrency=2),
                     cwd=ROOT,
                     env=env,
                     stdout=out,

@@ -11,13 +11,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import FleetThread
+from tests.conftest import FleetThread, wait_for_healthz
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,16 +77,11 @@ def test_a_wheel_installed_without_editable_serves_the_pages(tmp_path: Path) -> 
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    log.flush()
-                    raise AssertionError((tmp_path / "serve.log").read_text()[-3000:]) from None
-                time.sleep(0.2)
+        try:
+            wait_for_healthz(base, server)
+        except httpx.TransportError:
+            log.flush()
+            raise AssertionError((tmp_path / "serve.log").read_text()[-3000:]) from None
         overview = httpx.get(base + "/")
         assert overview.status_code == 200 and "Purbalingga" in overview.text
         kec = httpx.get(f"{base}/kecamatan/{village.kecamatan_code}")
