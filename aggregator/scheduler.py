@@ -42,6 +42,7 @@ def build_scheduler(
             "interval",
             seconds=job.every.total_seconds(),
             id=job.name,
+            name=job.name,
             next_run_time=first,
         )
     return scheduler
