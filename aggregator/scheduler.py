@@ -1,17 +1,18 @@
-"""APScheduler 3 runs a handful of jobs: the dispatcher tick and housekeeping.
+"""APScheduler 3 runs a handful of jobs: the dispatcher tick and the background jobs of
+`aggregator.jobs` (the same table the distributed workers run).
 
-Never one job per village: the village table is the schedule (specs/polling.md §4).
+Never one job per village: the village table is the schedule.
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from aggregator.jobs import BY_NAME, FIRST_RUN_DELAY, Job, JobHost, jobs_for
 from aggregator.poller import Poller
-from aggregator.settings import Settings
 from aggregator.store import Store
 
 
@@ -33,40 +34,23 @@ def build_scheduler(
         next_run_time=now,
         jitter=2,
     )
-
-    async def score() -> None:
-        # Scores and statuses move with time alone (a quiet village goes inactive), so
-        # they are recomputed on a clock, not only after polls.
-        await asyncio.to_thread(store.score_all, datetime.now(UTC))
-
-    async def rollup() -> None:
-        await asyncio.to_thread(store.rollup_checks, datetime.now(UTC))
-
-    async def prune() -> None:
-        await asyncio.to_thread(store.prune_history, datetime.now(UTC))
-
-    async def yardsticks() -> None:
-        from aggregator.yardstick_job import run_yardsticks
-
-        await run_yardsticks(store, poller.fetcher, poller.settings)
-
-    soon = now + timedelta(seconds=20)
-    scheduler.add_job(yardsticks, "interval", hours=1, id="yardsticks", next_run_time=soon)
-    scheduler.add_job(score, "interval", minutes=10, id="score", next_run_time=soon)
-    scheduler.add_job(rollup, "interval", minutes=30, id="rollup_checks", next_run_time=soon)
-    scheduler.add_job(prune, "interval", hours=24, id="prune", next_run_time=soon)
-    if config_path:
-        from aggregator.reload import ConfigReloader
-
-        def apply(settings: Settings) -> None:
-            poller.settings = settings
-            poller.fetcher.settings = settings
-
-        reloader = ConfigReloader(config_path, store, on_settings=apply)
-
-        async def reload() -> None:
-            if await asyncio.to_thread(reloader.check) is not None:
-                await score()  # new weights or windows show on the dashboard at once
-
-        scheduler.add_job(reload, "interval", seconds=30, id="reload_config")
+    host = JobHost(store, poller, config_path=config_path)
+    for job in jobs_for(host):
+        first = now + (job.every if job.each_process else FIRST_RUN_DELAY)
+        scheduler.add_job(
+            _runner(job, host),
+            "interval",
+            seconds=job.every.total_seconds(),
+            id=job.name,
+            name=job.name,
+            next_run_time=first,
+        )
     return scheduler
+
+
+def _runner(job: Job, host: JobHost) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        if await job.run(host) and job.then:
+            await BY_NAME[job.then].run(host)
+
+    return run

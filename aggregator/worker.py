@@ -1,4 +1,4 @@
-"""Distributed polling on PostgreSQL with procrastinate (DESIGN §8): any number of worker
+"""Distributed polling on PostgreSQL with procrastinate: any number of worker
 processes on any number of machines run the same poll code path as the embedded mode.
 
 - `sipande.dispatch` (periodic, every second; one at a time across workers) claims due
@@ -14,6 +14,9 @@ processes on any number of machines run the same poll code path as the embedded 
   failures; only our own infrastructure errors (database down) are retried.
 - A worker that dies mid-poll loses nothing: the village's lease expires and the next
   dispatch claims it again; stalled jobs are also re-queued from worker heartbeats.
+- The background jobs of `aggregator.jobs` (scores, roll-ups, pruning, yardsticks with their
+  expiry alerts) are periodic tasks, each run by one worker at a time, and queued once when
+  a worker starts; every worker follows the districts file on its own.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +38,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from aggregator.fetch import Fetcher
+from aggregator.jobs import BY_NAME, FIRST_RUN_DELAY, JOBS, Job, JobHost, jobs_for, reload_config
 from aggregator.poller import Poller
 from aggregator.settings import Settings
 from aggregator.store import Store
@@ -55,6 +59,13 @@ class Runtime:
     app: procrastinate.App
     concurrency: int = 32  # this worker's poll slots; dispatch sizes the queue from it
     shared_hosts: tuple[float, frozenset[str]] | None = None  # (monotonic time read, hosts)
+    host: JobHost = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.host = JobHost(self.store, self.poller, on_settings=self.take_settings)
+
+    def take_settings(self, settings: Settings) -> None:
+        self.settings = settings
 
 
 def conninfo(database_url: str) -> str:
@@ -221,52 +232,60 @@ async def dispatch_task(context: procrastinate.JobContext, timestamp: int) -> in
     return await dispatch(_runtime(context), datetime.now(UTC))
 
 
-@blueprint.periodic(cron="*/10 * * * *", periodic_id="score")
-@blueprint.task(name="score", pass_context=True, queueing_lock="score")
-async def score_task(context: procrastinate.JobContext, timestamp: int) -> int:
-    rt = _runtime(context)
-    now = datetime.now(UTC)
-    await asyncio.to_thread(rt.store.rollup_checks, now)
-    return await asyncio.to_thread(rt.store.score_all, now)
+def _register(job: Job) -> None:
+    """A task of the jobs table, periodic across workers; one queued at a time."""
+
+    async def run(context: procrastinate.JobContext, timestamp: int) -> None:
+        await _run_job(_runtime(context), job)
+
+    run.__name__ = run.__qualname__ = f"{job.name}_task"
+    task = blueprint.task(name=job.name, pass_context=True, queueing_lock=job.name)(run)
+    blueprint.periodic(cron=job.cron, periodic_id=job.name)(task)
 
 
-@blueprint.periodic(cron="17 3 * * *", periodic_id="prune")
-@blueprint.task(name="prune", pass_context=True, queueing_lock="prune")
-async def prune_task(context: procrastinate.JobContext, timestamp: int) -> None:
-    """Daily, once across workers: raw checks and old roll-ups past their keep (as the
-    embedded scheduler does)."""
-    await asyncio.to_thread(_runtime(context).store.prune_history, datetime.now(UTC))
+for _job in JOBS:
+    if not _job.each_process:
+        _register(_job)
 
 
-RELOAD_SECONDS = 30.0
+async def _run_job(rt: Runtime, job: Job) -> None:
+    if await job.run(rt.host) and job.then:
+        await defer_job(rt.app, BY_NAME[job.then])
+
+
+async def defer_job(app: procrastinate.App, job: Job, *, delay: float = 0) -> bool:
+    """Queue a shared job to run in `delay` seconds, unless one is already queued; whether
+    it was queued."""
+    try:
+        await app.configure_task(
+            f"sipande:{job.name}", queueing_lock=job.name, schedule_in={"seconds": delay}
+        ).defer_async(timestamp=int(time.time()))
+    except AlreadyEnqueued:
+        return False
+    return True
 
 
 def config_watcher(rt: Runtime, path: str) -> Callable[[], Awaitable[bool]]:
-    """A check of the districts file for this worker: when it changed, the store is synced
-    (serialised across workers by the database) and this worker's poller, fetcher and
-    html rules take the new settings. Returns whether a new config was applied."""
-    from aggregator.reload import ConfigReloader
-
-    def apply(settings: Settings) -> None:
-        rt.settings = settings
-        rt.poller.settings = settings
-        rt.poller.fetcher.settings = settings
-
-    reloader = ConfigReloader(path, rt.store, on_settings=apply)
+    """Make this worker follow the districts file at `path`: a check, when it changed,
+    syncs the store (serialised across workers by the database) and gives this worker's
+    poller, fetcher and html rules the new settings. The check returns whether a new
+    config was applied."""
+    rt.host = JobHost(rt.store, rt.poller, config_path=path, on_settings=rt.take_settings)
 
     async def check() -> bool:
-        return await asyncio.to_thread(reloader.check) is not None
+        return await reload_config(rt.host)
 
     return check
 
 
-async def watch_config(check: Callable[[], Awaitable[bool]]) -> None:
+async def each_process(rt: Runtime, job: Job) -> None:
+    """Run a job of this process on its own clock until cancelled."""
     while True:
-        await asyncio.sleep(RELOAD_SECONDS)
+        await asyncio.sleep(job.every.total_seconds())
         try:
-            await check()
+            await _run_job(rt, job)
         except Exception:  # a database hiccup: try again next time
-            log.exception("config reload failed")
+            log.exception("job %s failed", job.name)
 
 
 async def retry_stalled(app: procrastinate.App) -> int:
@@ -326,9 +345,15 @@ async def run_worker(
         runtime = Runtime(
             store, settings, Poller(store, fetcher, settings), app, concurrency=concurrency
         )
-        watcher = None
         if config_path:
-            watcher = asyncio.create_task(watch_config(config_watcher(runtime, config_path)))
+            config_watcher(runtime, config_path)
+        for job in jobs_for(runtime.host, each_process=False):
+            # Soon after a start, as the embedded scheduler does (the first polls come first).
+            await defer_job(app, job, delay=FIRST_RUN_DELAY.total_seconds())
+        own = [
+            asyncio.create_task(each_process(runtime, job))
+            for job in jobs_for(runtime.host, each_process=True)
+        ]
         try:
             await app.run_worker_async(
                 concurrency=concurrency,
@@ -339,5 +364,5 @@ async def run_worker(
                 **options,
             )
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            for task in own:
+                task.cancel()

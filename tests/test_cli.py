@@ -6,12 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import FleetThread
+from tests.conftest import FleetThread, wait_for_healthz
 
 ROOT = Path(__file__).resolve().parents[1]
 SIPANDE = [sys.executable, "-m", "aggregator"]
@@ -85,17 +84,11 @@ def test_poll_once_then_serve_answers_the_api(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        wait_for_healthz(base, server)
         villages = httpx.get(base + "/api/villages").json()
         assert sorted(v["code"] for v in villages) == sorted(codes)
+        # Scored by poll --once itself: no scheduler ran anywhere.
+        assert [v["code"] for v in villages if v["score"] is None] == []
         detail = httpx.get(f"{base}/api/villages/{codes[0]}").json()
         assert {"recent_checks", "metrics", "services", "findings"} <= set(detail)
         assert len(detail["recent_checks"]) == 2

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli import build_parser
-from aggregator.ops.cli import cmd_discover
+from aggregator.cli.operators import cmd_discover
 from aggregator.ops.discover import candidate_hosts
 from aggregator.ops.resolve import StaticResolver
 from aggregator.settings import parse_config

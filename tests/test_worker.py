@@ -70,6 +70,15 @@ def _empty(url: str) -> None:
 VILLAGES = 6
 
 
+def worker_command(config: Path, database: str, *, concurrency: int) -> list[str]:
+    """`sipande worker` as a subprocess runs it (from the checkout)."""
+    return [
+        *(sys.executable, "-m", "aggregator", "worker"),
+        *("--config", str(config), "--database", database),
+        *("--concurrency", str(concurrency)),
+    ]
+
+
 @pytest.fixture
 def store(pg_url: str) -> Iterator[Store]:
     """An empty database with VILLAGES villages (each its own host), all due now, and
@@ -288,18 +297,7 @@ def test_three_workers_one_killed_every_village_polled_exactly_once(
                 logs.append(log)
                 workers.append(
                     subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "aggregator",
-                            "worker",
-                            "--config",
-                            str(config),
-                            "--database",
-                            pg_url,
-                            "--concurrency",
-                            "4",
-                        ],
+                        worker_command(config, pg_url, concurrency=4),
                         cwd=ROOT,
                         env=env,
                         stdout=log,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib.resources
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,7 +33,9 @@ from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pen
 
 log = logging.getLogger(__name__)
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+# The repository's templates/ directory, installed as the package `aggregator.templates`
+# (pyproject.toml maps it there): the same lookup serves a wheel and an editable install.
+TEMPLATES_DIR = Path(str(importlib.resources.files("aggregator.templates")))
 
 STATIC_DIR = TEMPLATES_DIR / "static"
 

@@ -1,4 +1,4 @@
-"""`sipande` command line: demo, serve, poll, check-config.
+"""The service commands: demo, serve, poll, worker, check-config.
 
 Exit codes: 0 success (a pass where villages failed is still a success), 2 bad config.
 """
@@ -8,8 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
-import os
 import secrets
 import shutil
 import sys
@@ -18,38 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aggregator import __version__
-from aggregator.errors import ConfigError
-from aggregator.settings import DistrictConfig, load_config
-from aggregator.store import DEFAULT_DATABASE_URL, Store
-
-log = logging.getLogger(__name__)
-
-DEFAULT_CONFIG = "config/districts.yaml"
-
-
-def database_url(arg: str | None, default: str = DEFAULT_DATABASE_URL) -> str:
-    return arg or os.environ.get("SIPANDE_DATABASE_URL") or default
-
-
-def _load(path: str) -> DistrictConfig | None:
-    try:
-        return load_config(path)
-    except ConfigError as e:
-        print(
-            f"Konfigurasi tidak valid / invalid config ({len(e.problems)} problem(s)):",
-            file=sys.stderr,
-        )
-        for problem in e.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return None
-
-
-def open_store(config: DistrictConfig, url: str) -> Store:
-    store = Store(url, config.settings)
-    store.migrate()
-    counts = store.sync_config(config, datetime.now(UTC))
-    log.info("config %s synced: %s", config.path, counts)
-    return store
+from aggregator.cli.common import database_url, load_or_report, open_store
+from aggregator.settings import DistrictConfig
+from aggregator.store import Store
 
 
 async def poll_once(
@@ -74,8 +43,16 @@ async def poll_once(
     return report.failed
 
 
+def finish_pass(store: Store) -> None:
+    """Roll up the checks and derive statuses and scores now, as the background jobs do,
+    so a one-off pass leaves a store a dashboard without a scheduler shows whole."""
+    now = datetime.now(UTC)
+    store.rollup_checks(now)
+    store.score_all(now)
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_or_report(args.config)
     if config is None:
         return 2
     villages = config.villages
@@ -88,13 +65,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_or_report(args.config)
     if config is None:
         return 2
     store = open_store(config, database_url(args.database))
     try:
         if args.once:
             asyncio.run(poll_once(config, store, villages=args.village, kecamatan=args.kecamatan))
+            finish_pass(store)
         else:
             asyncio.run(_poll_forever(config, store))
     except KeyboardInterrupt:
@@ -122,7 +100,7 @@ async def _poll_forever(config: DistrictConfig, store: Store) -> None:
 def cmd_worker(args: argparse.Namespace) -> int:
     from aggregator.worker import run_worker
 
-    config = _load(args.config)
+    config = load_or_report(args.config)
     if config is None:
         return 2
     url = database_url(args.database)
@@ -150,7 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aggregator.web import create_app
     from aggregator.web.edge import server_options
 
-    config = _load(args.config)
+    config = load_or_report(args.config)
     if config is None:
         return 2
     store = open_store(config, database_url(args.database))
@@ -198,12 +176,13 @@ async def _demo(args: argparse.Namespace) -> None:
         password = secrets.token_urlsafe(9)
         store.add_user("dinkominfo", hash_password(password), "dinkominfo", None, datetime.now(UTC))
         await poll_once(config, store)
-        # Failing sites need repeated failed checks to count as unreachable (DESIGN §6); replay
+        # Failing sites need repeated failed checks to count as unreachable; replay
         # two more real checks of the failing ones now rather than wait for the backoff.
         for _ in range(config.settings.unreachable_after - 1):
             failing = [v["code"] for v in store.list_villages() if v["last_check_ok"] is False]
             if failing:
                 await poll_once(config, store, villages=failing)
+        finish_pass(store)
         app = create_app(
             config.settings,
             store=store,
@@ -225,67 +204,3 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_demo(args))
     return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sipande", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"sipande {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def common(p: argparse.ArgumentParser, *, config: bool = True) -> None:
-        if config:
-            p.add_argument("--config", default=DEFAULT_CONFIG, help="districts file (%(default)s)")
-        p.add_argument(
-            "--database",
-            help="SQLAlchemy URL (default: $SIPANDE_DATABASE_URL or sqlite:///data/sipande.db)",
-        )
-
-    p = sub.add_parser("demo", help="simulated village fleet on loopback, polled and served")
-    common(p, config=False)
-    p.add_argument("--villages", type=int, default=36, help="fleet size (%(default)s)")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--dir", default="data/demo", help="working directory, emptied first")
-    p.set_defaults(func=cmd_demo)
-
-    p = sub.add_parser("serve", help="web dashboard and API (and the scheduler)")
-    common(p)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--no-scheduler", action="store_true", help="serve only, do not poll")
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("poll", help="poll villages (forever, or one pass with --once)")
-    common(p)
-    p.add_argument("--once", action="store_true", help="one full pass, then exit")
-    p.add_argument("--village", action="append", default=[], metavar="CODE")
-    p.add_argument("--kecamatan", metavar="CODE")
-    p.set_defaults(func=cmd_poll)
-
-    p = sub.add_parser("worker", help="distributed poll worker on PostgreSQL (procrastinate)")
-    common(p)
-    p.add_argument("--concurrency", type=int, default=32, help="polls at once (%(default)s)")
-    p.set_defaults(func=cmd_worker)
-
-    from aggregator.ops.cli import register
-
-    register(sub, common)
-
-    p = sub.add_parser("check-config", help="validate a districts file")
-    p.add_argument("--config", default=DEFAULT_CONFIG)
-    p.set_defaults(func=cmd_check_config)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    result: int = args.func(args)
-    return result
