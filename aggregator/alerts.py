@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 
 from aggregator.errors import FetchError
-from aggregator.fetch import Fetcher
+from aggregator.fetch.client import Fetcher
 from aggregator.settings import AlertSettings
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Tables of the store (DESIGN §5). SQLModel is used for tables only; data passed between
+"""Tables of the store (docs/design.md). SQLModel is used for tables only; data passed between
 steps are frozen dataclasses. Every timestamp is timezone-aware UTC on the way out."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# Full-text search of news (issue 8), kept outside the model metadata because it differs by
+# Full-text search of news, kept outside the model metadata because it differs by
 # database; created by migrations 0008 and 0009 and maintained by the database itself:
 #  - SQLite: an FTS5 table over title and summary with `newsitem` as its external content,
 #    kept in sync by three triggers;
@@ -89,7 +89,7 @@ class Village(SQLModel, table=True):
     feed_url: str | None = None
     html_rules: str = ""  # name of the config's html_rules entry for `html` sites
     in_config: bool = True  # False once removed from the file: kept, not polled, not deleted
-    # The schedule lives here (DESIGN §3).
+    # The schedule lives here (docs/design.md).
     next_check_at: datetime | None = _ts(index=True)
     consecutive_failures: int = 0
     consecutive_ok: int = 0
@@ -101,7 +101,7 @@ class Village(SQLModel, table=True):
     last_success_at: datetime | None = _ts()
     validators: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     # The site's cookies (host → name → value): its session outlives polls and restarts, so
-    # the village's visitor counter sees Sipande as one returning visitor (aggregator.cookies).
+    # the village's visitor counter sees Sipande as one returning visitor (fetch/cookies.py).
     cookies: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     # Derived, refreshed after every poll and by the housekeeping job.
     last_post_at: datetime | None = _ts()
@@ -113,7 +113,7 @@ class Village(SQLModel, table=True):
     integrity_checked_at: datetime | None = _ts()
     integrity_level: str | None = Field(default=None, max_length=20)
     integrity_clean_streak: int = 0
-    kip_score: float | None = None  # Keterbukaan Informasi, 0-100 (issue 10)
+    kip_score: float | None = None  # Keterbukaan Informasi, 0-100
     security_score: float | None = None  # Keamanan Digital, 0-100
     yardsticks_checked_at: datetime | None = _ts()
     cert_alerted: int = 0  # expiry thresholds already announced (yardsticks.ExpiryWatch)
@@ -230,7 +230,7 @@ class KecamatanSnapshot(SQLModel, table=True):
     villages: int = 0
     counts: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     mean_score: float | None = None
-    mean_kip: float | None = None  # Keterbukaan Informasi (issue 10)
+    mean_kip: float | None = None  # Keterbukaan Informasi
     mean_security: float | None = None  # Keamanan Digital
     ready: bool = False
 
@@ -254,7 +254,7 @@ class CheckRollup(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    """A dashboard account (issue 7): `dinkominfo` acts on the whole kabupaten, `kecamatan`
+    """A dashboard account: `dinkominfo` acts on the whole kabupaten, `kecamatan`
     only on its own kecamatan. The password is an argon2id hash, never the password."""
 
     # "user" is a reserved word in PostgreSQL; a plain name keeps raw SQL and psql easy.

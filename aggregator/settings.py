@@ -1,4 +1,4 @@
-"""Load and validate `config/districts.yaml` (DESIGN §4) into frozen settings.
+"""Load and validate `config/districts.yaml` (docs/design.md) into frozen settings.
 
 Every problem is reported with the file, line and field, and all problems at once, so an
 officer fixing a 239-village file sees every mistake in one run.
@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from aggregator.decide.scoring import ScoringSettings
 from aggregator.errors import ConfigError
-from aggregator.scoring import ScoringSettings
 
 PLATFORMS = ("auto", "opensid", "wordpress", "feed", "html")
 # Keys of one `html_rules` entry: CSS selectors (item is required, the rest are relative to
@@ -68,14 +68,14 @@ class Settings:
     recover_after: int = 2  # good checks in a row before an unreachable village is back up
     keep_checks_days: int = 30
     keep_history_days: int = 730
-    min_interval: float = 900.0  # adaptive polling bounds (DESIGN §3, specs/polling.md)
+    min_interval: float = 900.0  # adaptive polling bounds (docs/design.md)
     max_interval: float = 86400.0
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     integrity_interval: float = 6 * 3600.0  # the integrity watch runs this often per village
     integrity_watch: bool = True
     yardstick_interval: float = 86400.0  # KIP and security collected this often per village
     rdap_url: str = ""  # RDAP service for domain expiry (e.g. https://rdap.org); "" = off
-    # Access control (issue 7): read views open to all, or to logged-in users only; every
+    # Access control: read views open to all, or to logged-in users only; every
     # action needs a login either way. Secure cookies once the dashboard is served over https.
     public_dashboard: bool = True
     secure_cookies: bool = False  # when absent from the file: on if base_url is https

@@ -141,9 +141,9 @@ class PollOutcome:
     harvest: Harvest | None = None
     validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     retry_after: float | None = None  # the site asked us to come back later (429/503)
-    integrity: Any = None  # aggregator.watch.IntegrityReport when a scan ran with this poll
+    integrity: Any = None  # integrity.watch.IntegrityReport when a scan ran with this poll
     cookies: Mapping[str, Mapping[str, str]] | None = None  # the site's session, to keep
-    posts: Any = None  # aggregator.postcheck.PostCheck: what the items' bodies showed
+    posts: Any = None  # aggregator.integrity.postcheck.PostCheck: what the items' bodies showed
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""CPU cost of each connector per village poll (issue 3), without network or server noise.
+"""CPU cost of each connector per village poll, without network or server noise.
 
 Every site kind of the simulated fleet is polled once for real (first poll, with backfill)
 and once more (a later poll); the responses are recorded, then each connector's `collect`
@@ -22,12 +22,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aggregator.fetch import Fetcher
-from aggregator.fleet import KINDS, Fleet
-from aggregator.poller import VillageHttp
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import FetchResponse, Harvest, VillageForPoll
 from connectors import connector_for
+from fleet import KINDS, Fleet
 
 
 class Recorder:

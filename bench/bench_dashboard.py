@@ -1,4 +1,4 @@
-"""Server-side time of the kecamatan page with 30 villages and 5,000 news items (issue 5).
+"""Server-side time of the kecamatan page with 30 villages and 5,000 news items.
 
 Rows are written straight into a fresh store (no polling): villages of one kecamatan, news
 over two years in a dozen categories, a week of checks, services and visitor counters, then
@@ -28,8 +28,8 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from aggregator.decide.scoring import SERVICE_KINDS
 from aggregator.models import Check, MetricSample, NewsItem, Service
-from aggregator.scoring import SERVICE_KINDS
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from aggregator.web import create_app

@@ -1,4 +1,4 @@
-"""Cost of the integrity watch per village (issue 6): requests, wall time and CPU of one scan.
+"""Cost of the integrity watch per village: requests, wall time and CPU of one scan.
 
 Each site kind of the simulated fleet is scanned with the real fetch plan (three views of the
 home page, robots.txt, sitemap, recent item pages); then the pure analysis is replayed on
@@ -21,13 +21,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aggregator.fetch import Fetcher
-from aggregator.fleet import KINDS, Fleet
-from aggregator.poller import VillageHttp
+from aggregator.fetch.client import Fetcher
+from aggregator.integrity.watch import analyse, fetch_plan
+from aggregator.poll.poller import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import VillageForPoll
-from aggregator.watch import analyse, fetch_plan
 from connectors import connector_for
+from fleet import KINDS, Fleet
 
 
 async def run(repeat: int) -> dict[str, Any]:

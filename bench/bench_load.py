@@ -1,4 +1,4 @@
-"""Load test (issue 7): concurrent dashboard requests while a poll pass runs.
+"""Load test: concurrent dashboard requests while a poll pass runs.
 
 A simulated fleet serves village sites; `sipande serve --no-scheduler` (its own process)
 serves the dashboard over a store that `sipande poll --once` (another process) is writing
@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aggregator.fleet import Fleet  # noqa: E402
+from fleet import Fleet  # noqa: E402
 
 
 def _free_port() -> int:

@@ -1,4 +1,4 @@
-"""Poll passes over N simulated villages with a realistic latency mix (issue 8).
+"""Poll passes over N simulated villages with a realistic latency mix.
 
 Most villages answer in 50-800 ms, 5 % take 3-8 s, 5 % never answer. The village sites are
 served by a separate process (so its CPU is not counted), each under its own host name
@@ -36,8 +36,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aggregator.fetch import Fetcher
-from aggregator.poller import Poller
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
 from aggregator.store import Store
 

@@ -1,4 +1,4 @@
-"""Dashboard server time at national scale (issue 8): 84,000 villages in 7,000 kecamatan,
+"""Dashboard server time at national scale: 84,000 villages in 7,000 kecamatan,
 2,000,000 news items and 90 days of history, on SQLite or PostgreSQL.
 
 The store is generated with bulk inserts straight into the migrated tables (executemany on
@@ -44,10 +44,10 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aggregator.clock import wib_day, wib_day_start
+from aggregator.decide.scoring import SERVICE_KINDS
+from aggregator.decide.status import STATUSES
 from aggregator.models import NEWS_FTS_TABLE
-from aggregator.scoring import SERVICE_KINDS
 from aggregator.settings import Settings
-from aggregator.status import STATUSES
 from aggregator.store import Store
 from aggregator.web import create_app
 
@@ -608,7 +608,7 @@ async def measure(store: Store, paths: dict[str, str], requests: int) -> dict[st
     return results
 
 
-# Acceptance (issue 8): p95 budgets per page kind.
+# Acceptance: p95 budgets per page kind.
 BUDGETS = {
     "ringkasan (kabupaten/nasional)": 250,
     "kecamatan (tersibuk)": 100,

@@ -1,4 +1,4 @@
-"""Multi-worker: 3 worker processes against PostgreSQL and a 1,000-village fleet (issue 8).
+"""Multi-worker: 3 worker processes against PostgreSQL and a 1,000-village fleet.
 
 The village sites are bench_poll's (same latency mix, same OpenSID-shaped feed), served by a
 separate process, each village on its own loopback port so it is its own host for the
@@ -48,9 +48,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from aggregator.service.worker import conninfo
 from aggregator.settings import parse_config
 from aggregator.store import Store
-from aggregator.worker import conninfo
 from bench.bench_poll import HOST, answer, config_text, feed, latency, read_request
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -124,7 +124,7 @@ def repair_encoding(content: bytes) -> tuple[bytes, str | None]:
         root in content[:start].lower() for root in (b"<rss", b"<feed", b"<rdf")
     ):
         if content[:start].strip(b"\xef\xbb\xbf \t\r\n"):
-            # PHP notices printed before the declaration (judol.md P13).
+            # PHP notices printed before the declaration (docs/design.md).
             notes.append(f"{start} bytes of text before the XML declaration")
         content = content[start:]
     m = _XML_DECL.match(content)

@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 #     render those pages client-side), else the server-rendered HTML page
 #   9 /layanan-mandiri/masuk, only when the home page does not link it
 # statistik is judged from the menu links of the home page (no request). Feed, /ppid and
-# /internal_api do not count as visits; the HTML pages do, once per session (spec §11.1).
+# /internal_api do not count as visits; the HTML pages do, once per session.
 # First poll only (no remembered feed): backfill with up to 17 arsip pages or one sitemap.
 _PUBDATE_OFFSET = re.compile(rb"<pub[dD]ate>[^<]*?\s([+-]\d{4}|GMT|UTC)\s*</pub[dD]ate>")
 MAX_OFFSET_SCAN = 1 << 20
@@ -70,7 +70,7 @@ _UTC_NAMES = {b"+0000", b"-0000", b"GMT", b"UTC"}
 
 MAX_BACKFILL = 500
 MAX_CONFIRM = 60  # sitemap-only articles confirmed by their page on a first poll
-ARSIP_PAGE_SIZE = 30  # the JSON:API paginator's maximum (spec §6.2)
+ARSIP_PAGE_SIZE = 30  # the JSON:API paginator's maximum
 BACKFILL_SECONDS = 15.0  # backfill is a bonus: never let it eat the poll's deadline
 LAST_RELEASE_WITHOUT_API = (24, 10)  # umum 2410 has no /internal_api (docs/design.md)
 SERVICE_PAGES = {  # kind → (JSON:API path, server-rendered page)
@@ -89,7 +89,7 @@ def canonical_item(item: ParsedItem) -> ParsedItem:
     if guid is None or canonical_article_url(normalise_url(guid)) == url:
         guid = url
     # OpenSID cuts the excerpt from the raw HTML body, so a body starting with markup gives
-    # an empty one, "[...]" alone (spec §3.1); the generic parser then leaves just " …".
+    # an empty one, "[...]" alone; the generic parser then leaves just " …".
     summary = item.summary if item.summary.strip(" …") else ""
     return replace(item, url=url, guid=guid, summary=summary)
 
@@ -114,7 +114,7 @@ class _Poll:
         self.feed_body = b""
 
     def url(self, path: str) -> str:
-        # {base}/index.php/{path} works with and without .htaccess (spec §1).
+        # {base}/index.php/{path} works with and without .htaccess.
         return f"{self.base}/index.php/{path}"
 
     def note(self, text: str) -> None:
@@ -256,7 +256,7 @@ class _Poll:
 
     def published(self, kind: str, resp: FetchResponse, *, service: bool = True) -> bool:
         """False (and noted) unless 2xx; a service's 404 is recorded as "not available": data
-        pages 404 when the admin left them out of the menu (spec §1)."""
+        pages 404 when the admin left them out of the menu."""
         if resp.status_code == 404 and service:
             self.services.append(ServiceObservation(kind, False))
             self.note(f"{kind}: not published (HTTP 404)")
@@ -325,7 +325,7 @@ class _Poll:
             )
         )
         if available and version is None and (found := detect_page(resp.content)):
-            version = found.version  # its footer shows the release too (spec §8)
+            version = found.version  # its footer shows the release too
         return version
 
     async def backfill(self, api: bool, known: set[str]) -> tuple[ParsedItem, ...]:

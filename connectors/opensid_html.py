@@ -1,5 +1,5 @@
-"""Pure parsers for OpenSID HTML: platform/version/theme detection (spec §8), the visitor
-widget (§12), menu links and the service pages of the server-rendered eras (§5).
+"""Pure parsers for OpenSID HTML: platform/version/theme detection, the visitor
+widget, menu links and the service pages of the server-rendered eras.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from connectors.opensid_version import exact_version, month_version, most_exact
 # "OpenSID v24.10", "OpenSID 2410.0.0", "OpenSID v2508.0.0-premium", "Versi OpenSID 2410.0.0".
 _OPENSID_TEXT = re.compile(r"\bOpenSID\b[\s:]*(v?\s*(?:pasca-)?\d[\w.-]*)?", re.IGNORECASE)
 _RIGHTS = re.compile(r"<dc:rights>(.*?)</dc:rights>", re.IGNORECASE | re.DOTALL)
-# Blade themes up to 2608 inline `var setting = {...}` with the release (spec §8).
+# Blade themes up to 2608 inline `var setting = {...}` with the release.
 _JS_VERSION = re.compile(r"""["']?current_version["']?\s*:\s*["']([^"']+)["']""")
 # Blade themes (2025+) load assets as /theme_asset/{slug}?file=...&v={VERSION}.
 _THEME_ASSET = re.compile(r"/theme_asset/([\w-]+)[^\"'\s>]*?[?&](?:amp;)?v=([\w.-]+)", re.I)
@@ -29,7 +29,7 @@ _THEME_PATH = re.compile(
 _THEME_PATH_VERSION = re.compile(
     r"(?<!wp-content)/themes/[\w-]+/[^\"'\s>]*?[?&](?:amp;)?v=([\w.-]+)", re.IGNORECASE
 )
-# Paths, names and cookies only OpenSID uses (spec §8); a WordPress /wp-content/themes/ is not.
+# Paths, names and cookies only OpenSID uses; a WordPress /wp-content/themes/ is not.
 _MARKERS = re.compile(
     r"sidcsrf|/theme_asset/|/vendor/themes/|/desa/themes/"
     r"|(?<!wp-content)/themes/(?:esensi|natra|klasik|hadakewa)/|/assets/files/logo/opensid_logo"
@@ -48,7 +48,7 @@ _WIDGET_ROWS = {
     "jumlah": "visitors_total",
 }
 _PENGADUAN_STATUS = ("menunggu diproses", "sedang diproses", "selesai diproses")
-# Menu links that show a service is published (data pages 404 unless linked, spec §1).
+# Menu links that show a service is published (data pages 404 unless linked).
 _SERVICE_LINKS = {
     "statistik": re.compile(r"/(?:data-statistik|first/statistik|statistik)/[\w-]+", re.I),
     "layanan_mandiri": re.compile(r"/layanan-mandiri(?:/|$)", re.I),
@@ -93,7 +93,7 @@ def detect_feed(content: bytes) -> Detection | None:
 
 
 def _footer_text(tree: LexborHTMLParser) -> str:
-    # esensi: <footer>; natra: div.footer_bottom (spec §8).
+    # esensi: <footer>; natra: div.footer_bottom.
     nodes = tree.css('footer, [class*="footer"], [id*="footer"]')
     return " ".join(_text(n) for n in nodes)
 
@@ -154,7 +154,7 @@ def _text(node: LexborNode) -> str:
 
 
 def _number(text: str) -> int | None:
-    # natra 2410 writes "1.234", natra 2601 "1,234" (spec §11.5).
+    # natra 2410 writes "1.234", natra 2601 "1,234".
     text = text.strip()
     return int(re.sub(r"[.,\s]", "", text)) if _NUMBER.match(text) else None
 
@@ -190,7 +190,7 @@ def _widget_rows(table: LexborNode) -> dict[str, float]:
 
 
 def parse_visitor_widget(page: bytes | str) -> dict[str, float]:
-    """Counts of the "Statistik Pengunjung" widget on a page (spec §12), those shown only.
+    """Counts of the "Statistik Pengunjung" widget on a page, those shown only.
 
     Tries `table.counter` (esensi and natra), then any table with a "Hari ini" row (other
     themes). The viewer's own IP/OS/browser rows of natra are ignored.
@@ -317,8 +317,8 @@ def _attendance(scope: LexborNode) -> tuple[int, int]:
 def parse_pemerintah_html(page: bytes | str) -> Officials:
     """`/pemerintah`: one card per `img alt="Foto …"`; "Hadir" badges counted, names never read.
 
-    esensi shows "Hadir", another status or "Belum Rekam Kehadiran"; natra shows only "Hadir"
-    (spec §5.3). Sidebars (`aside`) are skipped: the "Aparatur Desa" widget repeats officials.
+    esensi shows "Hadir", another status or "Belum Rekam Kehadiran"; natra shows only "Hadir".
+    Sidebars (`aside`) are skipped: the "Aparatur Desa" widget repeats officials.
     """
     tree = _tree(page)
     imgs = [i for i in tree.css('img[alt^="Foto"]') if _outside_sidebar(i)]

@@ -62,8 +62,8 @@ class ArsipPage:
 def canonical_article_url(url: str) -> str:
     """One form per article: `{root}/index.php/artikel/{Y}/{m}/{d}/{slug}`, unpadded.
 
-    OpenSID resolves padded and unpadded dates, with or without index.php/ and first/ (spec §1,
-    §11.4); the feed writes unpadded dates, internal_api/arsip padded ones. index.php/ is kept
+    OpenSID resolves padded and unpadded dates, with or without index.php/ and first/;
+    the feed writes unpadded dates, internal_api/arsip padded ones. index.php/ is kept
     always because it works whether or not the site has a .htaccess, so the form survives a
     site switching it on. Other urls come back unchanged.
     """
@@ -112,7 +112,7 @@ def _truthy(value: object) -> bool:
 
 
 def parse_ppid(content: bytes) -> PpidSummary:
-    """`/ppid`: `{status, data: {ppid: [rows], "total data": N}}` (spec §6.1)."""
+    """`/ppid`: `{status, data: {ppid: [rows], "total data": N}}`."""
     doc = _load_json(content)
     if not isinstance(doc, dict):
         raise ParseError("unexpected JSON shape")
@@ -134,7 +134,7 @@ def parse_ppid(content: bytes) -> PpidSummary:
 
 
 def _jsonapi(content: bytes) -> tuple[list[Any], int | None, int | None]:
-    """(data rows, meta.pagination.total, total_pages) of a JSON:API document (spec §6.2)."""
+    """(data rows, meta.pagination.total, total_pages) of a JSON:API document."""
     doc = _load_json(content)
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise ParseError("not a JSON:API document")
@@ -187,7 +187,7 @@ def _arsip_item(attrs: Mapping[str, Any], base: str) -> ParsedItem | None:
         published_at=published,
         summary=truncate(body, SUMMARY_CHARS),
         category=html_to_text(str(category or "")) or None,
-        # Same image path the feed uses for its thumbnails (spec §3.1).
+        # Same image path the feed uses for its thumbnails.
         thumbnail=f"{base}/desa/upload/artikel/sedang_{gambar}" if gambar else None,
         content_hash=content_hash(title, body),
         source="api",  # internal_api/arsip lists published articles only
@@ -198,7 +198,7 @@ def _arsip_item(attrs: Mapping[str, Any], base: str) -> ParsedItem | None:
 def parse_arsip(content: bytes, base: str) -> ArsipPage:
     """One page of `/internal_api/arsip`: news items with whitelisted fields only.
 
-    The endpoint also leaks author and comment personal data (spec §6.2); it is never read.
+    The endpoint also leaks author and comment personal data; it is never read.
     """
     rows, total, pages = _jsonapi(content)
     items = []
@@ -228,7 +228,7 @@ def parse_pemerintah_json(content: bytes) -> Officials:
 
 
 def parse_sitemap(content: bytes) -> tuple[ParsedItem, ...]:
-    """Article urls of `/sitemap.xml` as items titled from their slug (spec §3.2).
+    """Article urls of `/sitemap.xml` as items titled from their slug.
 
     Read with regular expressions: the format is flat and this avoids an XML parser on
     hostile input. The sitemap lists every article row, unpublished ones included.

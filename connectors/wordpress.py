@@ -80,7 +80,7 @@ def _page_text(content: bytes) -> str:
 
 def api_root(resp: FetchResponse) -> str | None:
     """The REST root a WordPress page announces: `Link: <…/wp-json/>; rel="https://api.w.org/"`
-    or the same as `<link rel>` in its head (judol.md §7.1)."""
+    or the same as `<link rel>` in its head (docs/design.md)."""
     for m in _LINK_HEADER.finditer(resp.headers.get("link", "")):
         if _API_REL.search(m.group(2)) and (url := normalise_url(m.group(1), resp.url)):
             return url
@@ -147,7 +147,7 @@ def posts_url(
         params["page"] = str(page)
     if recent_changes:
         params |= {"orderby": "modified", "order": "desc"}
-    if modified_after is not None:  # WP >= 5.7; older versions ignore it (judol.md §7.2)
+    if modified_after is not None:  # WP >= 5.7; older versions ignore it (docs/design.md)
         params["modified_after"] = modified_after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return route_url(root, POSTS_ROUTE, params)
 

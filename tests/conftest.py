@@ -146,7 +146,7 @@ class FleetThread:
     def __init__(self, n: int = 12, seed: int = 3) -> None:
         import threading
 
-        from aggregator.fleet import Fleet
+        from fleet import Fleet
 
         self.fleet = Fleet.from_district(n, seed=seed)
         self._loop = asyncio.new_event_loop()

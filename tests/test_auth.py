@@ -1,4 +1,4 @@
-"""Access control (issue 7): logins, sessions, CSRF, regional scope, the login throttle, the
+"""Access control: logins, sessions, CSRF, regional scope, the login throttle, the
 `sipande user` commands, and the admin view, against uvicorn on loopback and a SQLite file."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from sqlalchemy import text, update
 from sqlmodel import Session
 
-from aggregator import auth
-from aggregator.auth import (
+from aggregator.access import auth
+from aggregator.access.auth import (
     AuthError,
     LoginThrottle,
     check_account,
@@ -30,10 +30,10 @@ from aggregator.auth import (
     verify_password,
 )
 from aggregator.cli import main as sipande
+from aggregator.decide.thresholds import apply_overrides, parse_form
 from aggregator.models import Check, Finding, Village
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store
-from aggregator.thresholds import apply_overrides, parse_form
 from aggregator.web import create_app
 from aggregator.web.auth import middleware, safe_next
 from tests.conftest import LiveServer

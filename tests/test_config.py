@@ -36,7 +36,7 @@ kecamatan:
 
 def test_shipped_config_lists_every_purbalingga_village_from_the_reference_data() -> None:
     config = load_config(SHIPPED)
-    with (ROOT / "aggregator/data/purbalingga_wilayah.csv").open(encoding="utf-8") as f:
+    with (ROOT / "fleet/data/purbalingga_wilayah.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(config.kecamatan) == 18
     assert len(config.villages) == 239 == len(rows)

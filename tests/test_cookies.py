@@ -1,10 +1,10 @@
-"""The per-site cookie jar (aggregator.cookies): bounded, per host, deletions honoured."""
+"""The per-site cookie jar (aggregator.fetch.cookies): bounded, per host, deletions honoured."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aggregator.cookies import MAX_COOKIES, SiteJar, cookie_header, merge_set_cookies
+from aggregator.fetch.cookies import MAX_COOKIES, SiteJar, cookie_header, merge_set_cookies
 
 NOW = datetime(2026, 12, 6, tzinfo=UTC)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from aggregator.decide import activity_interval, backoff_seconds, decide, first_check_at
+from aggregator.decide.schedule import activity_interval, backoff_seconds, decide, first_check_at
+from aggregator.decide.status import StatusFacts, status_of
 from aggregator.settings import Settings
-from aggregator.status import StatusFacts, status_of
 from aggregator.types import PollOutcome, VillageForPoll
 
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Hostile and broken sites (issue 7) on real sockets: a district fleet with the fault fleet
+"""Hostile and broken sites on real sockets: a district fleet with the fault fleet
 added is polled once; every fault ends as a classified, recorded failure or safely parsed
 content (one test per fault), within a bound derived from the deadline; the pass goes on
 and stores the healthy villages; memory stays bounded; nothing is expanded or fetched from
@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from aggregator.fetch import Fetcher
-from aggregator.fleet import ACCEPTABLE_FAULT_OUTCOMES, FAULTS, Fleet
-from aggregator.poller import Poller
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
 from aggregator.store import Store
+from fleet import ACCEPTABLE_FAULT_OUTCOMES, FAULTS, Fleet
 
 DEADLINE = 3.0
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from aggregator.errors import ParseError
-from aggregator.fetch import Fetcher
-from aggregator.poller import VillageHttp
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import BODY_LIMIT, VillageForPoll
 from connectors.feed import (

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from aggregator.errors import FetchError
-from aggregator.fetch import USER_AGENT, Fetcher, is_public_address
+from aggregator.fetch.client import USER_AGENT, Fetcher, is_public_address
 from aggregator.settings import Settings
 from tests.conftest import RawServer, response
 
@@ -230,7 +230,7 @@ def test_static_host_table_names_loopback_sites() -> None:
 def test_a_pool_per_host_keeps_alive_within_a_host_and_closes_old_hosts() -> None:
     """Requests to one host reuse its connection; with many hosts only the most recently
     used idle pools stay open (a shared pool made each request scan every connection)."""
-    from aggregator.fetch import IDLE_POOLS, HostPools
+    from aggregator.fetch.client import IDLE_POOLS, HostPools
 
     connections = 0
 

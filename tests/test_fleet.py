@@ -19,7 +19,8 @@ import httpx
 import pytest
 import yaml
 
-from aggregator.fleet import (
+from aggregator.settings import parse_config
+from fleet import (
     BEHAVIOURS,
     DEFAULT_KIND,
     EXPECTED_RULE,
@@ -30,8 +31,7 @@ from aggregator.fleet import (
     Fleet,
     SimVillage,
 )
-from aggregator.fleet.district import district_villages
-from aggregator.settings import parse_config
+from fleet.district import district_villages
 
 NOW = datetime(2026, 9, 7, 3, 0, tzinfo=UTC)
 PLAIN = {"Accept-Encoding": "identity"}
@@ -344,7 +344,7 @@ WIDGET_KEYS = {
 
 
 def widget_numbers(html: str) -> dict[str, int]:
-    """Read the visitor widget the way §12 says: digit images, plain text or natra cells."""
+    """Read the visitor widget as each theme prints it: digit images, plain text or natra cells."""
     table = re.search(r'<table class="counter">(.*?)</table>', html, re.S)
     assert table, "no visitor widget"
     out = {}
@@ -653,7 +653,7 @@ def test_html_only_site_and_config_rules() -> None:
     run(Fleet.of_kinds(["opensid-2410-esensi", "html-only"], seed=3, now=NOW), body)
 
 
-# --- integrity (issue 6): judi-online compromises and clean lookalikes --------------------------
+# --- integrity: judi-online compromises and clean lookalikes --------------------------
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36"}
 GOOGLEBOT = {
@@ -666,8 +666,8 @@ OFFSITE = re.compile(r'href="(https://[a-z0-9-]+\.example/[^"]*)"')
 def judol_fleet() -> Fleet:
     """Every judol pattern (hidden links twice: inline P1 and class P2) and both lookalikes,
     over the four platforms."""
-    from aggregator.fleet.district import load_villages
-    from aggregator.fleet.judol import pattern_of
+    from fleet.district import load_villages
+    from fleet.judol import pattern_of
 
     villages = load_villages()
     p1 = next(v for v in villages if pattern_of("judol_hidden_links", v.code) == "P1")

@@ -1,4 +1,4 @@
-"""The fault fleet (issue 7) over real loopback sockets: each hostile or broken server serves
+"""The fault fleet over real loopback sockets: each hostile or broken server serves
 what it claims, and none makes a test wait longer than a short client timeout."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from aggregator.fleet import (
+from fleet import (
     ACCEPTABLE_FAULT_OUTCOMES,
     BEHAVIOURS,
     EXPECTED_FAULT_PHASE,
@@ -26,7 +26,7 @@ from aggregator.fleet import (
     corrupt,
     faults,
 )
-from aggregator.fleet.tls import WRONG_NAME
+from fleet.tls import WRONG_NAME
 
 NOW = datetime(2026, 9, 7, 3, 0, tzinfo=UTC)
 FEED = "index.php/feed"

@@ -19,14 +19,14 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from aggregator import auth
-from aggregator.auth import LoginThrottle, hash_password
+from aggregator.access import auth
+from aggregator.access.auth import LoginThrottle, hash_password
+from aggregator.decide.thresholds import parse_form
 from aggregator.errors import ConfigError
-from aggregator.fetch import Fetcher
-from aggregator.poller import Poller
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import Poller
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store
-from aggregator.thresholds import parse_form
 from aggregator.web import create_app
 from aggregator.web.edge import server_options
 from tests.conftest import LiveServer, RawServer, response

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from aggregator.errors import FetchError, ParseError
-from aggregator.fetch import Fetcher
-from aggregator.poller import VillageHttp
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import VillageHttp
 from aggregator.settings import HTML_RULE_KEYS, Settings
 from aggregator.types import FetchResponse, VillageForPoll
 from connectors.html import (

@@ -123,7 +123,7 @@ def test_signal_refuses_long_or_markup_evidence() -> None:
     assert len(cleaned) <= 300 and "<" not in cleaned and "hxxps://" in cleaned
 
 
-# --- normalisation (§3.3, P15) ---
+# --- normalisation (P15) ---
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_obfuscated_runs() -> None:
     assert obfuscated_runs("Desa Kedungbenda, Kecamatan Kemangkon — 𝐀𝐁") == []
 
 
-# --- vocabulary and the anti-judol guard (§3.1–3.4) ---
+# --- vocabulary and the anti-judol guard ---
 
 
 @pytest.mark.parametrize(
@@ -286,7 +286,7 @@ def test_a_hidden_slide_of_own_news_is_not_a_link_block() -> None:
     assert [s.code for s in analyse_page(spam, url, site_host=site)] == ["hidden_link_block"]
 
 
-# --- hiding rules, hosts, links (§3.5, §3.6) ---
+# --- hiding rules, hosts, links ---
 
 
 @pytest.mark.parametrize(
@@ -387,7 +387,7 @@ def test_blocked_browser_is_inconclusive() -> None:
     assert assess(signals, url).level == "inconclusive"
 
 
-# --- scoring (§4.5, G10) ---
+# --- scoring (G10) ---
 
 
 def test_a_keyword_alone_is_never_a_compromise() -> None:

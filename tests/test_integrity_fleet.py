@@ -1,4 +1,4 @@
-"""The integrity watch on the fleet (issue 6): every compromised village is reported with
+"""The integrity watch on the fleet: every compromised village is reported with
 evidence through /api/findings and on its page; no clean village is flagged, including the
 ones with news about fighting judi online and with ambiguous words."""
 
@@ -11,8 +11,8 @@ import httpx
 from markupsafe import escape
 
 from aggregator.cli import poll_once
-from aggregator.fleet import JUDOL, LOOKALIKES, Fleet
 from aggregator.web import create_app
+from fleet import JUDOL, LOOKALIKES, Fleet
 from tests.conftest import LiveServer
 from tests.test_poller import _setup
 

@@ -16,13 +16,13 @@ from typing import Any, cast
 import pytest
 import trustme
 
-from aggregator.fetch import Fetcher
-from aggregator.jobs import JOBS, JobHost, jobs_for
-from aggregator.poller import Poller
-from aggregator.scheduler import build_scheduler
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import Poller
+from aggregator.service.jobs import JOBS, JobHost, jobs_for
+from aggregator.service.scheduler import build_scheduler
+from aggregator.service.worker import blueprint
 from aggregator.settings import Settings, load_config
 from aggregator.store import Store
-from aggregator.worker import blueprint
 from tests.conftest import RawServer, response
 from tests.test_poller import _rss
 from tests.test_worker import _count, _empty, worker_command

@@ -1,4 +1,4 @@
-"""The test cases of specs/judol.md §5 not already golden fixtures of tests/test_integrity.py
+"""The test cases of docs/design.md not already golden fixtures of tests/test_integrity.py
 (whose expected files name T1, T2, T4, T6-T8, T10, T11, T14, T15, T17-T19, T22, T27, T29;
 T5 is a unit test there): T12, T24, T25, T26."""
 
@@ -8,14 +8,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aggregator.decide import decide
+from aggregator.decide.schedule import decide
 from aggregator.integrity import analyse_item, analyse_page, assess
 from aggregator.integrity.liveness import DEFAULT_INSTALL, PARKED_OR_SUSPENDED, classify_liveness
-from aggregator.poller import flag_spam
+from aggregator.integrity.watch import Fetched, analyse
+from aggregator.poll.poller import flag_spam
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from aggregator.types import FetchResponse, Harvest, PollOutcome
-from aggregator.watch import Fetched, analyse
 from connectors.wordpress import finish_items, parse_posts
 
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from aggregator.cli import poll_once
-from aggregator.fleet import KINDS, Fleet
 from aggregator.store import Store
 from aggregator.web import create_app
 from connectors.normalise import WIB
+from fleet import KINDS, Fleet
 from tests.conftest import LiveServer
 from tests.test_poller import _setup
 

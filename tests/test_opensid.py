@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from aggregator.errors import FetchError, ParseError
-from aggregator.fetch import Fetcher
-from aggregator.poller import VillageHttp
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import BODY_LIMIT, FetchResponse, Harvest, ParsedItem, VillageForPoll
 from connectors.feed import parse_feed

@@ -12,8 +12,8 @@ import pytest
 
 from aggregator.cli import build_parser
 from aggregator.cli.operators import cmd_discover
-from aggregator.ops.discover import candidate_hosts
-from aggregator.ops.resolve import StaticResolver
+from aggregator.onboarding.discover import candidate_hosts
+from aggregator.onboarding.resolve import StaticResolver
 from aggregator.settings import parse_config
 from tests.conftest import FleetThread
 

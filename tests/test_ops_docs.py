@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aggregator.cli import build_parser
-from aggregator.ops.metrics import OpsSnapshot, families
 from aggregator.settings import Settings, parse_config
+from aggregator.web.metrics import OpsSnapshot, families
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text(encoding="utf-8")
 ROW = re.compile(r"^\| `([a-z_.]+)` \| `([^`]+)` \|", re.M)

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from aggregator.cli import main
 from aggregator.errors import ConfigError
-from aggregator.ops.yaml_edit import set_urls, update_config_file
+from aggregator.onboarding.yaml_edit import set_urls, update_config_file
 from aggregator.settings import load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[1]

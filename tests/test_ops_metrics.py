@@ -15,12 +15,12 @@ from prometheus_client.samples import Sample
 from sqlmodel import Session, col, func, select
 
 from aggregator.cli import poll_once
-from aggregator.fleet import Fleet
+from aggregator.decide.status import STATUSES
 from aggregator.models import Check, Village
 from aggregator.settings import parse_config
-from aggregator.status import STATUSES
 from aggregator.store import Store
 from aggregator.web import create_app
+from fleet import Fleet
 from tests.conftest import LiveServer
 
 FAST = {"request_timeout": "2s", "connect_timeout": "2s"}

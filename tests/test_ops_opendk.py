@@ -18,7 +18,7 @@ from tests.conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Kecamatan Kemangkon as its OpenDK would list it (specs/opensid.md §7), over two pages.
+# Kecamatan Kemangkon as its OpenDK would list it (docs/design.md), over two pages.
 DESA = [
     {"desa_id": "33.03.01.2001", "kode_desa": "3303012001", "nama": "Kedungbenda",
      "website": "https://kedungbenda.desa.id"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from aggregator.ops.progress import Progress
+from aggregator.cli.progress import Progress
 
 
 class Terminal(io.StringIO):

@@ -14,15 +14,15 @@ import pytest
 
 from aggregator.alerts import AlertEvent, send_alerts
 from aggregator.cli import main
-from aggregator.fetch import Fetcher, is_public_address
-from aggregator.ops.discover import Prober
-from aggregator.ops.opendk import OpenDKError, fetch_villages
-from aggregator.ops.resolve import SystemResolver
-from aggregator.poller import Poller
+from aggregator.fetch.client import Fetcher, is_public_address
+from aggregator.integrity.watch import scan_site
+from aggregator.onboarding.discover import Prober
+from aggregator.onboarding.opendk import OpenDKError, fetch_villages
+from aggregator.onboarding.resolve import SystemResolver
+from aggregator.poll.poller import Poller
 from aggregator.settings import AlertSettings, Settings
 from aggregator.store import Store
 from aggregator.types import VillageForPoll
-from aggregator.watch import scan_site
 from aggregator.yardsticks import RdapClient, collect_yardsticks
 from tests.conftest import RawServer, response
 

@@ -17,10 +17,10 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from sqlmodel import Session
 
-from aggregator.decide import decide
+from aggregator.decide.schedule import decide
+from aggregator.decide.status import ATTENTION_STATUSES
 from aggregator.models import Finding
 from aggregator.settings import parse_config
-from aggregator.status import ATTENTION_STATUSES
 from aggregator.store import Store
 from aggregator.types import Harvest, ParsedItem, PollOutcome, ServiceObservation
 from aggregator.web import create_app

@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aggregator.fetch import Fetcher
-from aggregator.poller import Poller
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from connectors.base import retry_after_seconds

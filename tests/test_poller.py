@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aggregator.cli import poll_once
-from aggregator.fetch import Fetcher
-from aggregator.fleet import Fleet
-from aggregator.poller import Poller
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import Poller
 from aggregator.settings import DistrictConfig, parse_config
 from aggregator.store import Store
+from fleet import Fleet
 
 FAST = {"request_timeout": "2s", "connect_timeout": "2s"}
 
@@ -178,7 +178,7 @@ def test_unchanged_entries_are_not_normalised_again_and_an_edit_still_lands(
     """A poll remembers the feed's body digest and each entry's fingerprint with the
     validators: an identical body (no ETag on this site) counts as not modified, and in a
     changed feed only new or edited entries are read again; nothing is lost or doubled."""
-    from aggregator.poller import forget_feed_state
+    from aggregator.poll.poller import forget_feed_state
     from aggregator.types import VillageForPoll
     from tests.conftest import RawServer, response
 

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.fetch import Fetcher
+from aggregator.fetch.client import Fetcher
 from aggregator.integrity import analyse_body
-from aggregator.models import Finding
-from aggregator.poller import Poller
-from aggregator.postcheck import (
+from aggregator.integrity.postcheck import (
     POST_KIND,
     PostCheck,
     analyse_misses,
@@ -28,10 +26,12 @@ from aggregator.postcheck import (
     to_check,
     without_bodies,
 )
+from aggregator.integrity.watch import FindingReport, IntegrityReport
+from aggregator.models import Finding
+from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from aggregator.types import BODY_LIMIT, Harvest, ParsedItem, bounded_body
-from aggregator.watch import FindingReport, IntegrityReport
 from connectors.feed import parse_feed
 from connectors.wordpress import parse_posts
 from tests.conftest import RawServer, response

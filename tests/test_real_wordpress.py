@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from aggregator.cli import poll_once
-from aggregator.postcheck import POST_KIND
+from aggregator.integrity.postcheck import POST_KIND
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from aggregator.web import create_app

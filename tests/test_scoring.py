@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from aggregator.decide import decide
-from aggregator.reload import ConfigReloader
-from aggregator.scoring import ScoringSettings, VillageFacts, score_village, visitors_per_day
+from aggregator.decide.schedule import decide
+from aggregator.decide.scoring import ScoringSettings, VillageFacts, score_village, visitors_per_day
+from aggregator.service.reload import ConfigReloader
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store
 from aggregator.types import Harvest, ParsedItem, PollOutcome, ServiceObservation
@@ -198,7 +198,7 @@ def test_changing_a_weight_in_the_config_changes_scores_without_restart(tmp_path
 def test_an_empty_or_stale_service_is_not_a_working_one() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from aggregator.scoring import service_label, service_state
+    from aggregator.decide.scoring import service_label, service_state
 
     now = datetime(2026, 12, 6, tzinfo=UTC)
     assert service_state(None, None, None, now) == "belum_terbaca"

@@ -1,4 +1,4 @@
-"""Full-text search of news (issue 8): SQLite FTS5 and PostgreSQL tsvector, on a real SQLite
+"""Full-text search of news: SQLite FTS5 and PostgreSQL tsvector, on a real SQLite
 file and (with SIPANDE_TEST_POSTGRES_URL) a real PostgreSQL. Word and prefix matches on
 title and summary, filters, newest first, hostile query strings, the index kept in sync
 with inserts, updates and deletes, and spam left out."""
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import delete, inspect, text, update
 from sqlmodel import Session
 
-from aggregator.decide import decide
+from aggregator.decide.schedule import decide
 from aggregator.models import NEWS_FTS_TABLE, NEWS_SEARCH_COLUMN, NEWS_SEARCH_INDEX, NewsItem
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store

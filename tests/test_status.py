@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aggregator.cli import poll_once
-from aggregator.decide import decide
-from aggregator.fleet import Fleet
+from aggregator.decide.schedule import decide
+from aggregator.decide.status import is_ready
+from aggregator.integrity.watch import FindingReport, IntegrityReport
 from aggregator.settings import Settings, parse_config
-from aggregator.status import is_ready
 from aggregator.store import Store
 from aggregator.types import Harvest, ParsedItem, PollOutcome
-from aggregator.watch import FindingReport, IntegrityReport
 from aggregator.web.kecamatan import kecamatan_context
+from fleet import Fleet
 from tests.test_store import CONFIG, NOW  # Kedungbenda (a site) and Bokol (none) in Kemangkon
 
 FAST = {"request_timeout": "2s", "connect_timeout": "2s"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from aggregator.decide import decide
+from aggregator.decide.schedule import decide
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store
 from aggregator.types import Harvest, ParsedItem, PollOutcome, ServiceObservation

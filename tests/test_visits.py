@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from aggregator.cli import poll_once
-from aggregator.fleet import Fleet
-from aggregator.fleet.kinds import OPENSID_KINDS
 from aggregator.models import Village
+from fleet import Fleet
+from fleet.kinds import OPENSID_KINDS
 from tests.test_poller import _setup
 
 

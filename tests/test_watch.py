@@ -9,8 +9,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aggregator.fetch import Fetcher
-from aggregator.poller import Poller
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from tests.conftest import RawServer, response

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from aggregator.cli import poll_once
-from aggregator.fleet import Fleet
 from aggregator.store import Store
 from aggregator.web import create_app
+from fleet import Fleet
 from tests.conftest import LiveServer
 from tests.test_poller import _setup
 

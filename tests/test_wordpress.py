@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from aggregator.errors import FetchError, ParseError
-from aggregator.fetch import Fetcher
-from aggregator.poller import VillageHttp
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import FetchResponse, Harvest, VillageForPoll
 from connectors.wordpress import (

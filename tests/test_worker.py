@@ -19,12 +19,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from aggregator.fetch import Fetcher
+from aggregator.fetch.client import Fetcher
 from aggregator.models import Check, Village
-from aggregator.poller import Poller
-from aggregator.settings import parse_config
-from aggregator.store import Store
-from aggregator.worker import (
+from aggregator.poll.poller import Poller
+from aggregator.service.worker import (
     POLL_TASK,
     QUEUE_AHEAD,
     Runtime,
@@ -35,6 +33,8 @@ from aggregator.worker import (
     retry_stalled,
     village_lock,
 )
+from aggregator.settings import parse_config
+from aggregator.store import Store
 from tests.conftest import FleetThread
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from aggregator.fetch import Fetcher
-from aggregator.poller import Poller
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import Poller
+from aggregator.service.worker import Runtime, config_watcher
 from aggregator.settings import load_config
 from aggregator.store import Store
-from aggregator.worker import Runtime, config_watcher
 
 HEAD = 'kabupaten: {code: "33.03", name: Purbalingga}\n'
 KEC = '  - code: "33.03.01"\n    name: Kemangkon\n    villages:\n'

@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aggregator.decide import decide
+from aggregator.decide.schedule import decide
+from aggregator.poll.writer import BatchWriter
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from aggregator.types import Harvest, ParsedItem, PollOutcome, VillageForPoll
-from aggregator.writer import BatchWriter
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 

@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 
-from aggregator.fetch import Fetcher
-from aggregator.fleet import Fleet
-from aggregator.scoring import SERVICE_KINDS, VillageFacts
+from aggregator.decide.scoring import SERVICE_KINDS, VillageFacts
+from aggregator.fetch.client import Fetcher
 from aggregator.settings import Settings
 from aggregator.yardsticks.coaching import CoachingItem, coaching_list, most_urgent_first
 from aggregator.yardsticks.collect import YardstickReport, collect_yardsticks
@@ -25,6 +24,7 @@ from aggregator.yardsticks.kip_parse import PpidDocument
 from aggregator.yardsticks.releases import check_version, load_releases
 from aggregator.yardsticks.security import SecurityFacts
 from aggregator.yardsticks.tlsprobe import TlsProber
+from fleet import Fleet
 
 NOW = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)
 ALL_HEADERS = dict.fromkeys(("hsts", "nosniff", "frame", "referrer"), True)

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 
 from aggregator.alerts import send_alerts
-from aggregator.fetch import Fetcher
+from aggregator.fetch.client import Fetcher
 from aggregator.settings import AlertSettings, Settings
 from aggregator.yardsticks.expiry import (
     ExpiryEvent,

@@ -6,7 +6,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
-from aggregator.fetch import Fetcher
+from aggregator.fetch.client import Fetcher
 from aggregator.settings import Settings
 from aggregator.yardsticks.rdap import (
     DomainCheck,

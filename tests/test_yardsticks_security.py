@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from aggregator.fetch import Fetcher
+from aggregator.fetch.client import Fetcher
 from aggregator.settings import Settings
 from aggregator.yardsticks.collect import YardstickReport, collect_yardsticks
 from aggregator.yardsticks.releases import (

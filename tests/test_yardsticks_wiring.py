@@ -1,4 +1,4 @@
-"""KIP and security yardsticks wired in (issue 10): the daily run collects them for every
+"""KIP and security yardsticks wired in: the daily run collects them for every
 village of the fleet, stores scores and coaching lists, and the pages and exports show them."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import httpx
 import openpyxl
 
 from aggregator.cli import poll_once
-from aggregator.fetch import Fetcher
-from aggregator.fleet import Fleet
+from aggregator.fetch.client import Fetcher
 from aggregator.web import create_app
-from aggregator.yardstick_job import run_yardsticks
+from aggregator.yardsticks.job import run_yardsticks
+from fleet import Fleet
 from tests.conftest import LiveServer
 from tests.test_poller import _setup
 

@@ -19,15 +19,15 @@ from aggregator.errors import ConfigError
 from aggregator.settings import DistrictConfig, VillageConfig, parse_config
 
 if TYPE_CHECKING:
-    from aggregator.ops.discover import Proposal
-    from aggregator.ops.resolve import Resolver
+    from aggregator.onboarding.discover import Proposal
+    from aggregator.onboarding.resolve import Resolver
 
 REVIEW_COLUMNS = ("code", "name", "kecamatan", "candidate", "evidence", "confidence")
 
 
 def _load_text(path: str) -> tuple[str, DistrictConfig] | None:
     """The file's text and its parse: an import is planned and written against one read."""
-    from aggregator.ops.yaml_edit import read_text
+    from aggregator.onboarding.yaml_edit import read_text
 
     try:
         text = read_text(Path(path))
@@ -53,7 +53,7 @@ def _apply(
     loaded: tuple[str, DistrictConfig],
     dry_run: bool,
 ) -> int:
-    from aggregator.ops.yaml_edit import update_config_file
+    from aggregator.onboarding.yaml_edit import update_config_file
 
     text, config = loaded
     config_path = config.path
@@ -80,8 +80,8 @@ def _apply(
 
 
 def cmd_import_sites(args: argparse.Namespace) -> int:
-    from aggregator.ops.importer import format_plan, plan_import
-    from aggregator.ops.tables import TableError, read_site_list
+    from aggregator.onboarding.importer import format_plan, plan_import
+    from aggregator.onboarding.tables import TableError, read_site_list
 
     loaded = _load_text(args.config)
     if loaded is None:
@@ -98,10 +98,10 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
 def cmd_import_opendk(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from aggregator.fetch import Fetcher
-    from aggregator.ops.importer import format_plan, plan_import
-    from aggregator.ops.opendk import OpenDKError, fetch_villages, listing_url
-    from aggregator.ops.tables import SiteRow
+    from aggregator.fetch.client import Fetcher
+    from aggregator.onboarding.importer import format_plan, plan_import
+    from aggregator.onboarding.opendk import OpenDKError, fetch_villages, listing_url
+    from aggregator.onboarding.tables import SiteRow
 
     loaded = _load_text(args.config)
     if loaded is None:
@@ -134,10 +134,10 @@ def review_csv(proposals: Sequence[Proposal]) -> str:
 
 def cmd_discover(args: argparse.Namespace, *, resolver: Resolver | None = None) -> int:
     """`resolver` replaces DNS (tests point candidate names at loopback servers)."""
-    from aggregator.ops.discover import discover, without_url
-    from aggregator.ops.progress import Progress
-    from aggregator.ops.resolve import SystemResolver
-    from aggregator.ops.yaml_edit import write_atomically
+    from aggregator.cli.progress import Progress
+    from aggregator.onboarding.discover import discover, without_url
+    from aggregator.onboarding.resolve import SystemResolver
+    from aggregator.onboarding.yaml_edit import write_atomically
 
     config = load_or_report(args.config)
     if config is None:
@@ -183,7 +183,7 @@ def cmd_discover(args: argparse.Namespace, *, resolver: Resolver | None = None) 
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from aggregator.ops.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_path
+    from aggregator.store.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_path
 
     url = database_url(args.database)
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import secrets
 import shutil
 import sys
@@ -28,8 +29,8 @@ async def poll_once(
     villages: Sequence[str] = (),
     kecamatan: str | None = None,
 ) -> int:
-    from aggregator.fetch import Fetcher
-    from aggregator.poller import Poller
+    from aggregator.fetch.client import Fetcher
+    from aggregator.poll.poller import Poller
 
     targets = store.due_villages(
         datetime.now(UTC), codes=villages or None, kecamatan=kecamatan, all_villages=True
@@ -83,9 +84,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 async def _poll_forever(config: DistrictConfig, store: Store) -> None:
-    from aggregator.fetch import Fetcher
-    from aggregator.poller import Poller
-    from aggregator.scheduler import build_scheduler
+    from aggregator.fetch.client import Fetcher
+    from aggregator.poll.poller import Poller
+    from aggregator.service.scheduler import build_scheduler
 
     async with Fetcher(config.settings) as fetcher:
         poller = Poller(store, fetcher, config.settings)
@@ -98,7 +99,7 @@ async def _poll_forever(config: DistrictConfig, store: Store) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from aggregator.worker import run_worker
+    from aggregator.service.worker import run_worker
 
     config = load_or_report(args.config)
     if config is None:
@@ -148,11 +149,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def _demo(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from aggregator.auth import hash_password
-    from aggregator.fleet import Fleet
+    from aggregator.access.auth import hash_password
     from aggregator.settings import parse_config
     from aggregator.web import create_app
     from aggregator.web.edge import server_options
+    from fleet import Fleet
 
     workdir = Path(args.dir)
     if workdir.exists():
@@ -201,6 +202,12 @@ async def _demo(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if importlib.util.find_spec("fleet") is None:  # a separate package: scripts/install adds it
+        print(
+            "sipande demo needs the simulated fleet: pip install -e ./fleet (or ./scripts/demo)",
+            file=sys.stderr,
+        )
+        return 2
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_demo(args))
     return 0

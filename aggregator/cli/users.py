@@ -37,7 +37,7 @@ def _user_store(args: argparse.Namespace) -> Store:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from aggregator.auth import AuthError, check_account, check_password, hash_password
+    from aggregator.access.auth import AuthError, check_account, check_password, hash_password
 
     try:
         username = check_account(args.username, args.role, args.kecamatan)
@@ -90,7 +90,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_user_remove(args: argparse.Namespace) -> int:
-    from aggregator.auth import normalise_username
+    from aggregator.access.auth import normalise_username
 
     store = _user_store(args)
     try:

@@ -1,5 +1,5 @@
 """Integrity watch: pure detection of judi-online injection, cloaking and hijacks on village
-sites (specs/judol.md). Functions take fetched bytes and return signals; no I/O here.
+sites (docs/design.md). Functions take fetched bytes and return signals; no I/O here.
 """
 
 from __future__ import annotations

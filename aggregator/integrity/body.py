@@ -1,4 +1,4 @@
-"""The body walk of the page model (§3.6, §4.2): visible and UGC text, visible links with their
+"""The body walk of the page model: visible and UGC text, visible links with their
 place (chrome, tiny), hidden blocks (P1 inline style, P2 style-block class), linked headings (P4).
 """
 

@@ -1,4 +1,4 @@
-"""Just enough CSS to tell hidden and tiny elements from static HTML (§3.6): inline `style=`,
+"""Just enough CSS to tell hidden and tiny elements from static HTML: inline `style=`,
 simple `.class` / `#id` / `tag` rules of `<style>` blocks (P2), and colours (text = background).
 """
 

@@ -1,4 +1,4 @@
-"""Signals from one fetched HTML page (§4.3): hidden blocks, head, redirects, scripts, canonical,
+"""Signals from one fetched HTML page: hidden blocks, head, redirects, scripts, canonical,
 chrome links, listed posts, lexical hits under the guards, P15 runs, comments and P14 tokens.
 """
 

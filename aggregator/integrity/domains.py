@@ -1,4 +1,4 @@
-"""Hosts and links (specs/judol.md §3.5): registrable domain, allowlist (G9), free hosts,
+"""Hosts and links (docs/design.md): registrable domain, allowlist (G9), free hosts,
 gambling-ish hosts and links.
 """
 
@@ -64,7 +64,7 @@ def host_terms(host: str) -> Terms:
 
 
 def gambling_host(host: str) -> bool:
-    """§3.5: the host itself reads as gambling: a Tier A phrase, a distinctive Tier B word,
+    """The host itself reads as gambling: a Tier A phrase, a distinctive Tier B word,
     or a brand-shaped label ("brandx88")."""
     if not host or is_allowlisted(host):
         return False
@@ -87,7 +87,7 @@ def gambling_url(url: str) -> bool:
 
 
 def gambling_link(href: str, anchor: str, *, site_host: str) -> bool:
-    """§3.5 off-site gambling link: off-site and the host, path or anchor text reads as gambling.
+    """An off-site gambling link: off-site and the host, path or anchor text reads as gambling.
     Allowlisted hosts (a government page about judi online) count only by their anchor text."""
     host = host_of(href)
     if not host or same_site(host, site_host):

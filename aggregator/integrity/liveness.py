@@ -1,4 +1,4 @@
-"""Liveness classes of a home page (specs/judol.md T24/T25): a parked or suspended host, or a
+"""Liveness classes of a home page (docs/design.md): a parked or suspended host, or a
 CMS left at its default install. Neither is a compromise; both say the site is not the
 village's working site, so an integrity verdict on such a page is inconclusive at best."""
 

@@ -1,5 +1,5 @@
 """Vocabulary matching over folded text: Tier A phrases, Tier B words with the benign-collocation
-rule (§3.2), brand-shaped tokens, and the anti-judol context guard (§3.4, G1).
+rule, brand-shaped tokens, and the anti-judol context guard (G1).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from aggregator.integrity.normalise import fold, fold_slug, leet
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _SQUEEZE = re.compile(r"([a-z])\1+")
-NEAR = 60  # §3.2 co-occurrence window, characters
-CONTEXT_RADIUS = 250  # §3.4 context window around a hit, characters
+NEAR = 60  # co-occurrence window, characters
+CONTEXT_RADIUS = 250  # context window around a hit, characters
 
 
 def _key(token: str) -> str:
@@ -152,7 +152,7 @@ def _glued(text: str, taken: set[int]) -> list[Hit]:
 
 
 def _promote_brands(hits: list[Hit]) -> list[Hit]:
-    """§3.1: a brand-shaped token counts as Tier A only within 60 characters of another term."""
+    """A brand-shaped token counts as Tier A only within 60 characters of another term."""
     others = [h for h in hits if h.tier != "brand"]
     kept: list[Hit] = []
     for h in hits:
@@ -162,7 +162,7 @@ def _promote_brands(hits: list[Hit]) -> list[Hit]:
 
 
 def context_terms(terms: Terms, radius: int = CONTEXT_RADIUS) -> frozenset[str]:
-    """Anti-judol context words (§3.4) within `radius` characters of any hit."""
+    """Anti-judol context words within `radius` characters of any hit."""
     if not terms.hits:
         return frozenset()
     spans: list[tuple[int, int]] = []
@@ -185,7 +185,7 @@ def context_terms(terms: Terms, radius: int = CONTEXT_RADIUS) -> frozenset[str]:
 def guarded(terms: Terms) -> bool:
     """G1: the text is ABOUT fighting gambling. Two distinct context words near the hits, or one
     when every hit is a neutral topic phrase; never when it carries ≥3 promotion phrases (the
-    §3.4 CTA-density tie-breaker)."""
+    CTA-density tie-breaker)."""
     promo = terms.promo
     if len(promo) >= 3:
         return False

@@ -1,4 +1,4 @@
-"""Text normalisation before matching (specs/judol.md §3.3, P15): NFKC, zero-width and mark
+"""Text normalisation before matching (docs/design.md, P15): NFKC, zero-width and mark
 removal, homoglyph folding, leetspeak; plus the obfuscation-run counter and evidence cleaning.
 """
 
@@ -19,7 +19,7 @@ _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20
 _SPACE = re.compile(r"\s+")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
 _SLUG_SEPARATORS = re.compile(r"[-_./+=&?%]+")
-# Leet (§3.3): full map for slugs, anchors and hosts; "1" is read as "i" (s1tus, w1n).
+# Leet: full map for slugs, anchors and hosts; "1" is read as "i" (s1tus, w1n).
 _LEET = str.maketrans("0134@5$7", "oieaasst")
 # In prose a digit only stands for a letter when it sits between letters ("sl0t", "g4cor").
 _SANDWICHED = re.compile(r"(?<=[a-z])[013457@$](?=[a-z])(?!d\b)")  # keeps "toto4d"

@@ -1,4 +1,4 @@
-"""The page model of §4.2, from raw HTML: head fields (P12), canonical/amphtml (P5), meta refresh
+"""The page model, from raw HTML: head fields (P12), canonical/amphtml (P5), meta refresh
 (P11), Search Console tokens (P14), scripts (P10), P13 fragments, and the body walk (body.py).
 """
 

@@ -1,4 +1,4 @@
-"""Signals and findings (specs/judol.md §4.3): what each signal code means, its family for
+"""Signals and findings (docs/design.md): what each signal code means, its family for
 correlation gating (G10), and the finding kind it reports under.
 """
 
@@ -10,7 +10,7 @@ from types import MappingProxyType
 from aggregator.integrity.normalise import clean_evidence
 
 EVIDENCE_LIMIT = 300
-DECISIVE_POINTS = 60  # §4.3: decisive signals score 60 and up; mediums below
+DECISIVE_POINTS = 60  # decisive signals score 60 and up; mediums below
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Rule:
-    spec: str  # the rule id of §4.3 (D1…, M1…) or the guard that produced a note
+    spec: str  # the rule id (D1…, M1…) or the guard that produced a note
     kind: str
     family: str  # G10: lexical | links | structural | behavioural | drift | info
 

@@ -1,4 +1,4 @@
-"""Scoring and verdict (§4.5, G10): a decisive signal, or two medium ones from different families
+"""Scoring and verdict (G10): a decisive signal, or two medium ones from different families
 totalling 70, is a compromise; a keyword alone never is. Findings group signals by kind.
 """
 
@@ -18,7 +18,7 @@ CLEAN, NOTES, SUSPICIOUS, COMPROMISED, INCONCLUSIVE = (
     "compromised",
     "inconclusive",
 )
-COMPROMISE_SCORE = 70  # G10 / §4.5
+COMPROMISE_SCORE = 70  # G10
 SUSPICIOUS_SCORE = 30
 FINDING_EVIDENCE_LIMIT = 600
 
@@ -44,7 +44,7 @@ def _page_score(signals: list[Signal]) -> int:
 
 
 def site_score(signals: Sequence[Signal]) -> int:
-    """§4.5: the worst page, + 10 per other page with a decisive signal (cap 30)."""
+    """The worst page, + 10 per other page with a decisive signal (cap 30)."""
     pages: dict[str, list[Signal]] = defaultdict(list)
     for s in signals:
         pages["posts" if s.code == "injected_post" else s.where].append(s)

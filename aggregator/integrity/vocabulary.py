@@ -1,4 +1,4 @@
-"""The judi-online vocabulary as versioned data (our own list, specs/judol.md §3): Tier A phrases,
+"""The judi-online vocabulary as versioned data (our own list, docs/design.md): Tier A phrases,
 Tier B words, benign collocations, the anti-judol context lexicon, and host lists.
 """
 
@@ -8,7 +8,7 @@ import re
 
 VERSION = "2025.1"
 
-# §3.1 Tier A, "topic" phrases: what a news item ABOUT gambling also says (the §3.4 guard may
+# Tier A, "topic" phrases: what a news item ABOUT gambling also says (the guard may
 # clear these when anti-judol context is near).
 TIER_A_TOPIC = (
     "judi online", "situs judi", "agen judi", "bandar judi", "judi bola", "casino online",
@@ -16,7 +16,7 @@ TIER_A_TOPIC = (
     "taruhan bola",
 )  # fmt: skip
 
-# §3.1 Tier A, promotion phrases: spam advertises, news almost never says these.
+# Tier A, promotion phrases: spam advertises, news almost never says these.
 TIER_A_PROMO = (
     # slot (P1, P3, P4, P5, P12)
     "slot gacor", "situs slot", "link slot", "daftar slot", "login slot", "bocoran slot",
@@ -41,7 +41,7 @@ TIER_A_PROMO = (
 
 TIER_A = TIER_A_TOPIC + TIER_A_PROMO
 
-# §3.2 Tier B: ambiguous single words, counted only in combination (hidden, head, link, cluster).
+# Tier B: ambiguous single words, counted only in combination (hidden, head, link, cluster).
 TIER_B = (
     "slot", "gacor", "maxwin", "togel", "toto", "judi", "judol", "casino", "kasino", "poker",
     "jackpot", "jp", "scatter", "rtp", "bandar", "agen", "depo", "wd", "bocoran", "pola",
@@ -54,7 +54,7 @@ TIER_B_IN_WORDS = (
     "jackpot", "scatter", "zeus", "olympus", "mahjong", "sbobet",
 )  # fmt: skip
 
-# §3.2 legitimate village uses: a Tier B word inside one of these never counts (P16).
+# legitimate village uses: a Tier B word inside one of these never counts (P16).
 BENIGN = (
     "slot pendaftaran", "slot waktu", "slot kuota", "slot vaksin", "slot antrian", "slot peserta",
     "slot parkir", "slot jadwal", "kuota slot",
@@ -73,15 +73,15 @@ BENIGN = (
     "sultan agung", "sri sultan",
 )  # fmt: skip
 
-# §3.1 brand-shaped token ("brandx88", "toto4d"), meaningful only near another term.
+# brand-shaped token ("brandx88", "toto4d"), meaningful only near another term.
 BRAND_TOKEN = re.compile(r"[a-z]{3,14}(?:88|77|777|99|138|168|188|303|4d|365|123|69|78|89|55)")
-# §3.1 domain-like anchor text on a link (judolhunter's trick): "brandx88z.xyz".
+# domain-like anchor text on a link (judolhunter's trick): "brandx88z.xyz".
 DOMAIN_LIKE_TEXT = re.compile(
     r"\b[\w-]*\d+[\w-]*\.(?:com|net|org|xyz|top|site|online|space|fun|art|link|cc|vip|bet|live"
     r"|pro|shop|store)\b"
 )
 
-# §3.4 anti-judol context lexicon. Stems of five letters or more also match inside a word
+# anti-judol context lexicon. Stems of five letters or more also match inside a word
 # ("menghimbau", "diberantas", "kecanduan"); shorter ones and phrases match whole tokens.
 CONTEXT = (
     "bahaya", "dampak", "berantas", "sosialisasi", "imbau", "larang", "jauhi", "hindar",
@@ -98,10 +98,10 @@ SPAM_MARKERS = (
     "alternatif", "gacor", "maxwin", "jackpot", "terbaru", "terlengkap", "akurat", "jitu",
 )  # fmt: skip
 
-# §3.4 CTA density tie-breaker words and P5 landing-page buttons.
+# CTA density tie-breaker words and P5 landing-page buttons.
 CTA = ("daftar sekarang", "klik link", "login", "daftar", "deposit", "withdraw", "main sekarang")
 
-# §3.5 free / abused hosting (P10, Padang Pariaman clone): each subdomain is a separate site.
+# free / abused hosting (P10, Padang Pariaman clone): each subdomain is a separate site.
 FREE_HOSTS = (
     "pages.dev", "workers.dev", "github.io", "netlify.app", "vercel.app", "onrender.com",
     "web.app", "firebaseapp.com", "r2.dev", "blogspot.com", "glitch.me", "herokuapp.com",
@@ -113,7 +113,7 @@ ABUSED_TLDS = (
     "link", "vip", "bet", "casino", "win", "space", "live", "pro", "cc",
 )  # fmt: skip
 
-# §3.5 / G9 outbound allowlist: suffix zones and registrable domains villages link to.
+# G9 outbound allowlist: suffix zones and registrable domains villages link to.
 ALLOWED_SUFFIXES = ("go.id", "desa.id", "ac.id", "sch.id", "mil.id")
 ALLOWED_DOMAINS = (
     "opendesa.id", "wordpress.org", "wordpress.com", "wp.com", "w.org", "gravatar.com",
@@ -129,7 +129,7 @@ MULTI_LABEL_SUFFIXES = (
     "co.uk", "org.uk", "com.au", "com.my", "com.sg", *FREE_HOSTS,
 )  # fmt: skip
 
-# §3.6 / G5 hidden-UI exemptions (class or id fragments, roles).
+# G5 hidden-UI exemptions (class or id fragments, roles).
 HIDDEN_UI = (
     "sr-only", "screen-reader", "visually-hidden", "skip-link", "sub-menu", "submenu",
     "dropdown", "modal", "cookie", "offcanvas", "mobile-menu", "menu-mobile", "tab-pane",

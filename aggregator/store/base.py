@@ -24,10 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine, select
 
-from aggregator.auth import private_file
+from aggregator.access.auth import private_file
+from aggregator.decide.thresholds import BY_KEY, apply_overrides, current_value
 from aggregator.models import SettingOverride
 from aggregator.settings import Settings
-from aggregator.thresholds import BY_KEY, apply_overrides, current_value
 
 log = logging.getLogger(__name__)
 

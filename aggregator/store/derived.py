@@ -2,7 +2,7 @@
 village row so that pages read them without counting. Functions over a session, called by
 every part that changes what they depend on (a poll, a finding, the scoring run).
 
-The rules themselves live in `aggregator.status`; this module gathers their facts in SQL.
+The rules themselves live in `aggregator.decide.status`; this module gathers their facts in SQL.
 A new derived column goes here, with the write paths that must keep it current.
 """
 
@@ -16,22 +16,22 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from aggregator.models import Finding, NewsItem, Village
-from aggregator.settings import Settings
-from aggregator.status import (
+from aggregator.decide.status import (
     FUTURE_GRACE,
     RECENT_WINDOW,
     StatusFacts,
     counts_as_activity,
     status_of,
 )
+from aggregator.models import Finding, NewsItem, Village
+from aggregator.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def legit_news(now: datetime) -> Any:
     """SQL condition of a news item that counts as activity at `now` (as
-    `aggregator.status.counts_as_activity` says)."""
+    `aggregator.decide.status.counts_as_activity` says)."""
     return ~col(NewsItem.is_spam) & (col(NewsItem.published_at) <= now + FUTURE_GRACE)
 
 

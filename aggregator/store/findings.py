@@ -39,9 +39,9 @@ from sqlmodel import Session, col, select
 
 from aggregator.alerts import AlertEvent
 from aggregator.clock import iso
+from aggregator.integrity.postcheck import POST_KIND, PostCheck, merged_evidence
 from aggregator.integrity.verdict import COMPROMISED
 from aggregator.models import Finding, Kecamatan, Village
-from aggregator.postcheck import POST_KIND, PostCheck, merged_evidence
 from aggregator.store.base import StoreBase
 from aggregator.store.derived import refresh_village
 
@@ -84,7 +84,7 @@ class Findings(StoreBase):
     """Writes and reads of findings."""
 
     def record_integrity(self, code: str, report: Any, now: datetime) -> list[AlertEvent]:
-        """Apply one integrity scan (aggregator.watch.IntegrityReport): open or update
+        """Apply one integrity scan (aggregator.integrity.watch.IntegrityReport): open or update
         findings, resolve them after two clean scans in a row; returns the state changes."""
         events: list[AlertEvent] = []
         with self._write_lock, Session(self.engine) as s:

@@ -18,9 +18,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, select
 
 from aggregator.clock import as_date, wib_day
+from aggregator.decide.status import STATUSES
 from aggregator.models import CheckRollup, Kecamatan, KecamatanSnapshot, ScoreSnapshot
 from aggregator.settings import Settings
-from aggregator.status import STATUSES
 from aggregator.store.base import DEFAULT_DATABASE_URL, StoreBase
 
 

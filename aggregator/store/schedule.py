@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import extract, func, or_, update
 from sqlmodel import Session, col, select
 
-from aggregator.decide import first_check_at
+from aggregator.decide.schedule import first_check_at
+from aggregator.integrity.postcheck import POST_KIND
 from aggregator.models import Check, Finding, Kecamatan, Village
-from aggregator.postcheck import POST_KIND
 from aggregator.settings import DistrictConfig, Settings
 from aggregator.store.base import DEFAULT_DATABASE_URL, StoreBase
 from aggregator.store.derived import refresh_village

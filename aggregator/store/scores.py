@@ -1,6 +1,6 @@
 """The scoring run and check roll-ups: facts for every village gathered with a handful of
-grouped queries, scored by the pure `aggregator.scoring`, statuses re-derived by
-`aggregator.status.status_of` (as every poll does), written with a daily snapshot per
+grouped queries, scored by the pure `aggregator.decide.scoring`, statuses re-derived by
+`aggregator.decide.status.status_of` (as every poll does), written with a daily snapshot per
 village and per kecamatan; raw checks rolled up per hour and WIB day, and old history
 pruned.
 
@@ -18,6 +18,8 @@ from sqlalchemy import case, delete, func, or_
 from sqlmodel import Session, col, select
 
 from aggregator.clock import wib_day, wib_day_start
+from aggregator.decide.scoring import VillageFacts, score_village, service_state, visitors_per_day
+from aggregator.decide.status import STATUSES, is_ready
 from aggregator.models import (
     Check,
     CheckRollup,
@@ -28,8 +30,6 @@ from aggregator.models import (
     Service,
     Village,
 )
-from aggregator.scoring import VillageFacts, score_village, service_state, visitors_per_day
-from aggregator.status import STATUSES, is_ready
 from aggregator.store.base import StoreBase
 from aggregator.store.derived import apply_status, compromised_counts, legit_news, recent_news
 

@@ -16,9 +16,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from aggregator.clock import iso_stored
+from aggregator.decide.status import STATUSES, is_ready
 from aggregator.models import Kecamatan, Village
 from aggregator.settings import Settings
-from aggregator.status import STATUSES, is_ready
 from aggregator.store.base import DEFAULT_DATABASE_URL, StoreBase
 
 

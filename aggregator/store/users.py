@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from aggregator.auth import Account, AuthError
+from aggregator.access.auth import Account, AuthError
 from aggregator.clock import iso
 from aggregator.models import User
 from aggregator.store.base import StoreBase

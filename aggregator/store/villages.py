@@ -17,9 +17,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from aggregator.clock import iso
+from aggregator.decide.scoring import service_state
+from aggregator.decide.status import ATTENTION_STATUSES
 from aggregator.models import Check, Finding, Kecamatan, MetricSample, Service, Village
-from aggregator.scoring import service_state
-from aggregator.status import ATTENTION_STATUSES
 from aggregator.store.base import StoreBase
 from aggregator.store.findings import finding_dicts, open_counts
 

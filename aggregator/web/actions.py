@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from aggregator.auth import Account
+from aggregator.access.auth import Account
+from aggregator.decide.thresholds import THRESHOLDS, current_value, parse_form
 from aggregator.store import Store
-from aggregator.thresholds import THRESHOLDS, current_value, parse_form
 from aggregator.web.auth import (
     Denied,
     action,

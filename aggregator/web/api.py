@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from aggregator.status import STATUSES
+from aggregator.decide.status import STATUSES
 from aggregator.store import Store
 
 

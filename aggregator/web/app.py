@@ -20,13 +20,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aggregator.auth import load_secret_key
-from aggregator.fetch import Fetcher
-from aggregator.poller import Poller
+from aggregator.access.auth import load_secret_key
+from aggregator.decide.status import STATUS_LABELS, STATUSES
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.poller import Poller
 from aggregator.settings import Settings
-from aggregator.status import STATUS_LABELS, STATUSES
 from aggregator.store import Store
-from aggregator.web import actions, api, auth, ops, pages
+from aggregator.web import actions, api, auth, health, pages
 from aggregator.web.common import export_path, safe_url, with_query
 from aggregator.web.edge import edge_middleware
 from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pendek
@@ -137,13 +137,13 @@ def create_app(
         if not run_scheduler:
             yield
             return
-        from aggregator.scheduler import build_scheduler
+        from aggregator.service.scheduler import build_scheduler
 
         async with Fetcher(settings) as fetcher:
             poller = Poller(store, fetcher, settings)
             scheduler = build_scheduler(poller, store, config_path=config_path)
             scheduler.start()
-            app.state.scheduler = scheduler  # /healthz reports whether it runs (web/ops.py)
+            app.state.scheduler = scheduler  # /healthz reports whether it runs (web/health.py)
             try:
                 yield
             finally:
@@ -153,7 +153,7 @@ def create_app(
         routes=[
             *pages.routes(),
             *api.routes(),
-            *ops.routes(),
+            *health.routes(),
             *auth.routes(),
             *actions.routes(),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aggregator.auth import (
+from aggregator.access.auth import (
     Account,
     LoginThrottle,
     burn_verification,

@@ -12,7 +12,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from aggregator.status import STATUS_LABELS
+from aggregator.decide.status import STATUS_LABELS
 from aggregator.web.formatting import angka, persen, tanggal_pendek
 
 # Same hues as the status badges; all at least 3:1 against white (WCAG non-text contrast).

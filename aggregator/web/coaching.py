@@ -1,4 +1,4 @@
-"""Pembinaan page of a kecamatan (issue 10): every village's to-do list from the KIP and
+"""Pembinaan page of a kecamatan: every village's to-do list from the KIP and
 security yardsticks, most urgent first, with the two scores; printable and exportable."""
 
 from __future__ import annotations

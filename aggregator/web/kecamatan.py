@@ -13,8 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aggregator.clock import parse_when
-from aggregator.scoring import SERVICE_KINDS, SERVICE_LABELS, service_label
-from aggregator.status import STATUS_LABELS, URGENCY, is_ready
+from aggregator.decide.scoring import SERVICE_KINDS, SERVICE_LABELS, service_label
+from aggregator.decide.status import STATUS_LABELS, URGENCY, is_ready
 from aggregator.store import Store
 from aggregator.web.common import download, int_arg, now_utc, render, store_of, text_arg
 from aggregator.web.exports import Column, Table, field

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aggregator.clock import as_date, parse_when, wib_day
-from aggregator.status import ATTENTION_STATUSES, STATUS_LABELS, STATUSES
+from aggregator.decide.status import ATTENTION_STATUSES, STATUS_LABELS, STATUSES
 from aggregator.store import Store
 from aggregator.web.charts import STATUS_COLOURS, Series, line_chart
 from aggregator.web.common import (

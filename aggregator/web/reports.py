@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aggregator.clock import parse_when
-from aggregator.status import STATUS_LABELS
+from aggregator.decide.status import STATUS_LABELS
 from aggregator.store import Store
 from aggregator.web.common import download, int_arg, now_utc, render, store_of
 from aggregator.web.exports import Column, Table, field

@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aggregator.clock import as_date, parse_when
-from aggregator.scoring import SERVICE_KINDS, SERVICE_LABELS, service_label
-from aggregator.status import STATUS_LABELS
+from aggregator.decide.scoring import SERVICE_KINDS, SERVICE_LABELS, service_label
+from aggregator.decide.status import STATUS_LABELS
 from aggregator.store import Store
 from aggregator.web.charts import Series, bar_chart, line_chart, sparkline, status_strip
 from aggregator.web.common import (
@@ -189,7 +189,7 @@ def village_page(request: Request) -> Response:
     context = village_context(store, request.path_params["code"], now_utc())
     if context is None:
         raise HTTPException(404, "Desa tidak ditemukan")
-    # Keterbukaan Informasi, Keamanan Digital and the coaching list (issue 10).
+    # Keterbukaan Informasi, Keamanan Digital and the coaching list.
     context["yard"] = store.latest_yardsticks(request.path_params["code"])
     return render(request, "village.html", context)
 

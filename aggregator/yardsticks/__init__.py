@@ -1,4 +1,4 @@
-"""The two yardsticks beside the activity score (DESIGN §6): Keterbukaan Informasi (KIP) and
+"""The two yardsticks beside the activity score (docs/design.md): Keterbukaan Informasi (KIP) and
 Keamanan Digital, their I/O collector, expiry alerts and the per-village coaching list.
 """
 

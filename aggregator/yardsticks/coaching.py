@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aggregator.scoring import SERVICE_KINDS, SERVICE_LABELS, VillageFacts
+from aggregator.decide.scoring import SERVICE_KINDS, SERVICE_LABELS, VillageFacts
 from aggregator.yardsticks.kip import PUBLIC_CATEGORIES, KipFacts
 from aggregator.yardsticks.kip_parse import CATEGORY_LABELS
 from aggregator.yardsticks.security import CERT_PROBLEM_TEXT, HEADER_LABELS, SecurityFacts
@@ -52,7 +52,7 @@ class CoachingSettings:
     domain_days: int = 60  # domains need the village to pay PANDI: warn earlier
     version_grace: int = 3  # releases behind before "update OpenSID" (as the security score)
     ppid_fresh_days: float = 183.0  # UU KIP: periodic information at least every six months
-    news_days: float = 30.0  # DESIGN §6: "active" means a post within 30 days
+    news_days: float = 30.0  # docs/design.md: "active" means a post within 30 days
 
 
 @dataclass(frozen=True)

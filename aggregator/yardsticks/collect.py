@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from aggregator.decide.scoring import Score
 from aggregator.errors import FetchError, ParseError
-from aggregator.fetch import Fetcher
-from aggregator.scoring import Score
+from aggregator.fetch.client import Fetcher
 from aggregator.types import FetchResponse
 from aggregator.yardsticks.coaching import CoachingItem, CoachingSettings, coaching_list
 from aggregator.yardsticks.common import jsonable
@@ -168,7 +168,7 @@ class _Collection:
         )
         if page is None or page.readable or url is None:
             return page, url
-        # A DataTables shell: its rows come from /peraturan-desa/datatables (spec §2).
+        # A DataTables shell: its rows come from /peraturan-desa/datatables.
         query = "draw=1&start=0&length=100"
         resp = await self.get(
             "peraturan-desa",

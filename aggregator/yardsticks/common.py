@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from aggregator.clock import WIB
-from aggregator.scoring import Component, Score
+from aggregator.decide.scoring import Component, Score
 
 _MONTHS = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",

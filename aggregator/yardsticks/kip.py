@@ -1,4 +1,4 @@
-"""Keterbukaan Informasi (DESIGN §6): from what a village site publishes to `KipFacts` (PPID
+"""Keterbukaan Informasi (docs/design.md): from what a village site publishes to `KipFacts` (PPID
 documents by PerKI category, the information a village must publish, each found or missing
 with its url), and the 0–100 KIP score, a pure function of those facts.
 """
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from aggregator.scoring import Score, days_ago, decay
+from aggregator.decide.scoring import Score, days_ago, decay
 from aggregator.yardsticks.common import Part, combine, local_year, tanggal
 from aggregator.yardsticks.kip_parse import (
     CATEGORIES,

@@ -96,7 +96,7 @@ def _load(content: bytes) -> Any:
 
 
 def _rows(doc: Any) -> list[dict[str, Any]]:
-    """Rows of either `/ppid` (`{status, data: {ppid: [...]}}`, spec §6.1) or JSON:API."""
+    """Rows of either `/ppid` (`{status, data: {ppid: [...]}}`) or JSON:API."""
     if not isinstance(doc, dict):
         raise ParseError("unexpected JSON shape")
     data = doc.get("data")
@@ -219,7 +219,7 @@ def _cell_text(value: object) -> str:
 
 
 def parse_datatables(content: bytes, base: str) -> DocumentPage:
-    """Rows of a DataTables JSON answer (`/peraturan-desa/datatables`, spec §2):
+    """Rows of a DataTables JSON answer (`/peraturan-desa/datatables`):
     `{draw, recordsTotal, data: [...]}` with rows as objects or as lists of cell HTML."""
     doc = _load(content)
     rows = doc.get("data") if isinstance(doc, dict) else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aggregator.errors import FetchError
-from aggregator.fetch import Fetcher
+from aggregator.fetch.client import Fetcher
 from aggregator.yardsticks.common import days_until
 
 log = logging.getLogger(__name__)

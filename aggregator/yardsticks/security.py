@@ -1,4 +1,4 @@
-"""Keamanan Digital (DESIGN §6): passive checks of a village site (headers, mixed content) and
+"""Keamanan Digital (docs/design.md): passive checks of a village site (headers, mixed content) and
 its 0–100 score, a pure function of `SecurityFacts` with a reason per component.
 """
 
@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from aggregator.scoring import Score
+from aggregator.decide.scoring import Score
 from aggregator.yardsticks.common import Part, combine
 from aggregator.yardsticks.releases import VersionCheck
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from aggregator.fetch import is_public_address
+from aggregator.fetch.client import is_public_address
 from aggregator.yardsticks.common import days_until
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-28 03:40:00.000000
 
-Indexes for the dashboard's queries at national scale (issue 8), and full-text search of
+Indexes for the dashboard's queries at national scale, and full-text search of
 news title and summary: an FTS5 external-content table kept in sync by triggers on SQLite,
 a GIN index on a 'simple' tsvector expression on PostgreSQL (names in aggregator.models).
 """

@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-28 05:10:00.000000
 
-PostgreSQL only (issue 8): a GIN index on an expression makes PostgreSQL compute the
+PostgreSQL only: a GIN index on an expression makes PostgreSQL compute the
 tsvector again for every row it rechecks (lossy bitmap pages) or filters while walking the
 date index: 0.5-1 s for a common word, 20 s for a word found nowhere. The words are now
 kept in a STORED generated column, `newsitem.search_vector`, with the GIN index on it; the

@@ -5,7 +5,7 @@ Revises: 0009
 Create Date: 2026-12-06 07:40:00.000000
 
 `village.cookies` keeps each site's session cookies across polls and restarts, so a
-village's visitor counter sees Sipande as one returning visitor (aggregator.cookies).
+village's visitor counter sees Sipande as one returning visitor (aggregator/fetch/cookies.py).
 `newsitem.source` says how an item is known to be published news: "feed", "rest",
 "api", "arsip" or "html" (rows stored before this revision came from the feed or from a
 sitemap backfill; they are marked "feed").

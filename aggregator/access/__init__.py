@@ -1,0 +1,1 @@
+"""Access control without I/O: password hashes, accounts' scope, CSRF, login throttle."""

@@ -1,0 +1,1 @@
+"""Pure rules: the next check (schedule), status, score, thresholds."""

@@ -1,0 +1,1 @@
+"""Fetching: the one guarded HTTP client, the per-site cookie jar, robots.txt."""

@@ -1,0 +1,1 @@
+"""Getting villages' addresses in: import from a spreadsheet or OpenDK, discover candidates."""

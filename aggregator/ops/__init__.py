@@ -1,1 +1,0 @@
-"""Operations: importing village sites, discovery, backups, observability helpers."""

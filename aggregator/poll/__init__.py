@@ -1,0 +1,1 @@
+"""Polling: one pass over due villages (poller) and the batching writer."""

@@ -1,0 +1,398 @@
+"""Poll villages: ask the connector, turn every failure into data, decide, store.
+
+The pipeline only calls things in order (fetch → connector → decide → store); a village that
+fails, hangs or crashes a parser becomes a failed Check row, never a stopped run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from aggregator.alerts import send_alerts
+from aggregator.decide.schedule import decide
+from aggregator.errors import AggregatorError, FetchError, ParseError
+from aggregator.fetch.client import Fetcher
+from aggregator.fetch.robots import RobotsCache
+from aggregator.integrity import is_spam_item
+from aggregator.integrity.postcheck import (
+    PostCheck,
+    analyse_misses,
+    body_verdict,
+    check_posts,
+    looked_at,
+    misses,
+    to_check,
+    with_look,
+    without_bodies,
+)
+from aggregator.integrity.watch import FindingReport, IntegrityReport, scan_site
+from aggregator.poll.writer import MAX_BATCH, BatchWriter
+from aggregator.settings import Settings
+from aggregator.store import Store
+from aggregator.types import FetchResponse, Harvest, PollOutcome, VillageForPoll
+from connectors import connector_for
+from connectors.base import as_text
+from connectors.feed import FEED_STATE_KEYS
+
+log = logging.getLogger(__name__)
+
+NETWORK_PHASES = ("dns", "connect")
+OFFLINE_MIN_FAILURES = 3
+OFFLINE_WINDOW = 300.0  # seconds: a success this recent proves our own network works
+SPAM_MEMO_MAX = 200_000  # remembered spam verdicts per process (~20 MB)
+
+
+def flag_spam(harvest: Harvest, known: dict[str, bool] | None = None) -> Harvest:
+    """Mark injected gambling posts: kept as evidence, never counted as village activity.
+    `known` remembers verdicts by content hash: a re-read feed costs no second analysis."""
+    memo = known if known is not None else {}
+    if len(memo) > SPAM_MEMO_MAX:
+        memo.clear()
+    items = []
+    for i in harvest.items:
+        if i.known:  # judged when it was first read; the store leaves it alone
+            items.append(i)
+            continue
+        key = i.content_hash or f"{i.title}\n{i.summary}"
+        if key not in memo:
+            memo[key] = is_spam_item(i.title, i.summary)
+        items.append(replace(i, spam=memo[key]))
+    return replace(harvest, items=tuple(items))
+
+
+def forget_feed_state(village: VillageForPoll) -> VillageForPoll:
+    """The village without what its last poll remembered about its feed entries."""
+    validators = {
+        url: {k: v for k, v in kept.items() if k not in FEED_STATE_KEYS}
+        for url, kept in village.validators.items()
+    }
+    return replace(village, validators=validators)
+
+
+def keep_feed_state(
+    village: VillageForPoll, harvest: Harvest, validators: dict[str, dict[str, str]]
+) -> None:
+    """Store the feed's body digest and entry fingerprints with its validators: the harvest's
+    new ones, or (a 304, an identical body) those the last poll remembered."""
+    url = harvest.feed_url
+    if not url:
+        return
+    old = village.validators.get(url, {})
+    state = harvest.feed_state or {k: old[k] for k in FEED_STATE_KEYS if k in old}
+    if state:
+        validators.setdefault(url, {}).update(state)
+
+
+def expected_ms(village: VillageForPoll) -> float:
+    """How long a poll of the village is expected to take: its last one, else unknown (inf)."""
+    ms = village.last_duration_ms
+    return float("inf") if ms is None else float(ms)
+
+
+class VillageHttp:
+    """The HttpGetter a connector gets: the shared fetcher plus this village's validators.
+
+    Responses are remembered for the length of one poll, so `auto` detection and the
+    connector it picks can both look at the home page without fetching it twice.
+    """
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        validators: Mapping[str, Mapping[str, str]],
+        robots: RobotsCache | None = None,
+    ) -> None:
+        self._fetcher = fetcher
+        self._robots = robots
+        self._old = validators
+        self.validators: dict[str, dict[str, str]] = {k: dict(v) for k, v in validators.items()}
+        self.bytes = 0
+        self.requests = 0
+        self.last: FetchResponse | None = None
+        self._seen: dict[tuple[str, bool], FetchResponse] = {}
+
+    async def get(self, url: str, *, conditional: bool = True) -> FetchResponse:
+        if (url, conditional) in self._seen:
+            return self._seen[(url, conditional)]
+        if (url, False) in self._seen:  # a full response answers a conditional ask too
+            return self._seen[(url, False)]
+        if self._robots is not None and not await self._robots.allowed(url):
+            raise FetchError("robots", "disallowed by the site's robots.txt", url=url)
+        known = self._old.get(url, {}) if conditional else {}
+        resp = await self._fetcher.get(
+            url, etag=known.get("etag"), last_modified=known.get("last_modified")
+        )
+        self.bytes += len(resp.content)
+        self.requests += 1
+        self.last = resp
+        self._seen[(url, conditional)] = resp
+        if resp.status_code == 200:  # remembered even when asked unconditionally
+            fresh = {
+                k: resp.headers[h]
+                for k, h in (("etag", "etag"), ("last_modified", "last-modified"))
+                if resp.headers.get(h)
+            }
+            if fresh:
+                self.validators[url] = fresh
+            else:
+                self.validators.pop(url, None)
+        return resp
+
+
+@dataclass(frozen=True)
+class PassReport:
+    villages: int
+    ok: int
+    failed: int
+    new_items: int
+    seconds: float
+
+
+class Poller:
+    def __init__(self, store: Store, fetcher: Fetcher, settings: Settings) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.settings = settings
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        # Polls taken but not yet written: bounds memory when the writer falls behind (each
+        # result holds its harvest) without holding network slots during the write.
+        self._unwritten = asyncio.Semaphore(2 * settings.concurrency + MAX_BATCH)
+        self.robots = RobotsCache(fetcher)
+        self._last_success = float("-inf")
+        self._spam_memo: dict[str, bool] = {}
+        self._body_memo: dict[str, FindingReport | None] = {}  # post-body verdicts by digest
+        self._writer: BatchWriter | None = None
+        self._writer_loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def writer(self) -> BatchWriter:
+        """The batching writer of the running event loop (a Poller may outlive a loop)."""
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer_loop is not loop:
+            self._writer, self._writer_loop = BatchWriter(self.store), loop
+        return self._writer
+
+    async def poll_village(self, village: VillageForPoll) -> PollOutcome:
+        """Poll one village; always returns an outcome, whatever the site does."""
+        started = datetime.now(UTC)
+        clock = time.monotonic()
+        self.fetcher.cookies.seed(village.cookies)
+        http = VillageHttp(self.fetcher, village.validators, self.robots)
+        harvest = None
+        phase = message = None
+        status_code = None
+        retry_after = None
+        scan_due = self._integrity_due(village, started)
+        # The watch reads the newest items' text: normalise every entry on a scan's poll.
+        asked = forget_feed_state(village) if scan_due else village
+        try:
+            # A connector makes several requests; bound the whole poll, not only each one.
+            async with asyncio.timeout(self.settings.request_timeout * 3):
+                harvest = await connector_for(village.platform).collect(asked, http)
+        except FetchError as e:
+            phase, message, status_code = e.phase, e.message, e.status_code
+            retry_after = e.retry_after
+        except ParseError as e:
+            phase, message = "parse", str(e)
+        except TimeoutError:
+            phase = "http"
+            message = f"poll not complete within {self.settings.request_timeout * 3:g}s"
+        except AggregatorError as e:
+            phase, message = "parse", str(e)
+        except Exception as e:  # a parser bug on a hostile page must not stop the pass
+            log.exception("village=%s url=%s: connector crashed", village.code, village.url)
+            phase, message = "parse", f"unexpected {type(e).__name__}: {e}"
+        ok = harvest is not None
+        integrity = posts = None
+        if ok:
+            assert harvest is not None
+            harvest = flag_spam(as_text(harvest), self._spam_memo)
+            posts = await self._check_posts(village, harvest)
+            harvest = without_bodies(harvest)
+            keep_feed_state(village, harvest, http.validators)
+            message = "; ".join(harvest.notes) or None
+            if http.last is not None:
+                status_code = http.last.status_code
+            if scan_due:
+                integrity = await self._scan(village, harvest)
+                posts = await self._recheck_post(village, posts)
+        else:
+            log.info(
+                "village=%s url=%s: check failed (%s) %s", village.code, village.url, phase, message
+            )
+        return PollOutcome(
+            village_code=village.code,
+            started_at=started,
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            ok=ok,
+            phase=phase,
+            message=message,
+            status_code=status_code,
+            url=http.last.url if http.last else village.url,
+            bytes=http.bytes,
+            harvest=harvest,
+            # Keep validators only from a poll that parsed: a 304 must never hide a bad parse.
+            validators=http.validators if ok else {},
+            retry_after=retry_after,
+            integrity=integrity,
+            cookies=self.fetcher.cookies.snapshot(
+                [village.url, *([http.last.url] if http.last else [])]
+            ),
+            posts=posts,
+        )
+
+    def _integrity_due(self, village: VillageForPoll, now: datetime) -> bool:
+        if not self.settings.integrity_watch:
+            return False
+        last = village.integrity_checked_at
+        return last is None or (now - last).total_seconds() >= self.settings.integrity_interval
+
+    async def _scan(self, village: VillageForPoll, harvest: Harvest) -> IntegrityReport | None:
+        """The integrity watch; a failure here is logged and never fails the poll."""
+        try:
+            async with asyncio.timeout(self.settings.request_timeout * 6):
+                return await scan_site(self.fetcher, village.url, harvest.items[:20])
+        except Exception:
+            log.exception("village=%s url=%s: integrity scan failed", village.code, village.url)
+            return None
+
+    async def _check_posts(self, village: VillageForPoll, harvest: Harvest) -> PostCheck | None:
+        """The integrity check of the bodies this poll received (new or changed items only;
+        a body seen before is judged from memory). Never fails the poll."""
+        try:
+            wanted = to_check(harvest.items)
+            if not wanted:
+                return None
+            todo = misses(wanted, self._body_memo)
+            # Parsing bodies is CPU work: off the loop, like the watch's analysis.
+            fresh = await asyncio.to_thread(analyse_misses, todo) if todo else {}
+            return check_posts(wanted, self._body_memo, fresh)
+        except Exception:
+            log.exception("village=%s url=%s: post body check failed", village.code, village.url)
+            return None
+
+    async def _recheck_post(
+        self, village: VillageForPoll, posts: PostCheck | None
+    ) -> PostCheck | None:
+        """With the watch, while a post-body finding is open and this poll did not read that
+        post: fetch its page once. A post deleted (404, 410) or read clean is a clean look;
+        otherwise a post that is never edited again (REST and feeds hand over changed posts
+        only) would keep its finding open forever. One request per scan, only while the
+        finding is open."""
+        url = village.open_post_finding
+        if url is None or looked_at(posts, url):
+            return posts
+        try:
+            async with asyncio.timeout(self.settings.request_timeout * 2):
+                resp = await self.fetcher.get(url)
+            if resp.status_code in (404, 410):
+                return with_look(posts, url, None)
+            if resp.status_code != 200:
+                return posts
+            page = resp.content.decode("utf-8", errors="replace")
+            verdict = await asyncio.to_thread(body_verdict, page, url)
+        except Exception as e:  # the watch's extra look never fails the poll
+            log.info(
+                "village=%s url=%s: post %s not re-read: %r", village.code, village.url, url, e
+            )
+            return posts
+        return with_look(posts, url, verdict)
+
+    async def _poll(self, village: VillageForPoll) -> PollOutcome:
+        async with self._slots:
+            outcome = await self.poll_village(village)
+        if outcome.ok:
+            self._last_success = time.monotonic()
+        return outcome
+
+    async def _record(self, village: VillageForPoll, outcome: PollOutcome) -> int:
+        decision = decide(village, outcome, self.settings)
+        new = await self.writer.write(outcome, decision)
+        if outcome.integrity is not None:
+            events = await asyncio.to_thread(
+                self.store.record_integrity, village.code, outcome.integrity, outcome.started_at
+            )
+            await send_alerts(self.settings.alerts, events, self.fetcher)
+        posts = outcome.posts
+        if posts is not None and posts.worth_recording(village.open_post_finding):
+            events = await asyncio.to_thread(
+                self.store.record_post_findings, village.code, posts, outcome.started_at
+            )
+            await send_alerts(self.settings.alerts, events, self.fetcher)
+        if new:
+            log.info("village=%s url=%s: %d new items", village.code, village.url, new)
+        return new
+
+    async def poll_and_record(self, village: VillageForPoll) -> tuple[PollOutcome, int]:
+        outcome = await self._poll(village)
+        return outcome, await self._record(village, outcome)
+
+    def _we_are_offline(self, held: list[tuple[VillageForPoll, PollOutcome]], ok: int) -> bool:
+        """Every village failed to resolve or connect at once and nothing succeeded lately:
+        that is our network, not theirs (Uptime Kuma's lesson, docs/design.md)."""
+        recent = time.monotonic() - self._last_success < OFFLINE_WINDOW
+        return ok == 0 and len(held) >= OFFLINE_MIN_FAILURES and not recent
+
+    async def run_pass(self, villages: Sequence[VillageForPoll]) -> PassReport:
+        clock = time.monotonic()
+        held: list[tuple[VillageForPoll, PollOutcome]] = []
+        counts = {"ok": 0, "failed": 0, "new": 0}
+
+        async def one(village: VillageForPoll) -> None:
+            async with self._unwritten:
+                outcome = await self._poll(village)
+                if not outcome.ok and outcome.phase in NETWORK_PHASES:
+                    held.append((village, outcome))  # decided once the whole pass is in
+                    return
+                new = await self._record(village, outcome)
+            # Read-modify-write after the await: `counts[k] += await f()` would read the
+            # counter before awaiting and lose concurrent updates.
+            counts["new"] += new
+            counts["ok" if outcome.ok else "failed"] += 1
+
+        # Slowest first (longest-processing-time order): a site that took the whole deadline
+        # last time starts now, not in the last wave where it would stretch the pass by a
+        # deadline. Never-polled villages count as slow. Slots are granted in FIFO order.
+        order = sorted(villages, key=expected_ms, reverse=True)
+        results = await asyncio.gather(*(one(v) for v in order), return_exceptions=True)
+        for village, result in zip(order, results, strict=True):
+            if isinstance(result, BaseException):
+                # Only our own infrastructure (the store) can land here; log and go on.
+                log.error("village=%s: could not record poll: %r", village.code, result)
+                counts["failed"] += 1
+        offline = self._we_are_offline(held, counts["ok"])
+        if offline:
+            log.warning("poller offline: all %d villages failed to resolve or connect", len(held))
+        for village, outcome in held:
+            if offline:
+                outcome = replace(
+                    outcome,
+                    phase="offline",
+                    message=f"poller offline ({outcome.phase}: {outcome.message})",
+                )
+            await self._record(village, outcome)
+            counts["failed"] += 1
+        return PassReport(
+            len(villages), counts["ok"], counts["failed"], counts["new"], time.monotonic() - clock
+        )
+
+    async def dispatch_due(self) -> PassReport:
+        """The dispatcher tick: poll every village that is due now."""
+        now = datetime.now(UTC)
+        due = await asyncio.to_thread(self.store.due_villages, now)
+        if not due:
+            return PassReport(0, 0, 0, 0, 0.0)
+        report = await self.run_pass(due)
+        log.info(
+            "dispatch: %d villages polled (%d ok, %d failed) in %.1fs",
+            report.villages,
+            report.ok,
+            report.failed,
+            report.seconds,
+        )
+        return report
