@@ -251,3 +251,61 @@ def test_discover_proposals_go_through_the_same_dry_run(site: Site) -> None:
         'data-village="33.03.01.2002"'
         not in report.text.split('id="rencana"')[1].split("</table>")[0]
     )
+
+
+def test_discover_runs_in_the_background_for_one_kecamatan(tmp_path: Path) -> None:
+    import time
+
+    from aggregator.ops.resolve import StaticResolver
+    from aggregator.web.mulai import MulaiState
+    from tests.conftest import FleetThread
+
+    with FleetThread(n=24, seed=5) as ft:
+        fleet = ft.fleet
+        village = next(v for v in fleet.villages if v.behaviour == "active")
+        host = re.sub(r"[^a-z0-9]", "", village.name.lower())
+        config_path = tmp_path / "districts.yaml"
+        config_path.write_text(re.sub(r'url: "[^"]*"', 'url: ""', fleet.config_yaml()), "utf-8")
+        other = next(v for v in fleet.villages if v.kecamatan_code != village.kecamatan_code)
+        (tmp_path / "review.csv").write_text(
+            "code,name,kecamatan,candidate,evidence,confidence\n"
+            f"{other.code},{other.name},x,http://kept.desa.id/,earlier run,low\n",
+            encoding="utf-8",
+        )
+        config = parse_config(config_path.read_text("utf-8"), str(config_path))
+        store = Store(f"sqlite:///{tmp_path}/sipande.db", config.settings)
+        store.migrate()
+        now = datetime.now(UTC)
+        store.sync_config(config, now)
+        store.add_user("admin", hash_password(PASSWORD), "dinkominfo", None, now)
+        app = create_app(store.settings, store=store, run_scheduler=False,
+                         config_path=str(config_path))  # fmt: skip
+        state = app.state.mulai = MulaiState()
+        state.discovery.resolver = StaticResolver.from_urls(
+            {f"http://{host}.desa.id/": fleet.url(village.code)}
+        )
+        with LiveServer(app) as server:
+            c = client(Site(server.url, store, config_path))
+            token = CSRF.search(c.get("/admin/mulai").text)
+            assert token
+            started = c.post(
+                "/admin/mulai/telusuri",
+                data={"csrf": token[1], "kecamatan": village.kecamatan_code},
+            )
+            assert "Penelusuran dimulai" in c.get(started.headers["location"]).text
+            deadline = time.monotonic() + 60
+            while state.discovery.running and time.monotonic() < deadline:
+                time.sleep(0.2)
+            page = c.get("/admin/mulai").text
+            assert "selesai: 1 usulan untuk 1 desa" in page, state.discovery.message
+            assert f"http://{host}.desa.id/" in page and "http://kept.desa.id/" in page
+            token = CSRF.search(page)
+            assert token
+            report = c.post("/admin/mulai/usulan", data={"csrf": token[1], "keyakinan": "medium"})
+            assert "1</strong> desa akan diberi alamat" in report.text
+            token, csrf = TOKEN.search(report.text), CSRF.search(report.text)
+            assert token and csrf
+            c.post("/admin/mulai/terapkan", data={"csrf": csrf[1], "token": token[1]})
+        store.close()
+    urls = {v.code: v.url for v in parse_config(config_path.read_text("utf-8")).villages if v.url}
+    assert urls == {village.code: f"http://{host}.desa.id/"}
