@@ -112,6 +112,10 @@ def test_filters_and_paging(board_store: Any) -> None:
     kec = store.village_detail(codes[0])["kecamatan_code"]
     one = board_page(store.engine, now, kecamatan=kec)
     assert {v["kecamatan_code"] for v in one.villages} == {kec}
+    assert 0 < one.total < len(codes)
+    kabupaten = board_page(store.engine, now, kecamatan=kec.rsplit(".", 1)[0])
+    assert kabupaten.total == len(codes)  # a kabupaten's code takes in all its kecamatan
+    assert board_page(store.engine, now, kecamatan=kec[:4]).total == 0  # whole segments only
     first = board_page(store.engine, now, limit=2)
     second = board_page(store.engine, now, offset=2, limit=2)
     everything = board_page(store.engine, now)

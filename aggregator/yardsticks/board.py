@@ -121,8 +121,9 @@ def board_page(
         )
         .where(col(Village.in_config))
     )
-    if kecamatan:
-        q = q.where(col(Village.kecamatan_code) == kecamatan)
+    if kecamatan:  # a kecamatan's code, or a kabupaten's (every kecamatan under it)
+        kec = col(Village.kecamatan_code)
+        q = q.where(or_(kec == kecamatan, kec.startswith(kecamatan + ".", autoescape=True)))
     if theme == "aktivitas":
         q = q.where(or_(no_site, quiet))
     elif theme == "keterbukaan":
