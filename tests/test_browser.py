@@ -227,6 +227,18 @@ def first_morning(tmp_path: Path) -> Iterator[tuple[str, Store, Path, list[str]]
 MORNING_PASSWORD = "pagi-pertama-2026"
 
 
+def arrive(browser: Any, css: str, timeout: float = 15) -> Any:
+    """The element once the page that has it is loaded (a form post navigates after the
+    click has returned)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
 def test_first_morning_template_upload_apply_and_poll(
     driver: Any, first_morning: tuple[str, Store, Path, list[str]], tmp_path: Path
 ) -> None:
@@ -247,8 +259,10 @@ def test_first_morning_template_upload_apply_and_poll(
     driver.find_element(By.NAME, "username").send_keys("dinkominfo")
     driver.find_element(By.NAME, "password").send_keys(MORNING_PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-    driver.find_element(By.CSS_SELECTOR, "#ke-mulai a").click()
-    assert driver.find_element(By.TAG_NAME, "h1").text == "Mulai: alamat situs desa"
+    arrive(driver, "#ke-mulai a").click()
+    assert arrive(driver, "#form-unggah") and driver.find_element(By.TAG_NAME, "h1").text == (
+        "Mulai: alamat situs desa"
+    )
     for old in driver.downloads.glob("*.xlsx"):
         old.unlink()
     driver.find_element(By.ID, "unduh-templat").click()
@@ -268,7 +282,7 @@ def test_first_morning_template_upload_apply_and_poll(
 
     driver.find_element(By.CSS_SELECTOR, "input[type=file][name=berkas]").send_keys(str(upload))
     driver.find_element(By.CSS_SELECTOR, "#form-unggah button[type=submit]").click()
-    summary = driver.find_element(By.ID, "laporan-ringkas").text
+    summary = arrive(driver, "#laporan-ringkas").text
     assert summary.startswith("2 desa akan diberi alamat (2 baru, 0 berubah) dari 239 baris")
     planned = driver.find_elements(By.CSS_SELECTOR, "table#rencana tbody tr")
     assert sorted(r.get_attribute("data-village") for r in planned) == codes
