@@ -130,6 +130,7 @@ def test_page_print_view_and_exports(board_store: Any) -> None:
     with LiveServer(create_app(store.settings, store=store, run_scheduler=False)) as srv:
         home = httpx.get(f"{srv.url}/").text
         assert 'href="/pembinaan"' in home
+        assert 'id="mulai"' not in home  # every village has its address: nothing to start
         page = httpx.get(f"{srv.url}/pembinaan")
         assert page.status_code == 200 and "Daftar pembinaan seluruh kabupaten" in page.text
         assert page.text.index(f'data-village="{codes[2]}"') < page.text.index(

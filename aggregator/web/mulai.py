@@ -86,11 +86,15 @@ class MulaiState:
             return self.pending.pop(token)
 
 
+_STATE_LOCK = threading.Lock()
+
+
 def state_of(request: Request) -> MulaiState:
-    state = getattr(request.app.state, "mulai", None)
-    if not isinstance(state, MulaiState):
-        state = request.app.state.mulai = MulaiState()
-    return state
+    with _STATE_LOCK:
+        state = getattr(request.app.state, "mulai", None)
+        if not isinstance(state, MulaiState):
+            state = request.app.state.mulai = MulaiState()
+        return state
 
 
 def config_path(request: Request) -> Path | None:
