@@ -26,6 +26,7 @@ from sqlmodel import col
 from aggregator.models import Finding, Kecamatan, Village, YardstickCheck
 from aggregator.scoring import VillageFacts
 from aggregator.yardsticks.coaching import (
+    INTEGRITY_TEXT,
     CoachingItem,
     CoachingSettings,
     coaching_list,
@@ -188,8 +189,7 @@ def village_items(
             CoachingItem(
                 "integrity",
                 "keamanan",
-                "Bersihkan situs dari konten sisipan (judi online/peretasan) dan ganti semua "
-                "kata sandi admin",
+                INTEGRITY_TEXT,
                 "Ada temuan integritas terbuka",
             )
         )
