@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,117 @@ def test_overview_to_export_as_a_person_would(driver: Any, site: tuple[str, Poll
     screenshot(driver, "6-laporan-tidak-aktif-ponsel", 390)
     for name in ("1-ringkasan-desktop", "5-kecamatan-ponsel"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.fixture
+def first_morning(tmp_path: Path) -> Iterator[tuple[str, Store, Path, list[str]]]:
+    """The shipped config (loopback allowed, a fast dispatcher: the test's only changes), an
+    empty store, a Dinkominfo account, the app with its scheduler, and two live sites."""
+    from aggregator.access.auth import hash_password
+    from aggregator.settings import parse_config
+    from tests.conftest import FleetThread
+
+    shipped = Path(__file__).resolve().parents[1] / "config" / "districts.yaml"
+    text = shipped.read_text(encoding="utf-8")
+    text = text.replace("allow_private_addresses: false", "allow_private_addresses: true\n"
+                        "  dispatch_interval: 1s", 1)  # fmt: skip
+    config_path = tmp_path / "districts.yaml"
+    config_path.write_text(text, encoding="utf-8")
+    config = parse_config(text, str(config_path))
+    store = Store(f"sqlite:///{tmp_path}/sipande.db", config.settings)
+    store.migrate()
+    now = datetime.now(UTC)
+    store.sync_config(config, now)
+    store.add_user("dinkominfo", hash_password(MORNING_PASSWORD), "dinkominfo", None, now)
+    with FleetThread(n=12, seed=3) as fleet:
+        active = [v.code for v in fleet.fleet.villages if v.behaviour == "active"][:2]
+        urls = [fleet.fleet.url(code) for code in active]
+        app = create_app(config.settings, store=store, config_path=str(config_path))
+        with LiveServer(app) as server:
+            yield server.url, store, config_path, urls
+    store.close()
+
+
+MORNING_PASSWORD = "pagi-pertama-2026"
+
+
+def arrive(browser: Any, css: str, timeout: float = 15) -> Any:
+    """The element once the page that has it is loaded (a form post navigates after the
+    click has returned)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def test_first_morning_template_upload_apply_and_poll(
+    driver: Any, first_morning: tuple[str, Store, Path, list[str]], tmp_path: Path
+) -> None:
+    """From the shipped config: download the template, fill two urls, upload, read the dry
+    run, apply, and the two villages are polled."""
+    import openpyxl
+    from selenium.webdriver.common.by import By
+
+    base, store, config_path, urls = first_morning
+    codes = ["33.03.01.2001", "33.03.18.2005"]
+    driver.set_window_size(1280, 900)
+    driver.get(base + "/")
+    panel = driver.find_element(By.ID, "mulai")
+    assert "239 dari 239 desa/kelurahan belum punya alamat situs" in panel.text
+    screenshot(driver, "7-mulai-ringkasan", 1280)
+
+    driver.get(base + "/masuk")
+    driver.find_element(By.NAME, "username").send_keys("dinkominfo")
+    driver.find_element(By.NAME, "password").send_keys(MORNING_PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    arrive(driver, "#ke-mulai a").click()
+    assert arrive(driver, "#form-unggah") and driver.find_element(By.TAG_NAME, "h1").text == (
+        "Mulai: alamat situs desa"
+    )
+    for old in driver.downloads.glob("*.xlsx"):
+        old.unlink()
+    driver.find_element(By.ID, "unduh-templat").click()
+    template = wait_for_download(driver.downloads, ".xlsx")
+
+    book = openpyxl.load_workbook(template)
+    sheet = book.worksheets[0]
+    filled = 0
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value in codes:
+            row[3].value = urls[codes.index(str(row[0].value))]
+            filled += 1
+    assert filled == 2 and sheet.max_row == 240
+    upload = tmp_path / "situs-terisi.xlsx"
+    book.save(upload)
+    before = config_path.read_bytes()
+
+    driver.find_element(By.CSS_SELECTOR, "input[type=file][name=berkas]").send_keys(str(upload))
+    driver.find_element(By.CSS_SELECTOR, "#form-unggah button[type=submit]").click()
+    summary = arrive(driver, "#laporan-ringkas").text
+    assert summary.startswith("2 desa akan diberi alamat (2 baru, 0 berubah) dari 239 baris")
+    planned = driver.find_elements(By.CSS_SELECTOR, "table#rencana tbody tr")
+    assert sorted(r.get_attribute("data-village") for r in planned) == codes
+    assert config_path.read_bytes() == before  # the dry run wrote nothing
+    screenshot(driver, "8-mulai-laporan-uji", 1280)
+
+    driver.find_element(By.CSS_SELECTOR, "#terapkan button").click()
+    assert (
+        "Konfigurasi ditulis: 2 alamat situs desa diisi" in driver.find_element(By.ID, "pesan").text
+    )
+    assert config_path.read_text(encoding="utf-8").count('url: "http://127.0.0.1') == 2
+
+    deadline = time.monotonic() + 30  # the app's own dispatcher polls them
+    checked: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        checked = {v["code"]: v for v in store.list_villages() if v["code"] in codes}
+        if all(v["last_checked_at"] and v["last_check_ok"] for v in checked.values()):
+            break
+        time.sleep(0.5)
+    assert all(v["last_checked_at"] and v["last_check_ok"] for v in checked.values()), checked
+    driver.get(f"{base}/desa/{codes[0]}")
+    text = visible_text(driver)
+    assert "Belum ada situs" not in text and "Riwayat pemeriksaan" in text
+    screenshot(driver, "9-mulai-desa-diperiksa", 1280)

@@ -26,7 +26,7 @@ from aggregator.fetch.client import Fetcher
 from aggregator.poll.poller import Poller
 from aggregator.settings import Settings
 from aggregator.store import Store
-from aggregator.web import actions, api, auth, health, pages
+from aggregator.web import actions, api, auth, health, mulai, pages
 from aggregator.web.common import export_path, safe_url, with_query
 from aggregator.web.edge import edge_middleware
 from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pendek
@@ -156,6 +156,7 @@ def create_app(
             *health.routes(),
             *auth.routes(),
             *actions.routes(),
+            *mulai.routes(),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
@@ -172,6 +173,7 @@ def create_app(
     app.state.settings = settings
     app.state.templates = make_templates()
     app.state.title = title
+    app.state.config_path = config_path  # the Mulai page edits it (web/mulai.py)
     auth.setup(app)
     settle_heap()
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from aggregator.web import coaching, feeds, kecamatan, overview, reports, village
+from aggregator.web import coaching, feeds, kecamatan, overview, pembinaan, reports, village
 from aggregator.web.common import (
     download,
     int_arg,
@@ -74,6 +74,7 @@ def routes() -> list[BaseRoute]:
         *feeds.routes(),
         *kecamatan.routes(),
         *coaching.routes(),
+        *pembinaan.routes(),
         *village.routes(),
         *reports.routes(),
         Route("/berita", news),

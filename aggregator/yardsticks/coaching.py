@@ -44,6 +44,9 @@ RANKS = {
     "security_headers": 13,
     "services": 14,
 }
+INTEGRITY_TEXT = (
+    "Bersihkan situs dari konten sisipan (judi online/peretasan) dan ganti semua kata sandi admin"
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,7 @@ def _security(f: SecurityFacts, s: CoachingSettings) -> list[CoachingItem]:
             CoachingItem(
                 "integrity",
                 "keamanan",
-                "Bersihkan situs dari konten sisipan (judi online/peretasan) dan ganti semua "
-                "kata sandi admin",
+                INTEGRITY_TEXT,
                 f"{f.open_findings} temuan integritas terbuka",
             )
         )

@@ -1,0 +1,228 @@
+"""The kabupaten coaching board: every village's to-do list in one ranked, paged list.
+
+One SQL statement per page: each village with its newest yardstick collection (joined on the
+village's own `yardsticks_checked_at`, so no per-village lookup and no scan of the history),
+whether it has an open integrity finding, and the whole match count as a window column. The
+order comes from columns alone (the most urgent problem they reveal, then how many to-dos the
+collection listed), so a page is ranked without reading any other village's report.
+
+A village's items are its stored KIP and security items plus what is known live: the news
+cadence (activity) and the integrity findings open now (a stored integrity item of a cleaned
+site is dropped, a new finding shows before the next collection).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, case, exists, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+
+from aggregator.decide.scoring import VillageFacts
+from aggregator.models import Finding, Kecamatan, Village, YardstickCheck
+from aggregator.yardsticks.coaching import (
+    INTEGRITY_TEXT,
+    CoachingItem,
+    CoachingSettings,
+    coaching_list,
+    most_urgent_first,
+)
+
+# Filter keys (as in the page's query string) and their labels; "" is every theme.
+BOARD_THEMES = {
+    "aktivitas": "Aktivitas SID",
+    "keterbukaan": "Keterbukaan Informasi",
+    "keamanan": "Keamanan Digital",
+    "integritas": "Integritas situs",
+}
+THEME_LABELS = {
+    "sid": "Optimalisasi SID",
+    "keterbukaan": "Keterbukaan Informasi",
+    "keamanan": "Keamanan Digital",
+}
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    villages: list[dict[str, Any]]  # each with "items": its to-dos, most urgent first
+    total: int  # villages matching the filters (all pages)
+
+
+def _stored_theme(theme: str) -> ColumnElement[bool]:
+    # The report is json.dumps'd with the default separators: an item reads like this.
+    return col_like(col(YardstickCheck.report), f'"theme": "{theme}"')
+
+
+def col_like(column: Any, text: str) -> ColumnElement[bool]:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    clause: ColumnElement[bool] = column.like(f"%{escaped}%", escape="\\")
+    return clause
+
+
+def board_page(
+    engine: Engine,
+    now: datetime,
+    *,
+    kecamatan: str | None = None,
+    theme: str = "",
+    offset: int = 0,
+    limit: int = 50,
+    settings: CoachingSettings | None = None,
+) -> BoardPage:
+    """One page of the board, most urgent village first."""
+    s = settings or CoachingSettings()
+    stale = now - timedelta(days=s.news_days)
+    v_code, v_url, v_post = col(Village.code), col(Village.url), col(Village.last_post_at)
+    yc = YardstickCheck
+    https, cert_problem = col(yc.https_offered), col(yc.cert_problem)
+    cert_days, domain_days = col(yc.cert_days_left), col(yc.domain_days_left)
+    items = func.coalesce(col(yc.coaching_items), 0)
+    open_finding = exists().where(
+        col(Finding.village_code) == v_code, col(Finding.status) == "open"
+    )
+    no_site = v_url == ""
+    quiet = or_(v_post.is_(None), v_post < stale)
+    urgency = case(
+        (or_(no_site, open_finding), 0),
+        (or_(cert_problem == "expired", domain_days < 0), 1),
+        (or_(and_(https.is_(True), cert_days <= s.cert_days), domain_days <= s.domain_days), 2),
+        (and_(https.is_(True), cert_problem.is_not(None)), 3),
+        (https.is_(False), 4),
+        (items > 0, 5),
+        (quiet, 9),
+        else_=99,
+    )
+    q: Any = (
+        select(
+            v_code,
+            col(Village.name),
+            col(Village.kecamatan_code),
+            col(Kecamatan.name).label("kecamatan_name"),
+            v_url,
+            col(Village.status),
+            v_post,
+            col(Village.kip_score),
+            col(Village.security_score),
+            col(yc.report),
+            open_finding.label("has_finding"),
+            func.count().over().label("matched"),
+        )
+        .join(Kecamatan, col(Kecamatan.code) == col(Village.kecamatan_code))
+        .outerjoin(
+            yc,
+            and_(
+                col(yc.village_code) == v_code,
+                col(yc.checked_at) == col(Village.yardsticks_checked_at),
+            ),
+        )
+        .where(col(Village.in_config))
+    )
+    if kecamatan:  # a kecamatan's code, or a kabupaten's (every kecamatan under it)
+        kec = col(Village.kecamatan_code)
+        q = q.where(or_(kec == kecamatan, kec.startswith(kecamatan + ".", autoescape=True)))
+    if theme == "aktivitas":
+        q = q.where(or_(no_site, quiet))
+    elif theme == "keterbukaan":
+        q = q.where(~no_site, _stored_theme("keterbukaan"))
+    elif theme == "keamanan":
+        q = q.where(~no_site, or_(_stored_theme("keamanan"), open_finding))
+    elif theme == "integritas":
+        q = q.where(~no_site, open_finding)
+    else:
+        q = q.where(or_(no_site, quiet, open_finding, items > 0))
+    q = q.order_by(urgency, items.desc(), v_code).offset(offset).limit(limit)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    total = int(rows[0]["matched"]) if rows else 0
+    villages = []
+    for row in rows:
+        todo = [i for i in village_items(row, now, s) if not theme or _in_theme(i, theme)]
+        villages.append({**row, "items": todo})
+    return BoardPage(villages, total)
+
+
+def _in_theme(item: CoachingItem, theme: str) -> bool:
+    if theme == "aktivitas":
+        return item.theme == "sid"
+    if theme == "integritas":
+        return item.key == "integrity"
+    return item.theme == theme
+
+
+def _stored_items(report: str | None) -> list[CoachingItem]:
+    try:
+        data = json.loads(report or "{}")
+    except ValueError:
+        return []
+    out = []
+    for raw in data.get("coaching") or []:
+        if isinstance(raw, Mapping) and raw.get("key") and raw.get("text"):
+            out.append(
+                CoachingItem(
+                    key=str(raw["key"]),
+                    theme=str(raw.get("theme") or ""),
+                    text=str(raw["text"]),
+                    why=str(raw.get("why") or ""),
+                    url=raw.get("url") if isinstance(raw.get("url"), str) else None,
+                    days_left=raw.get("days_left")
+                    if isinstance(raw.get("days_left"), int)
+                    else None,
+                )
+            )
+    return out
+
+
+def village_items(
+    row: Mapping[str, Any], now: datetime, settings: CoachingSettings
+) -> tuple[CoachingItem, ...]:
+    """The to-dos of one board row: stored KIP/security items, live integrity and news."""
+    if not row["url"]:
+        return coaching_list(has_site=False)
+    stored = [i for i in _stored_items(row["report"]) if i.key != "integrity"]
+    if row["has_finding"]:
+        stored.append(
+            CoachingItem(
+                "integrity",
+                "keamanan",
+                INTEGRITY_TEXT,
+                "Ada temuan integritas terbuka",
+            )
+        )
+    last = row["last_post_at"]
+    days = (now - last).total_seconds() / 86400 if last is not None else None
+    facts = VillageFacts(
+        has_site=True,
+        compromised=bool(row["has_finding"]),
+        days_since_post=days,
+        posts_30d=0,
+        checks=0,
+        checks_ok=0,
+    )
+    return most_urgent_first(stored, coaching_list(activity=facts, settings=settings))
+
+
+def export_rows(villages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per to-do, as the kecamatan list's export, with the kecamatan named."""
+    out = []
+    for v in villages:
+        for rank, item in enumerate(v["items"], start=1):
+            out.append(
+                {
+                    "village_code": v["code"],
+                    "village_name": v["name"],
+                    "kecamatan_name": v["kecamatan_name"],
+                    "rank": rank,
+                    "theme": THEME_LABELS.get(item.theme, item.theme),
+                    "text": item.text,
+                    "why": item.why,
+                    "url": item.url,
+                    "kip_score": v["kip_score"],
+                    "security_score": v["security_score"],
+                }
+            )
+    return out
