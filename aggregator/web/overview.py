@@ -25,6 +25,7 @@ from aggregator.web.common import (
 )
 from aggregator.web.exports import Column, Table, field
 from aggregator.web.formatting import days_since, parse_when, tanggal_pendek
+from aggregator.web.maps import overview_map
 
 # Most urgent first (issue 5): hijacked, then down, then silent, then slowing down.
 ATTENTION = ("compromised", "unreachable", "inactive", "low_activity")
@@ -201,6 +202,7 @@ def overview_context(
         y_max=100.0,
     )
     return {
+        "all_kecamatan": rows,
         "scores_chart": scores_chart,
         "kecamatan": table["rows"],
         "kec_table": table,
@@ -251,8 +253,9 @@ ATTENTION_COLUMNS = [
 
 
 def overview(request: Request) -> Response:
+    store = store_of(request)
     context = overview_context(
-        store_of(request),
+        store,
         now_utc(),
         text_arg(request, "kecamatan") or None,
         search=text_arg(request, "cari", 100),
@@ -260,6 +263,7 @@ def overview(request: Request) -> Response:
         kec_page=int_arg(request, "halaman_kec", 1, lo=1, hi=100_000),
         page=int_arg(request, "halaman", 1, lo=1, hi=100_000),
     )
+    context["peta"] = overview_map(request, context["all_kecamatan"], store.list_villages)
     return render(request, "overview.html", context)
 
 
