@@ -69,6 +69,10 @@ def test_overview_map_links_every_village_coloured_by_status(
     )
     current = tree.css_first(".map-modes a[aria-current]")
     assert current is not None and current.text() == "Status"
+    # The kabupaten's other villages (not configured) are drawn behind, without links.
+    behind = tree.css_first("svg.map path.map-bg")
+    assert behind is not None and behind.attributes["aria-hidden"] == "true"
+    assert behind.parent is not None and behind.parent.tag == "svg"
     # The strict CSP stays as it was, and the map needs no inline style or script.
     assert "style-src 'self'" in response.headers["content-security-policy"]
     assert "style=" not in response.text and "<script" not in response.text

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import threading
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -105,7 +104,7 @@ class Boundaries:
     """Every loaded region by code, and how many regions lie under each code prefix."""
 
     regions: dict[str, Region] = field(default_factory=dict)
-    under: Counter[str] = field(default_factory=Counter)
+    under: dict[str, list[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     def add(self, regions: Mapping[str, Region]) -> None:
@@ -113,12 +112,17 @@ class Boundaries:
             if code not in self.regions:
                 parts = code.split(".")
                 for i in range(1, len(parts)):
-                    self.under[".".join(parts[:i]) + "/" + level_of(code)] += 1
+                    key = ".".join(parts[:i]) + "/" + level_of(code)
+                    self.under.setdefault(key, []).append(code)
             self.regions[code] = region
 
     def count(self, prefix: str, level: str) -> int:
         """Regions of `level` whose code starts with `prefix` (a whole code)."""
-        return self.under[f"{prefix}/{level}"]
+        return len(self.under.get(f"{prefix}/{level}", ()))
+
+    def within(self, prefix: str, level: str) -> list[Region]:
+        """Those regions, by code."""
+        return [self.regions[c] for c in sorted(self.under.get(f"{prefix}/{level}", ()))]
 
 
 def shipped_files() -> list[tuple[str, str]]:

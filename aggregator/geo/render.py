@@ -40,6 +40,7 @@ class Geometry:
     height: int
     paths: dict[str, str]
     labels: dict[str, tuple[int, int]]
+    background: str = ""  # one path: the neighbours that are not on the map as links
 
 
 def _project(regions: Sequence[Region]) -> tuple[float, float, float, float, int, int]:
@@ -73,13 +74,14 @@ def _path(rings: Sequence[Sequence[Point]]) -> str:
     return "".join(parts)
 
 
-def geometry(regions: Sequence[Region]) -> Geometry:
+def geometry(regions: Sequence[Region], background: Sequence[Region] = ()) -> Geometry:
     """Every region projected (equirectangular around the middle latitude, north up) into
-    a WIDTH-wide viewBox and simplified to about a pixel."""
-    x0, y1, sx, sy, width, height = _project(regions)
+    a WIDTH-wide viewBox and simplified to about a pixel; `background` regions are drawn
+    as one unlinked shape behind them."""
+    x0, y1, sx, sy, width, height = _project([*regions, *background])
     paths: dict[str, str] = {}
     labels: dict[str, tuple[int, int]] = {}
-    for r in regions:
+    for r in [*regions, *background]:
         rings = []
         for ring in r.rings:
             moved = tuple(((x - x0) * sx + PAD, (y1 - y) * sy + PAD) for x, y in ring)
@@ -90,7 +92,8 @@ def geometry(regions: Sequence[Region]) -> Geometry:
         if r.label:
             lx, ly = r.label
             labels[r.code] = (round((lx - x0) * sx + PAD), round((y1 - ly) * sy + PAD))
-    return Geometry(width, height, paths, labels)
+    behind = "".join(paths.pop(r.code, "") for r in background)
+    return Geometry(width, height, paths, labels, behind)
 
 
 _cache: dict[tuple[str, ...], tuple[tuple[Region, ...], Geometry]] = {}
@@ -98,27 +101,36 @@ _lock = threading.Lock()
 CACHE_SIZE = 256
 
 
-def cached_geometry(regions: Sequence[Region]) -> Geometry:
-    key = tuple(r.code for r in regions)
+def cached_geometry(regions: Sequence[Region], background: Sequence[Region] = ()) -> Geometry:
+    every = (*regions, *background)
+    key = (*(r.code for r in regions), "|", *(r.code for r in background))
     with _lock:
         hit = _cache.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], regions, strict=True)):
+    if hit is not None and all(a is b for a, b in zip(hit[0], every, strict=True)):
         return hit[1]
-    made = geometry(regions)
+    made = geometry(regions, background)
     with _lock:
         if len(_cache) >= CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
-        _cache[key] = (tuple(regions), made)
+        _cache[key] = (every, made)
     return made
 
 
 def render_map(
-    ident: str, areas: Sequence[tuple[Area, Region]], *, title: str, desc: str
+    ident: str,
+    areas: Sequence[tuple[Area, Region]],
+    *,
+    title: str,
+    desc: str,
+    background: Sequence[Region] = (),
 ) -> Markup:
-    """The SVG of `areas`, in their order; names written where an Area has a label."""
+    """The SVG of `areas`, in their order, over the unlinked `background` regions (those
+    not among the areas); names written where an Area has a label."""
     if not areas:
         return Markup("")
-    geo = cached_geometry([region for _, region in areas])
+    drawn = {region.code for _, region in areas}
+    behind = [r for r in background if r.code not in drawn]
+    geo = cached_geometry([region for _, region in areas], behind)
     parts = [
         f'<svg class="map" id="{escape(ident)}" viewBox="0 0 {geo.width} {geo.height}" '
         f'role="group" aria-labelledby="{escape(ident)}-t {escape(ident)}-d" '
@@ -126,6 +138,8 @@ def render_map(
         f'<title id="{escape(ident)}-t">{escape(title)}</title>',
         f'<desc id="{escape(ident)}-d">{escape(desc)}</desc>',
     ]
+    if geo.background:
+        parts.append(f'<path class="map-bg" aria-hidden="true" d="{geo.background}"/>')
     texts: list[str] = []
     for area, region in areas:
         d = geo.paths.get(region.code)

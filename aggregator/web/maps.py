@@ -96,6 +96,7 @@ def _result(
     level: str,
     where: str,
     share: bool,
+    background: Sequence[Region] = (),
 ) -> dict[str, Any]:
     measure = "persentase desa aktif" if share else MODES[mode].lower()
     desc = (
@@ -103,7 +104,11 @@ def _result(
         f"Setiap wilayah adalah tautan ke halamannya; isi peta juga ada di tabel di bawahnya."
     )
     svg = render_map(
-        "peta-wilayah", areas, title=f"Peta {LEVEL_NAMES[level]}, {where}: {measure}", desc=desc
+        "peta-wilayah",
+        areas,
+        title=f"Peta {LEVEL_NAMES[level]}, {where}: {measure}",
+        desc=desc,
+        background=background,
     )
     return {
         "svg": svg,
@@ -126,8 +131,10 @@ def village_map(
     *,
     where: str,
     labels: bool,
+    background: Sequence[Region] = (),
 ) -> dict[str, Any]:
-    """Villages drawn where a boundary is known, coloured for `mode`."""
+    """Villages drawn where a boundary is known, coloured for `mode`, over `background`
+    (the area's other villages, not in the config, unlinked)."""
     areas: list[tuple[Area, Region]] = []
     table: list[dict[str, Any]] = []
     missing: list[str] = []
@@ -151,7 +158,16 @@ def village_map(
                 "drawn": region is not None,
             }
         )
-    return _result(areas, table, missing, mode=mode, level="desa", where=where, share=False)
+    return _result(
+        areas,
+        table,
+        missing,
+        mode=mode,
+        level="desa",
+        where=where,
+        share=False,
+        background=background,
+    )
 
 
 def area_map(
@@ -191,7 +207,18 @@ def area_map(
                 "drawn": region is not None,
             }
         )
-    return _result(areas, table, missing, mode=mode, level=level, where=where, share=True)
+    parents = sorted({r["code"].rsplit(".", 1)[0] for r in rows if "." in r["code"]})
+    background = [b for p in parents for b in boundaries.within(p, level)]
+    return _result(
+        areas,
+        table,
+        missing,
+        mode=mode,
+        level=level,
+        where=where,
+        share=True,
+        background=background,
+    )
 
 
 def kabupaten_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -243,7 +270,16 @@ def choose_map(
     boundaries loaded (villages are loaded only when they are drawn)."""
     villages = sum(r["villages"] for r in kecamatan)
     if villages <= MAX_AREAS and any(boundaries.count(r["code"], "desa") for r in kecamatan):
-        return village_map(load_villages(), boundaries, mode, where="kabupaten", labels=False)
+        kabupaten = sorted({r["code"][:5] for r in kecamatan})
+        background = [b for k in kabupaten for b in boundaries.within(k, "desa")]
+        return village_map(
+            load_villages(),
+            boundaries,
+            mode,
+            where="kabupaten",
+            labels=False,
+            background=background if len(background) <= MAX_AREAS else (),
+        )
     if len(kecamatan) <= MAX_AREAS and any(r["code"] in boundaries.regions for r in kecamatan):
         return area_map(kecamatan, boundaries, mode, level="kecamatan", where="kabupaten")
     kabupaten = kabupaten_rows(kecamatan)
@@ -268,4 +304,12 @@ def kecamatan_map(
             "Peta tidak ditampilkan: belum ada batas wilayah untuk desa-desa kecamatan ini "
             "(`sipande import-boundaries BERKAS.sql`).",
         )
-    return village_map(villages, boundaries, mode, where=f"Kecamatan {name}", labels=True)
+    code = villages[0]["kecamatan_code"]
+    return village_map(
+        villages,
+        boundaries,
+        mode,
+        where=f"Kecamatan {name}",
+        labels=True,
+        background=boundaries.within(code, "desa"),
+    )
