@@ -25,7 +25,8 @@ VILLAGE_FIELDS = {"skor": "score", "kip": "kip_score", "keamanan": "security_sco
 AREA_FIELDS = {"skor": "mean_score", "kip": "mean_kip", "keamanan": "mean_security"}
 BANDS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, 100))
 # More regions than this make a map nobody can read (and a page too heavy): the overview
-# then draws the next level up.
+# then draws the next level up. The largest kabupaten have under 1,000 villages.
+MAX_VILLAGES = 1000
 MAX_AREAS = 1500
 LEVEL_NAMES = {"desa": "desa/kelurahan", "kecamatan": "kecamatan", "kabupaten": "kabupaten/kota"}
 
@@ -145,8 +146,8 @@ def village_map(
         title = f"{v['name']}: {words}"
         if region is None:
             missing.append(v["name"])
-        else:
-            areas.append((Area(v["code"], href, title, css, v["name"] if labels else ""), region))
+            continue
+        areas.append((Area(v["code"], href, title, css, v["name"] if labels else ""), region))
         table.append(
             {
                 "code": v["code"],
@@ -155,7 +156,6 @@ def village_map(
                 "group": v.get("kecamatan_name") or "",
                 "value": words,
                 "css": css,
-                "drawn": region is not None,
             }
         )
     return _result(
@@ -194,8 +194,8 @@ def area_map(
         name = region.name if region and region.name and level == "kabupaten" else row["name"]
         if region is None:
             missing.append(name)
-        else:
-            areas.append((Area(row["code"], href, f"{name}: {words}", css), region))
+            continue
+        areas.append((Area(row["code"], href, f"{name}: {words}", css), region))
         table.append(
             {
                 "code": row["code"],
@@ -204,7 +204,6 @@ def area_map(
                 "group": "",
                 "value": words,
                 "css": css,
-                "drawn": region is not None,
             }
         )
     parents = sorted({r["code"].rsplit(".", 1)[0] for r in rows if "." in r["code"]})
@@ -265,11 +264,11 @@ def choose_map(
     kecamatan: Sequence[dict[str, Any]],
     load_villages: Callable[[], list[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """The overview's map: villages for a kabupaten; for more than MAX_AREAS villages,
+    """The overview's map: villages for a kabupaten; for more than MAX_VILLAGES villages,
     kecamatan; for more kecamatan than that, kabupaten; or a note when none of these has
     boundaries loaded (villages are loaded only when they are drawn)."""
     villages = sum(r["villages"] for r in kecamatan)
-    if villages <= MAX_AREAS and any(boundaries.count(r["code"], "desa") for r in kecamatan):
+    if villages <= MAX_VILLAGES and any(boundaries.count(r["code"], "desa") for r in kecamatan):
         kabupaten = sorted({r["code"][:5] for r in kecamatan})
         background = [b for k in kabupaten for b in boundaries.within(k, "desa")]
         return village_map(
@@ -278,7 +277,7 @@ def choose_map(
             mode,
             where="kabupaten",
             labels=False,
-            background=background if len(background) <= MAX_AREAS else (),
+            background=background if len(background) <= MAX_VILLAGES else (),
         )
     if len(kecamatan) <= MAX_AREAS and any(r["code"] in boundaries.regions for r in kecamatan):
         return area_map(kecamatan, boundaries, mode, level="kecamatan", where="kabupaten")
