@@ -238,6 +238,14 @@ def test_region_maps_as_a_person_sees_them(driver: Any, site: tuple[str, Polled]
     names = {t.text for t in driver.find_elements(By.CSS_SELECTOR, "svg.map .map-labels text")}
     assert names == {v["name"] for v in villages.values() if v["kecamatan_code"] == kec}
     screenshot(driver, "8-peta-kecamatan-desktop", 1280)
+    # On paper: the map and its legend stay, the colour switch goes.
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert driver.find_element(By.CSS_SELECTOR, "svg.map").is_displayed()
+        assert driver.find_element(By.CSS_SELECTOR, ".map-legend").is_displayed()
+        assert not driver.find_element(By.CSS_SELECTOR, ".map-modes").is_displayed()
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     driver.set_window_size(390, 844)
     overflow = driver.execute_script(
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
