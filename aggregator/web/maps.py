@@ -4,6 +4,7 @@ legend and the table that says the same in words."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -140,13 +141,13 @@ def village_map(
     table: list[dict[str, Any]] = []
     missing: list[str] = []
     for v in sorted(villages, key=lambda v: (v.get("kecamatan_name") or "", v["name"])):
-        css, words = _village_value(v, mode)
-        href = f"/desa/{v['code']}"
         region = boundaries.regions.get(v["code"])
-        title = f"{v['name']}: {words}"
         if region is None:
             missing.append(v["name"])
             continue
+        css, words = _village_value(v, mode)
+        href = f"/desa/{v['code']}"
+        title = f"{v['name']}: {words}"
         areas.append((Area(v["code"], href, title, css, v["name"] if labels else ""), region))
         table.append(
             {
@@ -184,17 +185,17 @@ def area_map(
     table: list[dict[str, Any]] = []
     missing: list[str] = []
     for row in rows:
+        region = boundaries.regions.get(row["code"])
+        if region is None:
+            missing.append(row["name"])
+            continue
         css, words, _ = _area_value(row, mode)
         href = (
             f"/kecamatan/{row['code']}"
             if level == "kecamatan"
             else f"/?cari={row['code']}#per-kecamatan"
         )
-        region = boundaries.regions.get(row["code"])
-        name = region.name if region and region.name and level == "kabupaten" else row["name"]
-        if region is None:
-            missing.append(name)
-            continue
+        name = region.name if region.name and level == "kabupaten" else row["name"]
         areas.append((Area(row["code"], href, f"{name}: {words}", css), region))
         table.append(
             {
@@ -223,26 +224,32 @@ def area_map(
 def kabupaten_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Kecamatan summary rows added up per kabupaten (the first two parts of the code);
     means weighted by villages with a site."""
+    fields = tuple(AREA_FIELDS.values())
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         code = r["code"][:5]
-        k = out.setdefault(
-            code,
-            {"code": code, "name": f"Kabupaten/kota {code}", "counts": {}, "with_site": 0}
-            | {f: 0.0 for f in AREA_FIELDS.values()}
-            | {f"n_{f}": 0 for f in AREA_FIELDS.values()},
-        )
+        k = out.get(code)
+        if k is None:
+            k = out[code] = {
+                "code": code,
+                "name": f"Kabupaten/kota {code}",
+                "counts": Counter(),
+                "with_site": 0,
+                "sums": [0.0] * len(fields),
+                "weights": [0] * len(fields),
+            }
         sites = r.get("with_site") or 0
         k["with_site"] += sites
-        for s, n in r["counts"].items():
-            k["counts"][s] = k["counts"].get(s, 0) + n
-        for f in AREA_FIELDS.values():
-            if r.get(f) is not None and sites:
-                k[f] += r[f] * sites
-                k[f"n_{f}"] += sites
+        k["counts"].update(r["counts"])
+        if sites:
+            for i, f in enumerate(fields):
+                if r.get(f) is not None:
+                    k["sums"][i] += r[f] * sites
+                    k["weights"][i] += sites
     for k in out.values():
-        for f in AREA_FIELDS.values():
-            k[f] = k[f] / k[f"n_{f}"] if k[f"n_{f}"] else None
+        sums, weights = k.pop("sums"), k.pop("weights")
+        for i, f in enumerate(fields):
+            k[f] = sums[i] / weights[i] if weights[i] else None
     return sorted(out.values(), key=lambda k: k["code"])
 
 
@@ -281,9 +288,12 @@ def choose_map(
         )
     if len(kecamatan) <= MAX_AREAS and any(r["code"] in boundaries.regions for r in kecamatan):
         return area_map(kecamatan, boundaries, mode, level="kecamatan", where="kabupaten")
-    kabupaten = kabupaten_rows(kecamatan)
-    if len(kabupaten) <= MAX_AREAS and any(k["code"] in boundaries.regions for k in kabupaten):
-        return area_map(kabupaten, boundaries, mode, level="kabupaten", where="seluruh wilayah")
+    codes = {r["code"][:5] for r in kecamatan}
+    if len(codes) <= MAX_AREAS and not codes.isdisjoint(boundaries.regions):
+        kabupaten = kabupaten_rows([r for r in kecamatan if r["code"][:5] in boundaries.regions])
+        drawn = area_map(kabupaten, boundaries, mode, level="kabupaten", where="seluruh wilayah")
+        drawn["missing"] = [f"Kabupaten/kota {c}" for c in sorted(codes - set(boundaries.regions))]
+        return drawn
     return _empty(
         mode,
         f"Peta tidak ditampilkan: belum ada batas wilayah untuk {angka(villages)} desa di "
