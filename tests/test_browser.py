@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from aggregator.decide.status import STATUS_LABELS
 from aggregator.store import Store
 from aggregator.web import create_app
 from tests.conftest import LiveServer
@@ -307,3 +308,64 @@ def test_first_morning_template_upload_apply_and_poll(
     text = visible_text(driver)
     assert "Belum ada situs" not in text and "Riwayat pemeriksaan" in text
     screenshot(driver, "9-mulai-desa-diperiksa", 1280)
+
+
+def test_region_maps_as_a_person_sees_them(driver: Any, site: tuple[str, Polled]) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, (store, _) = site
+    villages = {v["code"]: v for v in store.list_villages()}
+    driver.set_window_size(1280, 900)
+    driver.get(base + "/")
+    svg = driver.find_element(By.CSS_SELECTOR, "svg.map")
+    assert svg.size["width"] > 600 and svg.size["height"] > 400  # drawn, not an empty box
+    regions = driver.find_elements(By.CSS_SELECTOR, "svg.map a")
+    hrefs = {a.get_dom_attribute("href") for a in regions}
+    assert hrefs == {f"/desa/{code}" for code in villages}  # every village is a link
+    for a in regions:
+        code = a.get_attribute("data-code")
+        v = villages[code]
+        assert a.accessible_name == f"{v['name']}: {STATUS_LABELS[v['status']]}"
+        path = a.find_element(By.TAG_NAME, "path")
+        assert path.size["width"] > 0 and path.size["height"] > 0
+        assert path.value_of_css_property("fill") != "rgb(0, 0, 0)"  # coloured by the sheet
+    legend = driver.find_element(By.CSS_SELECTOR, ".map-legend").text
+    assert "Aktif" in legend and "Tidak terjangkau" in legend
+    driver.set_window_size(1280, 1500)  # the whole map in view for its own screenshot
+    figure = driver.find_element(By.CSS_SELECTOR, "figure.map-figure")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert figure.screenshot(str(ARTIFACTS / "7-peta-ringkasan.png"))
+    driver.set_window_size(1280, 900)
+
+    # Switch the colouring with a plain link, then follow a village from the map.
+    driver.find_element(By.LINK_TEXT, "Skor aktivitas SID").click()
+    assert "peta=skor" in driver.current_url
+    classes = {a.get_attribute("class") for a in driver.find_elements(By.CSS_SELECTOR, "svg.map a")}
+    assert classes and all(c.startswith("m-b") or c == "m-none" for c in classes)
+    first = driver.find_element(By.CSS_SELECTOR, "svg.map a")
+    code = first.get_attribute("data-code")
+    driver.get(base + first.get_dom_attribute("href"))
+    assert villages[code]["name"] in driver.find_element(By.TAG_NAME, "h1").text
+
+    # A kecamatan page: its villages named on the map, on a desktop and on a phone.
+    kec = villages[code]["kecamatan_code"]
+    driver.get(f"{base}/kecamatan/{kec}")
+    names = {t.text for t in driver.find_elements(By.CSS_SELECTOR, "svg.map .map-labels text")}
+    assert names == {v["name"] for v in villages.values() if v["kecamatan_code"] == kec}
+    screenshot(driver, "8-peta-kecamatan-desktop", 1280)
+    # On paper: the map and its legend stay, the colour switch goes.
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert driver.find_element(By.CSS_SELECTOR, "svg.map").is_displayed()
+        assert driver.find_element(By.CSS_SELECTOR, ".map-legend").is_displayed()
+        assert not driver.find_element(By.CSS_SELECTOR, ".map-modes").is_displayed()
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    driver.set_window_size(390, 844)
+    overflow = driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"page is {overflow}px wider than a phone screen"
+    assert driver.find_element(By.CSS_SELECTOR, "svg.map").size["width"] <= 390
+    for name in ("7-peta-ringkasan", "8-peta-kecamatan-desktop"):
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 20_000

@@ -21,6 +21,7 @@ from aggregator.cli.service import (
     cmd_worker,
 )
 from aggregator.cli.users import cmd_user_add, cmd_user_list, cmd_user_remove
+from aggregator.geo.cli import register as register_geo
 
 DESCRIPTION = """`sipande` command line: demo, serve, poll, check-config.
 
@@ -134,4 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="validate a districts file")
     p.add_argument("--config", default=DEFAULT_CONFIG)
     p.set_defaults(func=cmd_check_config)
+
+    register_geo(sub, common)  # import-boundaries
     return parser

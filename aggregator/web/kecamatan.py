@@ -18,6 +18,7 @@ from aggregator.decide.status import STATUS_LABELS, URGENCY, is_ready
 from aggregator.store import Store
 from aggregator.web.common import download, int_arg, now_utc, render, store_of, text_arg
 from aggregator.web.exports import Column, Table, field
+from aggregator.web.maps import kecamatan_map
 
 NEWS_PAGE = 20
 EXPORT_LIMIT = 10_000  # rows in one news export; a kecamatan has a few thousand at most
@@ -238,6 +239,7 @@ def kecamatan_page(request: Request) -> Response:
         page=int_arg(request, "halaman", 1, lo=1, hi=100_000),
     )
     context["print_view"] = request.query_params.get("cetak") == "1"
+    context["peta"] = kecamatan_map(request, context["villages"], kec["name"])
     return render(request, "kecamatan.html", context)
 
 

@@ -25,6 +25,7 @@ from aggregator.web.common import (
 )
 from aggregator.web.exports import Column, Table, field
 from aggregator.web.formatting import days_since, tanggal_pendek
+from aggregator.web.maps import overview_map
 
 TREND_DAYS = 90
 # A kabupaten's kecamatan all fit on the page; beyond this many (a province, the whole
@@ -199,6 +200,7 @@ def overview_context(
         y_max=100.0,
     )
     return {
+        "all_kecamatan": rows,
         "scores_chart": scores_chart,
         "kecamatan": table["rows"],
         "kec_table": table,
@@ -249,8 +251,9 @@ ATTENTION_COLUMNS = [
 
 
 def overview(request: Request) -> Response:
+    store = store_of(request)
     context = overview_context(
-        store_of(request),
+        store,
         now_utc(),
         text_arg(request, "kecamatan") or None,
         search=text_arg(request, "cari", 100),
@@ -258,6 +261,7 @@ def overview(request: Request) -> Response:
         kec_page=int_arg(request, "halaman_kec", 1, lo=1, hi=100_000),
         page=int_arg(request, "halaman", 1, lo=1, hi=100_000),
     )
+    context["peta"] = overview_map(request, context["all_kecamatan"], store.list_villages)
     return render(request, "overview.html", context)
 
 
