@@ -1,27 +1,36 @@
-"""Alerts on integrity state changes only (a finding opened or resolved): a JSON webhook and
-e-mail over SMTP, both configured in `settings.alerts`. A failing channel is logged; it never
-stops polling, and the change itself is already in the store.
+"""Alert events, their texts, and one send to one target.
+
+A target is an Apprise URL (Telegram, e-mail, WhatsApp gateways, Slack, Discord, Matrix, a
+JSON webhook, …) or the `webhook` key of the districts file, which keeps today's JSON body
+and goes through the guarded `Fetcher`. Before Apprise sends, the host it will contact is
+resolved and refused when it is not a public address, unless `allow_private_addresses` is
+on (the same guard every other outbound request of Sipande honours). Where the events go
+and when is `aggregator.alert_outbox`; which events there are is decided where they happen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-import smtplib
+import socket
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 from aggregator.errors import FetchError
-from aggregator.fetch import Fetcher
+from aggregator.fetch import Fetcher, is_public_address
 from aggregator.settings import AlertSettings
 
 log = logging.getLogger(__name__)
 
+LEGACY_WEBHOOK = "webhook"  # the scheme-less name of the `webhook_url` target
+
 
 @dataclass(frozen=True)
 class AlertEvent:
-    event: str  # "finding_opened" | "finding_resolved"
-    village_code: str
+    event: str  # finding_opened, finding_resolved, expiry_*, village_*, kecamatan_*, digest
+    village_code: str  # a kecamatan code for kecamatan events, "" for the whole kabupaten
     village_name: str
     kind: str
     level: str
@@ -29,73 +38,186 @@ class AlertEvent:
     evidence: str
     at: str  # ISO 8601
 
+    @property
+    def kecamatan_code(self) -> str:
+        """Codes nest (33.03.01.2001 is in 33.03.01): the kecamatan whose targets get it."""
+        return self.village_code[:8] if len(self.village_code) >= 8 else ""
+
 
 _WHAT = {
     "finding_opened": "TERDETEKSI",
     "finding_resolved": "PULIH",
     "expiry_warning": "SEGERA KEDALUWARSA",
     "expiry_renewed": "DIPERPANJANG",
+    "village_unreachable": "TIDAK TERJANGKAU",
+    "village_reachable": "KEMBALI TERJANGKAU",
+    "village_inactive": "TIDAK AKTIF",
+    "kecamatan_ready": "SIAP SIPANDE",
+    "kecamatan_not_ready": "TIDAK LAGI SIAP SIPANDE",
+    "test": "UJI COBA",
 }
 _LEAD = {
     "finding_opened": "Temuan integritas baru.",
     "finding_resolved": "Temuan telah pulih.",
     "expiry_warning": "Sertifikat atau domain situs desa segera kedaluwarsa.",
     "expiry_renewed": "Sertifikat atau domain situs desa telah diperpanjang.",
+    "village_unreachable": "Situs desa tidak dapat dijangkau beberapa kali berturut-turut.",
+    "village_reachable": "Situs desa kembali dapat dijangkau.",
+    "village_inactive": "Situs desa tidak lagi memuat berita baru.",
+    "kecamatan_ready": "Semua desa bersitus di kecamatan ini kini aktif: siap Sipande.",
+    "kecamatan_not_ready": "Kecamatan ini tidak lagi siap Sipande: ada desa yang tidak aktif.",
+    "test": "Pesan uji coba dari Sipande: target peringatan ini berfungsi.",
 }
+_PLACE = {"kecamatan_ready": "Kecamatan", "kecamatan_not_ready": "Kecamatan"}
 
 
-def _subject(e: AlertEvent) -> str:
+def subject(e: AlertEvent) -> str:
+    if e.event in ("digest", "test"):
+        return f"[Sipande] {e.village_name}"
     what = _WHAT.get(e.event, e.event)
     return f"[Sipande] {what}: {e.kind} di {e.village_name} ({e.village_code})"
 
 
-def _body(e: AlertEvent, dashboard_url: str) -> str:
+def body(e: AlertEvent, dashboard_url: str) -> str:
+    if e.event == "digest":
+        return e.evidence
+    if e.event == "test":
+        return f"{_LEAD['test']}\nWaktu: {e.at}\n"
+    place = _PLACE.get(e.event, "Desa")
     lines = [
         _LEAD.get(e.event, e.event),
-        f"Desa: {e.village_name} ({e.village_code})",
+        f"{place}: {e.village_name} ({e.village_code})",
         f"Jenis: {e.kind} ({e.level})",
         f"Alamat: {e.url}",
         f"Bukti: {e.evidence}",
         f"Waktu: {e.at}",
     ]
     if dashboard_url:
-        lines.append(f"Dasbor: {dashboard_url.rstrip('/')}/desa/{e.village_code}")
+        path = "kecamatan" if place == "Kecamatan" else "desa"
+        lines.append(f"Dasbor: {dashboard_url.rstrip('/')}/{path}/{e.village_code}")
     return "\n".join(lines) + "\n"
 
 
-def _send_mail(settings: AlertSettings, event: AlertEvent) -> None:
-    msg = EmailMessage()
-    msg["Subject"] = _subject(event)
-    msg["From"] = settings.email_from
-    msg["To"] = ", ".join(settings.email_to)
-    msg.set_content(_body(event, settings.dashboard_url))
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
-        smtp.send_message(msg)
+def target_id(url: str) -> str:
+    """A stable name of a target that carries none of its secrets."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-async def send_alerts(settings: AlertSettings, events: list[AlertEvent], fetcher: Fetcher) -> int:
-    """Deliver events on every configured channel; returns deliveries that succeeded. The
-    webhook is called through `fetcher`: its private-address guard applies to it too."""
+def target_label(url: str) -> str:
+    """The target as an officer may see it: Apprise's own masking of tokens and passwords."""
+    if url.startswith(LEGACY_WEBHOOK + ":"):
+        parts = urlsplit(url.partition(":")[2])
+        return f"webhook {parts.scheme}://{parts.hostname or ''}"
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin is None:
+        return url.partition("://")[0] + "://…"
+    masked = plugin.url(privacy=True)  # type: ignore[no-untyped-call]
+    return str(masked).split("?")[0][:200]
+
+
+def legacy_webhook(url: str) -> str:
+    """The `webhook_url` setting as a target name: it keeps today's JSON body."""
+    return f"{LEGACY_WEBHOOK}:{url}"
+
+
+def contacted_hosts(plugin: object) -> list[str]:
+    """The host names an Apprise target will connect to: the mail server of an e-mail
+    target, a service's fixed endpoint (api.telegram.org), else the host in the URL."""
+    smtp = getattr(plugin, "smtp_host", None)
+    if isinstance(smtp, str) and smtp:
+        return [smtp]
+    fixed = getattr(type(plugin), "notify_url", None)
+    if isinstance(fixed, str) and (host := urlsplit(fixed).hostname):
+        return [host]
+    host = getattr(plugin, "host", None)
+    return [host] if isinstance(host, str) and host else []
+
+
+def guard_problem(plugin: object, allow_private: bool) -> str | None:
+    """Why the target may not be contacted (a private or unresolvable address), or None."""
+    if allow_private:
+        return None
+    hosts = contacted_hosts(plugin)
+    if not hosts:
+        return "no host to check against the private-address guard"
+    for host in hosts:
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as e:
+            return f"cannot resolve {host}: {e}"
+        for info in infos:
+            if not is_public_address(str(info[4][0])):
+                return f"{host} resolves to the non-public address {info[4][0]} (blocked)"
+    return None
+
+
+def _apprise_send(url: str, title: str, text: str, allow_private: bool, timeout: float) -> None:
+    """One Apprise send, in a worker thread; raises RuntimeError with the reason."""
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin is None:
+        raise RuntimeError("not an alert target Apprise understands")
+    if why := guard_problem(plugin, allow_private):
+        raise RuntimeError(why)
+    for attr in ("socket_connect_timeout", "socket_read_timeout"):
+        if hasattr(plugin, attr):
+            setattr(plugin, attr, timeout)
+    capture = apprise.LogCapture(level=logging.WARNING)  # type: ignore[no-untyped-call]
+    with capture as captured:
+        ok = plugin.notify(body=text, title=title, notify_type=apprise.NotifyType.WARNING)
+    if not ok:
+        lines = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]
+        raise RuntimeError("; ".join(lines[-3:]) or "Apprise reported a failed send")
+
+
+async def send_one(
+    url: str, event: AlertEvent, settings: AlertSettings, fetcher: Fetcher
+) -> str | None:
+    """Send one event to one target; returns why it failed, or None. Never raises."""
+    try:
+        async with asyncio.timeout(settings.send_timeout):
+            if url.startswith(LEGACY_WEBHOOK + ":"):
+                resp = await fetcher.post_json(url.partition(":")[2], asdict(event))
+                return None if resp.status_code < 300 else f"HTTP {resp.status_code}"
+            await asyncio.to_thread(
+                _apprise_send,
+                url,
+                subject(event),
+                body(event, settings.dashboard_url),
+                fetcher.settings.allow_private_addresses,
+                settings.send_timeout,
+            )
+            return None
+    except TimeoutError:
+        return f"no answer within {settings.send_timeout:g}s"
+    except FetchError as e:
+        return f"{e.phase}: {e.message}"
+    except Exception as e:  # a target's library failing must not stop the others
+        return str(e) or type(e).__name__
+
+
+def kabupaten_targets(settings: AlertSettings) -> list[str]:
+    """Targets that get every event: the legacy webhook and e-mail keys, then `targets`."""
+    out = [legacy_webhook(settings.webhook_url)] if settings.webhook_url else []
+    if email := settings.legacy_email_url():
+        out.append(email)
+    return [*out, *settings.targets]
+
+
+async def send_alerts(
+    settings: AlertSettings, events: Sequence[AlertEvent], fetcher: Fetcher
+) -> int:
+    """Deliver events at once to every kabupaten-wide target, unrecorded (the alerts job
+    records its sends); returns deliveries that succeeded."""
     delivered = 0
-    if not events:
-        return 0
-    if settings.webhook_url:
+    for url in kabupaten_targets(settings):
         for e in events:
-            try:
-                resp = await fetcher.post_json(settings.webhook_url, asdict(e))
-            except FetchError as exc:
-                log.error("village=%s: webhook alert failed: %s", e.village_code, exc)
-                continue
-            if resp.status_code >= 300:
-                log.error("village=%s: webhook alert failed: HTTP %d", e.village_code,
-                          resp.status_code)  # fmt: skip
-                continue
-            delivered += 1
-    if settings.smtp_host and settings.email_to:
-        for e in events:
-            try:
-                await asyncio.to_thread(_send_mail, settings, e)
+            if (why := await send_one(url, e, settings, fetcher)) is None:
                 delivered += 1
-            except (OSError, smtplib.SMTPException) as exc:
-                log.error("village=%s: e-mail alert failed: %s", e.village_code, exc)
+            else:
+                log.error("village=%s: alert to %s failed: %s", e.village_code,
+                          target_label(url), why)  # fmt: skip
     return delivered

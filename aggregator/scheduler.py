@@ -14,6 +14,8 @@ from aggregator.poller import Poller
 from aggregator.settings import Settings
 from aggregator.store import Store
 
+ALERTS_EVERY = 30  # seconds between runs of the alerts job (status changes, digest, sends)
+
 
 def build_scheduler(
     poller: Poller, store: Store, *, config_path: str | None = None
@@ -50,7 +52,13 @@ def build_scheduler(
 
         await run_yardsticks(store, poller.fetcher, poller.settings)
 
+    async def alerts() -> None:
+        from aggregator.alert_watch import run_alerts
+
+        await run_alerts(store, poller.fetcher, poller.settings, datetime.now(UTC))
+
     soon = now + timedelta(seconds=20)
+    scheduler.add_job(alerts, "interval", seconds=ALERTS_EVERY, id="alerts", next_run_time=soon)
     scheduler.add_job(yardsticks, "interval", hours=1, id="yardsticks", next_run_time=soon)
     scheduler.add_job(score, "interval", minutes=10, id="score", next_run_time=soon)
     scheduler.add_job(rollup, "interval", minutes=30, id="rollup_checks", next_run_time=soon)
