@@ -206,3 +206,23 @@ def recent_sends(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def record_send(
+    engine: Engine, settings: AlertSettings, url: str, event: AlertEvent, error: str | None,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Record a send made at once (`sipande alert test`), outside the queue."""
+    with Session(engine) as s:
+        s.add(
+            AlertSend(
+                created_at=now, event=event.event, region=event.village_code,
+                target=target_id(url), target_label=target_label(url),
+                dedupe_key=dedupe_key(event), subject=subject(event),
+                body=body(event, settings.dashboard_url),
+                payload=json.dumps(asdict(event), ensure_ascii=False),
+                status="sent" if error is None else "failed", attempts=1,
+                sent_at=now if error is None else None, error=error or "",
+            )
+        )  # fmt: skip
+        s.commit()

@@ -165,9 +165,14 @@ def _apprise_send(url: str, title: str, text: str, allow_private: bool, timeout:
     for attr in ("socket_connect_timeout", "socket_read_timeout"):
         if hasattr(plugin, attr):
             setattr(plugin, attr, timeout)
-    capture = apprise.LogCapture(level=logging.WARNING)  # type: ignore[no-untyped-call]
+    capture = apprise.LogCapture(level=logging.WARNING, fmt="%(message)s")  # type: ignore[no-untyped-call]
     with capture as captured:
-        ok = plugin.notify(body=text, title=title, notify_type=apprise.NotifyType.WARNING)
+        ok = plugin.notify(
+            body=text,
+            title=title,
+            notify_type=apprise.NotifyType.WARNING,
+            body_format=apprise.NotifyFormat.TEXT,
+        )
     if not ok:
         lines = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]
         raise RuntimeError("; ".join(lines[-3:]) or "Apprise reported a failed send")

@@ -272,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     from aggregator.ops.cli import register
 
     register(sub, common)
+    from aggregator.alert_cli import register as register_alerts
+
+    register_alerts(sub, common)
 
     p = sub.add_parser("check-config", help="validate a districts file")
     p.add_argument("--config", default=DEFAULT_CONFIG)

@@ -25,7 +25,7 @@ from aggregator.poller import Poller
 from aggregator.settings import Settings
 from aggregator.status import STATUS_LABELS, STATUSES
 from aggregator.store import Store
-from aggregator.web import actions, api, auth, ops, pages
+from aggregator.web import actions, alert_log, api, auth, ops, pages
 from aggregator.web.common import export_path, safe_url, with_query
 from aggregator.web.edge import edge_middleware
 from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pendek
@@ -153,6 +153,7 @@ def create_app(
             *ops.routes(),
             *auth.routes(),
             *actions.routes(),
+            *alert_log.routes(),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
