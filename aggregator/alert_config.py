@@ -13,7 +13,7 @@ Parsing reports every problem as `file:line: field: problem`, like the rest of t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, fields, replace
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -125,6 +125,18 @@ def _whole(value: object, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise ValueError(f"must be a whole number from {lo} to {hi}, got {value!r}")
     return value
+
+
+def unknown_regions(raw_settings: object, known: Container[str], hooks: ConfigHooks) -> None:
+    """Report kecamatan codes in `settings.alerts.kecamatan` that the file does not have."""
+    alerts = raw_settings.get("alerts") if isinstance(raw_settings, dict) else None
+    regions = alerts.get("kecamatan") if isinstance(alerts, dict) else None
+    for code in regions if isinstance(regions, dict) else ():
+        if _KEC_CODE.match(str(code)) and str(code) not in known:
+            where = f"settings.alerts.kecamatan.{code}"
+            hooks.add(
+                hooks.line_of(regions, code), where, "no kecamatan with this code in the file"
+            )
 
 
 def load_alerts(raw: object, line: int, hooks: ConfigHooks) -> AlertSettings:

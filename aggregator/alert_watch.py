@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WIB = timedelta(hours=7)
-_INTO = {"unreachable": "village_unreachable", "inactive": "village_inactive"}
 EVENT_LINES = 20  # the digest lists at most this many of the week's events
 
 
@@ -48,11 +47,15 @@ class _Seen:
 
 
 def _transition(before: str, after: str) -> str | None:
-    if after in _INTO and before != after:
-        return _INTO[after]
-    if before == "unreachable" and after in ("active", "low_activity", "inactive"):
+    """The event of a status change, if it is one officers are told about. A village that
+    just got a site (no_site before) is not news until it has a status of its own."""
+    if before == after or before == "no_site" or after == "no_site":
+        return None
+    if after == "unreachable":
+        return "village_unreachable"
+    if before == "unreachable":
         return "village_reachable"
-    return None
+    return "village_inactive" if after == "inactive" else None
 
 
 def status_events(engine: Engine, now: datetime) -> list[AlertEvent]:

@@ -14,7 +14,7 @@ from aggregator.poller import Poller
 from aggregator.settings import Settings
 from aggregator.store import Store
 
-ALERTS_EVERY = 30  # seconds between runs of the alerts job (status changes, digest, sends)
+ALERTS_EVERY = 60  # seconds between runs of the alerts job (status changes, digest, sends)
 
 
 def build_scheduler(

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from aggregator.alert_config import AlertSettings as AlertSettings  # re-exported
-from aggregator.alert_config import ConfigHooks, load_alerts
+from aggregator.alert_config import ConfigHooks, load_alerts, unknown_regions
 from aggregator.errors import ConfigError
 from aggregator.scoring import ScoringSettings
 
@@ -443,6 +443,8 @@ def parse_config(text: str, path: str = "<config>") -> DistrictConfig:
             seen[village.code] = _line(raw_v, "code")
             villages.append(village)
         kecamatan.append(KecamatanConfig(code, name, tuple(villages), raw.line))
+    hooks = ConfigHooks(problems.add, _line, _check_url, parse_duration)
+    unknown_regions(doc.get("settings"), seen, hooks)
     if problems.items:
         raise ConfigError(problems.items)
     return DistrictConfig(kab_code, kab_name, settings, tuple(kecamatan), path, html_rules)

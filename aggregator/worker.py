@@ -238,10 +238,10 @@ async def prune_task(context: procrastinate.JobContext, timestamp: int) -> None:
     await asyncio.to_thread(_runtime(context).store.prune_history, datetime.now(UTC))
 
 
-@blueprint.periodic(cron="* * * * * */30", periodic_id="alerts")
+@blueprint.periodic(cron="* * * * *", periodic_id="alerts")
 @blueprint.task(name="alerts", pass_context=True, queueing_lock="alerts", lock="alerts")
 async def alerts_task(context: procrastinate.JobContext, timestamp: int) -> None:
-    """Twice a minute, once across workers: status events, the digest, due alert sends."""
+    """Every minute, once across workers: status events, the digest, due alert sends."""
     from aggregator.alert_watch import run_alerts
 
     rt = _runtime(context)

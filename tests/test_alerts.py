@@ -379,6 +379,11 @@ kecamatan: [{code: "33.03.01", name: Kemangkon, villages: []}]
     assert problems[2].startswith("districts.yaml:7: settings.alerts.digest_day: must be a day")
     assert problems[3].startswith("districts.yaml:8: settings.alerts.rate_limit: must be")
     assert len(problems) == 4
+    elsewhere = text.replace('"33.3.1"', '"33.03.09"')
+    with pytest.raises(ConfigError) as e:
+        parse_config(elsewhere, "districts.yaml")
+    where = "districts.yaml:6: settings.alerts.kecamatan.33.03.09"
+    assert f"{where}: no kecamatan with this code in the file" in e.value.problems
     fixed = text.replace('"nosuchservice://x/y", ', "").replace('"33.3.1"', '"33.03.01"')
     good = parse_config(fixed.replace("someday", "jumat").replace("rate_limit: 0", "rate_limit: 5"))
     alerts = good.settings.alerts
@@ -420,3 +425,16 @@ def test_alert_test_command_sends_to_every_target_and_records_each(
     assert (
         "Pesan uji coba dari Sipande" in box.messages[0].get_body(("plain", "html")).get_content()
     )  # type: ignore[union-attr]
+
+
+def test_which_status_changes_are_news() -> None:
+    from aggregator.alert_watch import _transition
+
+    assert _transition("active", "unreachable") == "village_unreachable"
+    assert _transition("unreachable", "inactive") == "village_reachable"  # back, if quiet
+    assert _transition("low_activity", "inactive") == "village_inactive"
+    assert _transition("compromised", "inactive") == "village_inactive"
+    # A site just added is not news until it has a status; quieter but active is not either.
+    assert _transition("no_site", "inactive") is None and _transition("no_site", "active") is None
+    assert _transition("active", "low_activity") is None
+    assert _transition("active", "compromised") is None  # the finding itself is the alert
