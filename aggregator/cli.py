@@ -272,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     from aggregator.ops.cli import register
 
     register(sub, common)
-    from aggregator.alert_cli import register as register_alerts
+    from aggregator.alerts.cli import register as register_alerts
 
     register_alerts(sub, common)
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from aggregator.alert_outbox import queue_alerts
 from aggregator.alerts import AlertEvent
+from aggregator.alerts.outbox import queue_alerts
 from aggregator.decide import decide
 from aggregator.errors import AggregatorError, FetchError, ParseError
 from aggregator.fetch import Fetcher

@@ -53,7 +53,7 @@ def build_scheduler(
         await run_yardsticks(store, poller.fetcher, poller.settings)
 
     async def alerts() -> None:
-        from aggregator.alert_watch import run_alerts
+        from aggregator.alerts.job import run_alerts
 
         await run_alerts(store, poller.fetcher, poller.settings, datetime.now(UTC))
 

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from aggregator.alert_config import AlertSettings as AlertSettings  # re-exported
-from aggregator.alert_config import ConfigHooks, load_alerts, unknown_regions
+from aggregator.alerts.config import AlertSettings as AlertSettings  # re-exported
+from aggregator.alerts.config import ConfigHooks, load_alerts, unknown_regions
 from aggregator.errors import ConfigError
 from aggregator.scoring import ScoringSettings
 

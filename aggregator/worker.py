@@ -242,7 +242,7 @@ async def prune_task(context: procrastinate.JobContext, timestamp: int) -> None:
 @blueprint.task(name="alerts", pass_context=True, queueing_lock="alerts", lock="alerts")
 async def alerts_task(context: procrastinate.JobContext, timestamp: int) -> None:
     """Every minute, once across workers: status events, the digest, due alert sends."""
-    from aggregator.alert_watch import run_alerts
+    from aggregator.alerts.job import run_alerts
 
     rt = _runtime(context)
     await run_alerts(rt.store, rt.poller.fetcher, rt.settings, datetime.now(UTC))

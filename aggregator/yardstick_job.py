@@ -9,7 +9,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from aggregator.alert_outbox import queue_alerts
+from aggregator.alerts.outbox import queue_alerts
 from aggregator.fetch import Fetcher
 from aggregator.settings import Settings
 from aggregator.store import Store

@@ -22,9 +22,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
-from aggregator.alert_outbox import deliver_due, queue_alerts
-from aggregator.alert_watch import run_alerts
 from aggregator.alerts import AlertEvent
+from aggregator.alerts.job import run_alerts
+from aggregator.alerts.outbox import deliver_due, queue_alerts
 from aggregator.errors import ConfigError
 from aggregator.fetch import Fetcher
 from aggregator.models import AlertSend
@@ -428,7 +428,7 @@ def test_alert_test_command_sends_to_every_target_and_records_each(
 
 
 def test_which_status_changes_are_news() -> None:
-    from aggregator.alert_watch import _transition
+    from aggregator.alerts.job import _transition
 
     assert _transition("active", "unreachable") == "village_unreachable"
     assert _transition("unreachable", "inactive") == "village_reachable"  # back, if quiet

@@ -387,8 +387,8 @@ def test_the_new_pages_keep_the_dashboards_accessibility_rules(
 def test_the_alert_record_is_dinkominfo_only_and_escapes_errors(
     site: Site, browser: Browser
 ) -> None:
-    from aggregator.alert_outbox import record_send
     from aggregator.alerts import AlertEvent
+    from aggregator.alerts.outbox import record_send
 
     now = datetime.now(UTC)
     alerts = site.store.settings.alerts

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.alerts import AlertEvent, send_alerts, send_one
+from aggregator.alerts import AlertEvent
+from aggregator.alerts.send import send_alerts, send_one
 from aggregator.cli import main
 from aggregator.fetch import Fetcher, is_public_address
 from aggregator.ops.discover import Prober

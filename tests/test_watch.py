@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aggregator.alert_outbox import deliver_due
+from aggregator.alerts.outbox import deliver_due
 from aggregator.fetch import Fetcher
 from aggregator.poller import Poller
 from aggregator.settings import parse_config

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aggregator.alert_outbox import all_targets, recent_sends
-from aggregator.alerts import target_label
+from aggregator.alerts.outbox import all_targets, recent_sends
+from aggregator.alerts.send import target_label
 from aggregator.auth import Account
 from aggregator.web.auth import Denied, login_required
 from aggregator.web.common import render, store_of

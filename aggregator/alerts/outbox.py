@@ -24,15 +24,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, or_
 from sqlmodel import Session, col, select
 
-from aggregator.alerts import (
-    AlertEvent,
-    body,
-    kabupaten_targets,
-    send_one,
-    subject,
-    target_id,
-    target_label,
-)
+from aggregator.alerts.events import AlertEvent, body, subject
+from aggregator.alerts.send import kabupaten_targets, send_one, target_id, target_label
 from aggregator.fetch import Fetcher
 from aggregator.models import AlertSend
 from aggregator.settings import AlertSettings

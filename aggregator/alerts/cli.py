@@ -13,8 +13,9 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from aggregator.alert_outbox import all_targets, record_send
-from aggregator.alerts import AlertEvent, send_one, target_label
+from aggregator.alerts.events import AlertEvent
+from aggregator.alerts.outbox import all_targets, record_send
+from aggregator.alerts.send import send_one, target_label
 from aggregator.errors import ConfigError
 from aggregator.settings import DistrictConfig, load_config
 

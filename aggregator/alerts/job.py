@@ -22,8 +22,8 @@ from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from aggregator.alert_outbox import deliver_due, prune_sends, queue_alerts
 from aggregator.alerts import AlertEvent
+from aggregator.alerts.outbox import deliver_due, prune_sends, queue_alerts
 from aggregator.fetch import Fetcher
 from aggregator.models import AlertSend, AlertState, Kecamatan, KecamatanSnapshot, Village
 from aggregator.settings import Settings
