@@ -438,3 +438,39 @@ def test_which_status_changes_are_news() -> None:
     assert _transition("no_site", "inactive") is None and _transition("no_site", "active") is None
     assert _transition("active", "low_activity") is None
     assert _transition("active", "compromised") is None  # the finding itself is the alert
+
+
+def test_a_failing_target_is_tried_once_per_run_and_then_recorded_as_failed(
+    tmp_path: Path,
+) -> None:
+    now = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+
+    async def broken(method: str, path: str, headers: dict[str, str], w: Any) -> None:
+        w.write(response(500, b"rusak"))
+
+    async def main() -> tuple[list[list[tuple[str, int]]], int]:
+        async with RawServer(broken) as hook:
+            settings = Settings(allow_private_addresses=True)
+            alerts = replace(settings.alerts, targets=(_json(hook, "/kab"),))
+            store = Store(f"sqlite:///{tmp_path}/f.db", replace(settings, alerts=alerts))
+            store.migrate()
+            events = [
+                AlertEvent("village_unreachable", f"33.03.01.200{i}", "Desa", "unreachable",
+                           "warning", "", "x", now.isoformat())
+                for i in range(3)
+            ]  # fmt: skip
+            queue_alerts(store.engine, alerts, events, now)
+            seen = []
+            async with Fetcher(settings) as fetcher:
+                for minutes in (0, 1, *range(15, 300, 15)):
+                    at = now + timedelta(minutes=minutes)
+                    await deliver_due(store.engine, alerts, fetcher, at)
+                    seen.append([(s.status, s.attempts) for s in _sends(store)])
+            store.close()
+            return seen, len(hook.requests)
+
+    seen, requests = asyncio.run(main())
+    assert seen[0] == [("retry", 1), ("pending", 0), ("pending", 0)]  # one try per run
+    assert seen[1] == [("retry", 1), ("retry", 1), ("pending", 0)]
+    assert seen[-1] == [("failed", 3), ("failed", 3), ("failed", 3)]
+    assert requests == 9  # three tries each, then no more

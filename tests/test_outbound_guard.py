@@ -171,6 +171,27 @@ def test_apprise_targets_refuse_private_targets() -> None:
     assert why[0] is None and requests == 1 and mails == 1  # the guard off: both reached
 
 
+def test_the_hosts_an_apprise_target_contacts() -> None:
+    """What the guard resolves: a service's fixed endpoint (never a bot token or a webhook
+    id taken for a host), the mail server, the host a JSON webhook names."""
+    import apprise
+
+    from aggregator.alerts.send import contacted_hosts
+
+    def hosts(url: str) -> list[str]:
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        assert plugin is not None, url
+        return contacted_hosts(plugin)
+
+    assert hosts("tgram://123456789:AAE-bottoken/-1001") == ["api.telegram.org"]
+    assert hosts("discord://1234/abcdef") == ["discord.com"]
+    assert hosts("mailtos://sipande:pw@mail.kominfo.example?to=a@kominfo.example") == [
+        "mail.kominfo.example"
+    ]
+    assert hosts("json://alertmanager:9093/hook") == ["alertmanager"]
+    assert hosts("jsons://[::1]:8443/hook") == ["::1"]
+
+
 def test_import_opendk_refuses_a_private_listing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

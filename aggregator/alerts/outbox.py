@@ -151,8 +151,9 @@ def _finish(engine: Engine, row_id: int, error: str | None, now: datetime) -> No
 async def deliver_due(
     engine: Engine, settings: AlertSettings, fetcher: Fetcher, now: datetime
 ) -> dict[str, int]:
-    """Send the due rows: targets side by side, each target's rows in order. Returns
-    counts of sent and failed sends."""
+    """Send the due rows: targets side by side, each target's rows in order, a target
+    that fails left alone until the next run (a run waits at most about one
+    `send_timeout` for a dead target). Returns counts of sent and failed sends."""
     due = await asyncio.to_thread(_due, engine, settings, now)
     urls = {target_id(u): u for u in all_targets(settings)}
     counts = {"sent": 0, "failed": 0}
@@ -170,6 +171,8 @@ async def deliver_due(
                 log.error("alert %s to %s failed: %s", row.event, row.target_label, error)
             await asyncio.to_thread(_finish, engine, row.id, error, now)
             counts["failed" if error else "sent"] += 1
+            if error is not None and url is not None:
+                break  # a target that failed now gets the rest of its rows on a later run
 
     await asyncio.gather(*(one_target(t, rows) for t, rows in due.items()))
     return counts

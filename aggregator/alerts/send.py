@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import logging
+import re
 import socket
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -52,17 +54,37 @@ def legacy_webhook(url: str) -> str:
     return f"{LEGACY_WEBHOOK}:{url}"
 
 
+_DOC_URLS = ("service_url", "setup_url")  # links to documentation, never contacted
+_HOST_NAME = re.compile(r"^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z][A-Za-z0-9-]*)$")
+
+
+def _is_host(text: str) -> bool:
+    """A DNS name with a dot (or localhost) or an IP address: not a bot token or an id."""
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+        return True
+    except ValueError:
+        return bool(_HOST_NAME.match(text))
+
+
 def contacted_hosts(plugin: object) -> list[str]:
-    """The host names an Apprise target will connect to: the mail server of an e-mail
-    target, a service's fixed endpoint (api.telegram.org), else the host in the URL."""
+    """The host names an Apprise target may connect to: the mail server of an e-mail
+    target; a service's fixed endpoints (api.telegram.org, hooks.slack.com: the plugin's
+    `*_url` class attributes) with the URL's host when that is a host name (not a bot token
+    or a webhook id); else the URL's host. None found: the caller refuses the target."""
     smtp = getattr(plugin, "smtp_host", None)
     if isinstance(smtp, str) and smtp:
         return [smtp]
-    fixed = getattr(type(plugin), "notify_url", None)
-    if isinstance(fixed, str) and (host := urlsplit(fixed).hostname):
-        return [host]
+    hosts = []
+    for name in dir(type(plugin)):
+        value = getattr(type(plugin), name, None)
+        fixed = name.endswith("_url") and name not in _DOC_URLS and isinstance(value, str)
+        if fixed and str(value).startswith(("http://", "https://")):
+            hosts.append(urlsplit(str(value)).hostname or "")
     host = getattr(plugin, "host", None)
-    return [host] if isinstance(host, str) and host else []
+    if isinstance(host, str) and host and (_is_host(host) or not any(hosts)):
+        hosts.append(host.strip("[]"))
+    return [h for h in dict.fromkeys(hosts) if h]
 
 
 def guard_problem(plugin: object, allow_private: bool) -> str | None:
