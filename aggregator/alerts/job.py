@@ -22,8 +22,9 @@ from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from aggregator.alerts import AlertEvent
+from aggregator.alerts.events import AlertEvent
 from aggregator.alerts.outbox import deliver_due, prune_sends, queue_alerts
+from aggregator.alerts.send import kabupaten_targets
 from aggregator.fetch import Fetcher
 from aggregator.models import AlertSend, AlertState, Kecamatan, KecamatanSnapshot, Village
 from aggregator.settings import Settings
@@ -196,10 +197,11 @@ def digest_events(store: Store, settings: Settings, now: datetime) -> list[Alert
     with Session(store.engine) as s:
         kab = s.exec(select(Kecamatan.kabupaten_code)).first() or ""
         names = dict(s.exec(select(Kecamatan.code, Kecamatan.name)).all())
-    events = [
-        AlertEvent("digest", "", f"Ringkasan mingguan {week}", "digest", "info", "",
-                   digest_text(store, settings, now, None), at)
-    ]  # fmt: skip
+    events = []
+    if kabupaten_targets(settings.alerts):  # built only for someone to read
+        text = digest_text(store, settings, now, None)
+        events.append(AlertEvent("digest", "", f"Ringkasan mingguan {week}", "digest", "info",
+                                 "", text, at))  # fmt: skip
     for code, urls in settings.alerts.kecamatan:
         if urls and code in names:
             title = f"Ringkasan mingguan {week}: Kecamatan {names[code]}"
