@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from aggregator.alerts import AlertEvent
@@ -129,9 +131,24 @@ def _json(server: RawServer, path: str) -> str:
     return server.url.replace("http://", "json://") + path
 
 
-def _store(tmp: Path, text: str) -> Store:
-    config = parse_config(text, str(tmp / "districts.yaml"))
-    store = Store(f"sqlite:///{tmp}/alerts.db", config.settings)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL: a SQLite file, or the test PostgreSQL emptied first."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/alerts.db"
+    url = os.environ.get("SIPANDE_TEST_POSTGRES_URL", "")
+    if not url:
+        pytest.skip("SIPANDE_TEST_POSTGRES_URL not set (.ci/run sets it)")
+    wipe = Store(url)
+    with wipe.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    wipe.close()
+    return url
+
+
+def _store(url: str, text: str) -> Store:
+    config = parse_config(text, "districts.yaml")
+    store = Store(url, config.settings)
     store.migrate()
     store.sync_config(config, datetime.now(UTC))
     return store
@@ -148,7 +165,7 @@ def _sends(store: Store) -> list[AlertSend]:
 
 
 def test_every_event_reaches_webhook_and_smtp_through_apprise_routed_per_region(
-    tmp_path: Path,
+    db: str,
 ) -> None:
     now = datetime.now(UTC)
     down = {"a": False}
@@ -162,7 +179,7 @@ def test_every_event_reaches_webhook_and_smtp_through_apprise_routed_per_region(
     async def main(box: Mailbox, smtp_port: int) -> tuple[list[str], list[str]]:
         async with RawServer(site) as srv, RawServer(_ok) as kab, RawServer(_ok) as kec:
             text = _config(srv.url, [_json(kab, "/kab"), _mail(smtp_port)], [_json(kec, "/kec")])
-            store = _store(tmp_path, text)
+            store = _store(db, text)
             settings = store.settings
             async with Fetcher(settings) as fetcher:
                 poller = Poller(store, fetcher, settings)
@@ -227,14 +244,14 @@ def test_every_event_reaches_webhook_and_smtp_through_apprise_routed_per_region(
     assert f"https://sipande.purbalinggakab.example/desa/{A}" in content
 
 
-def test_weekly_digest_per_region_with_the_most_urgent_villages_and_links(tmp_path: Path) -> None:
+def test_weekly_digest_per_region_with_the_most_urgent_villages_and_links(db: str) -> None:
     monday = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)  # Senin 08:30 WIB
 
     async def main(box: Mailbox, port: int) -> tuple[list[bytes], list[bytes]]:
         async with RawServer(_ok) as kab, RawServer(_ok) as kec:
             site = "http://127.0.0.1:9"
             text = _config(site, [_json(kab, "/kab"), _mail(port)], [_json(kec, "/kec")])
-            store = _store(tmp_path, text.replace("digest_day: off", "digest_day: senin"))
+            store = _store(db, text.replace("digest_day: off", "digest_day: senin"))
             settings = store.settings
             store.record_integrity(A, _report("compromised"), monday - timedelta(days=1))
             async with Fetcher(settings) as fetcher:
@@ -269,9 +286,7 @@ def test_weekly_digest_per_region_with_the_most_urgent_villages_and_links(tmp_pa
     )
 
 
-def test_duplicates_are_recorded_not_sent_and_the_hourly_limit_holds_the_rest(
-    tmp_path: Path,
-) -> None:
+def test_duplicates_are_recorded_not_sent_and_the_hourly_limit_holds_the_rest(db: str) -> None:
     now = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
     def event(village: str, kind: str = "judi_online") -> AlertEvent:
@@ -284,7 +299,7 @@ def test_duplicates_are_recorded_not_sent_and_the_hourly_limit_holds_the_rest(
             settings = Settings(allow_private_addresses=True)
             alerts = replace(settings.alerts, targets=(url,), rate_limit=2)
             settings = replace(settings, alerts=alerts)
-            store = Store(f"sqlite:///{tmp_path}/d.db", settings)
+            store = Store(db, settings)
             store.migrate()
             first = queue_alerts(store.engine, alerts, [event(A), event(A)], now)
             second = queue_alerts(store.engine, alerts, [event(A), event(B), event(B, "x")], now)
@@ -330,7 +345,7 @@ def test_a_failing_target_is_recorded_while_the_poll_pass_completes(tmp_path: Pa
             legacy = f'\n    webhook_url: "{good.url}/legacy"\n    send_timeout: 5s'
             text = _config(srv.url, [_json(bad, "/hook"), _mail(port)], [_json(slow, "/hook")],
                            legacy)  # fmt: skip
-            store = _store(tmp_path, text)
+            store = _store(f"sqlite:///{tmp_path}/f.db", text)
             settings = store.settings
             event = AlertEvent("finding_opened", A, "Kedungbenda", "judi_online", "compromised",
                                "http://a/", "slot gacor", now.isoformat())  # fmt: skip
