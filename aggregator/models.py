@@ -299,3 +299,37 @@ class YardstickCheck(SQLModel, table=True):
     ppid_documents: int | None = None
     coaching_items: int = 0
     report: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class AlertSend(SQLModel, table=True):
+    """One alert to one target: queued where the event happens, sent off the poll path by the
+    alerts job, and kept as the record of that send (the admin page lists them)."""
+
+    __table_args__ = (
+        Index("ix_alertsend_status_next", "status", "next_try_at"),  # what is due to send
+        Index("ix_alertsend_target_created", "target", "created_at"),  # dedupe, rate limit
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime | None = _ts(index=True, nullable=False)
+    event: str = Field(max_length=32)  # finding_opened, village_unreachable, digest, …
+    region: str = Field(default="", max_length=20)  # village or kecamatan code; "" = kabupaten
+    target: str = Field(max_length=32)  # a digest of the target URL (never the URL: tokens)
+    target_label: str = Field(default="", max_length=200)  # the URL with its secrets masked
+    dedupe_key: str = Field(default="", max_length=200)
+    subject: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    status: str = Field(default="pending", max_length=16)  # pending|retry|sent|failed|duplicate
+    attempts: int = 0
+    next_try_at: datetime | None = _ts()
+    sent_at: datetime | None = _ts()
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class AlertState(SQLModel, table=True):
+    """What the alerts job last saw (a village's status, a kecamatan's readiness, the week of
+    the last digest): a change against it is an event."""
+
+    key: str = Field(primary_key=True, max_length=64)  # "village:33.03.01.2001", "digest"
+    value: str = Field(default="", max_length=64)
+    updated_at: datetime | None = _ts(nullable=False)

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from aggregator.alerts.config import AlertSettings as AlertSettings  # re-exported
+from aggregator.alerts.config import ConfigHooks, load_alerts, unknown_regions
 from aggregator.decide.scoring import ScoringSettings
 from aggregator.errors import ConfigError
 
@@ -229,7 +231,8 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
             if key == "scoring":
                 changes[key] = _load_scoring(value, line, problems)
             elif key == "alerts":
-                changes[key] = _load_alerts(value, line, problems)
+                hooks = ConfigHooks(problems.add, _line, _check_url, parse_duration)
+                changes[key] = load_alerts(value, line, hooks)
             elif key in _DURATION_KEYS:
                 changes[key] = parse_duration(value)
             elif isinstance(default, bool):
@@ -286,48 +289,6 @@ def _text_list(key: str, value: object) -> tuple[str, ...]:
             raise ValueError(f"{item!r} is not a host name (no scheme, port or path)")
         out.append(text)
     return tuple(out)
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """Where alerts go when a finding opens or resolves (`settings.alerts`)."""
-
-    webhook_url: str = ""
-    smtp_host: str = ""
-    smtp_port: int = 25
-    email_from: str = "sipande@localhost"
-    email_to: tuple[str, ...] = ()
-    dashboard_url: str = ""  # links in alerts point here
-
-
-def _load_alerts(raw: object, line: int, problems: _Problems) -> AlertSettings:
-    if not isinstance(raw, _Map):
-        problems.add(line, "settings.alerts", "must be a mapping")
-        return AlertSettings()
-    known = {f.name for f in fields(AlertSettings)}
-    changes: dict[str, Any] = {}
-    for key, value in raw.items():
-        where = f"settings.alerts.{key}"
-        if key not in known:
-            problems.add(_line(raw, key), where, f"unknown (known: {', '.join(sorted(known))})")
-        elif key == "smtp_port":
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
-                problems.add(_line(raw, key), where, f"must be a port number, got {value!r}")
-            else:
-                changes[key] = value
-        elif key == "email_to":
-            items = value if isinstance(value, list) else [value]
-            if not all(isinstance(v, str) and "@" in v for v in items):
-                problems.add(_line(raw, key), where, "must be an address or a list of addresses")
-            else:
-                changes[key] = tuple(items)
-        elif not isinstance(value, str):
-            problems.add(_line(raw, key), where, f"must be text, got {value!r}")
-        elif key in ("webhook_url", "dashboard_url") and value and (why := _check_url(value)):
-            problems.add(_line(raw, key), where, f"{value!r} {why}")
-        else:
-            changes[key] = value
-    return replace(AlertSettings(), **changes)
 
 
 def _load_scoring(raw: object, line: int, problems: _Problems) -> ScoringSettings:
@@ -482,6 +443,8 @@ def parse_config(text: str, path: str = "<config>") -> DistrictConfig:
             seen[village.code] = _line(raw_v, "code")
             villages.append(village)
         kecamatan.append(KecamatanConfig(code, name, tuple(villages), raw.line))
+    hooks = ConfigHooks(problems.add, _line, _check_url, parse_duration)
+    unknown_regions(doc.get("settings"), seen, hooks)
     if problems.items:
         raise ConfigError(problems.items)
     return DistrictConfig(kab_code, kab_name, settings, tuple(kecamatan), path, html_rules)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from connectors.auto import AutoConnector
 from connectors.base import Connector
-from connectors.feed import FeedConnector
+from connectors.feed_site import FeedConnector
 from connectors.html import HtmlConnector
 from connectors.opensid import OpenSIDConnector
 from connectors.wordpress import WordPressConnector

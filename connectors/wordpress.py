@@ -32,11 +32,9 @@ from connectors.feed import (
     Detection,
     discover_feeds,
     feed_state,
-    first_feed,
-    harvest_feed,
-    read_feed_page,
     summary_text,
 )
+from connectors.feed_site import first_feed, harvest_feed, read_feed_page
 from connectors.normalise import (
     WIB,
     content_hash,

@@ -371,7 +371,8 @@ def test_the_new_pages_keep_the_dashboards_accessibility_rules(
     site: Site, browser: Browser
 ) -> None:
     anonymous, admin = browser("10.0.0.11"), logged_in(browser, "admin", ip="10.0.0.12")
-    pages = [(anonymous, "/masuk"), (admin, "/admin"), (admin, f"/admin/kecamatan/{KEC_A}")]
+    pages = [(anonymous, "/masuk"), (admin, "/admin"), (admin, f"/admin/kecamatan/{KEC_A}"),
+             (admin, "/admin/peringatan")]  # fmt: skip
     for c, path in pages:
         page = c.get(path)
         tree = HTMLParser(page.text)
@@ -381,6 +382,30 @@ def test_the_new_pages_keep_the_dashboards_accessibility_rules(
             assert control.parent is not None and control.parent.tag == "label", control.html
         for form in tree.css("form[method=post]"):  # every form we draw carries the token
             assert form.css_first("input[name=csrf]") is not None, (path, form.html)
+
+
+def test_the_alert_record_is_dinkominfo_only_and_escapes_errors(
+    site: Site, browser: Browser
+) -> None:
+    from aggregator.alerts import AlertEvent
+    from aggregator.alerts.outbox import record_send
+
+    now = datetime.now(UTC)
+    alerts = site.store.settings.alerts
+    event = AlertEvent("test", "", "Uji coba peringatan", "test", "info", "", "", now.isoformat())
+    record_send(site.store.engine, alerts, "tgram://123456789:AAEsecret/-100200", event, None, now)
+    hostile = '<script>alert("galat")</script> HTTP 500'
+    record_send(site.store.engine, alerts, "json://hook.example/x", event, hostile, now)
+    page = logged_in(browser, "admin", ip="10.0.0.31").get("/admin/peringatan")
+    assert page.status_code == 200
+    rows = HTMLParser(page.text).css("#alert-sends tbody tr")
+    assert [r.attributes["data-status"] for r in rows[:2]] == ["failed", "sent"]
+    assert "terkirim" in rows[1].text() and "gagal" in rows[0].text()
+    assert "AAEsecret" not in page.text  # tokens in target URLs are masked
+    assert "&lt;script&gt;alert(&#34;galat&#34;)" in page.text and "<script>" not in page.text
+    assert logged_in(browser, "opa", ip="10.0.0.32").get("/admin/peringatan").status_code == 403
+    anonymous = browser("10.0.0.33").get("/admin/peringatan")
+    assert anonymous.status_code == 303 and "/masuk" in anonymous.headers["location"]
 
 
 def test_thresholds_are_dinkominfo_only_and_override_the_file(site: Site, browser: Browser) -> None:

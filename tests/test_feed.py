@@ -16,7 +16,6 @@ from aggregator.poll.poller import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import BODY_LIMIT, VillageForPoll
 from connectors.feed import (
-    FeedConnector,
     decode_lenient,
     discover_feeds,
     html_to_text,
@@ -25,6 +24,7 @@ from connectors.feed import (
     read_feed,
     repair_encoding,
 )
+from connectors.feed_site import FeedConnector
 from tests.conftest import RawServer, response
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feed"

@@ -1,7 +1,8 @@
 """Every outbound request goes through the guarded fetcher and honours
 `allow_private_addresses`: the poller, the integrity watch, the yardsticks (pages, TLS probe,
-RDAP), discover, import-opendk and the alert webhook. Each caller is pointed at a server on
-loopback with the guard on (nothing may reach it) and, where cheap, with it off (it does)."""
+RDAP), discover, import-opendk, the alert webhook and Apprise alert targets (their host is
+checked before Apprise connects). Each caller is pointed at a server on loopback with the
+guard on (nothing may reach it) and, where cheap, with it off (it does)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.alerts import AlertEvent, send_alerts
+from aggregator.alerts import AlertEvent
+from aggregator.alerts.send import send_alerts, send_one
 from aggregator.cli import main
 from aggregator.fetch.client import Fetcher, is_public_address
 from aggregator.integrity.watch import scan_site
@@ -141,6 +143,53 @@ def test_alert_webhook_refuses_private_targets() -> None:
 
     assert asyncio.run(run(STRICT)) == (0, 0)
     assert asyncio.run(run(OPEN)) == (1, 1)
+
+
+def test_apprise_targets_refuse_private_targets() -> None:
+    """A JSON webhook and a mail server given as Apprise URLs: with the guard on, their
+    host's address is checked before Apprise connects, and nothing reaches them."""
+    connections: list[int] = []
+
+    async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        writer.close()
+
+    async def run(settings: Settings) -> tuple[list[str | None], int, int]:
+        mail = await asyncio.start_server(count, "127.0.0.1", 0)
+        port = mail.sockets[0].getsockname()[1]
+        async with mail, RawServer(_ok) as srv, Fetcher(settings) as fetcher:
+            alerts = AlertSettings(send_timeout=3)
+            hook = srv.url.replace("http://", "json://") + "/hook"
+            smtp = f"mailto://127.0.0.1:{port}?from=a@kominfo.example&to=b@kominfo.example"
+            why = [await send_one(url, _event(), alerts, fetcher) for url in (hook, smtp)]
+            return why, len(srv.requests), len(connections)
+
+    why, requests, mails = asyncio.run(run(STRICT))
+    assert (requests, mails) == (0, 0)
+    assert all(w and "127.0.0.1 resolves to the non-public address 127.0.0.1" in w for w in why)
+    why, requests, mails = asyncio.run(run(OPEN))
+    assert why[0] is None and requests == 1 and mails == 1  # the guard off: both reached
+
+
+def test_the_hosts_an_apprise_target_contacts() -> None:
+    """What the guard resolves: a service's fixed endpoint (never a bot token or a webhook
+    id taken for a host), the mail server, the host a JSON webhook names."""
+    import apprise
+
+    from aggregator.alerts.send import contacted_hosts
+
+    def hosts(url: str) -> list[str]:
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        assert plugin is not None, url
+        return contacted_hosts(plugin)
+
+    assert hosts("tgram://123456789:AAE-bottoken/-1001") == ["api.telegram.org"]
+    assert hosts("discord://1234/abcdef") == ["discord.com"]
+    assert hosts("mailtos://sipande:pw@mail.kominfo.example?to=a@kominfo.example") == [
+        "mail.kominfo.example"
+    ]
+    assert hosts("json://alertmanager:9093/hook") == ["alertmanager"]
+    assert hosts("jsons://[::1]:8443/hook") == ["::1"]
 
 
 def test_import_opendk_refuses_a_private_listing(

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aggregator.alerts.outbox import deliver_due
 from aggregator.fetch.client import Fetcher
 from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
@@ -118,6 +119,12 @@ def test_injection_opens_a_finding_two_clean_scans_resolve_it_alerts_once(tmp_pa
                 v = await scan()
                 assert v["status"] != "compromised" and v["open_findings"] == 0
                 assert store.findings(status="resolved")[0]["kind"] == "judi_online"
+                # Polls only queue alerts; the alerts job sends them, off the poll path.
+                assert receiver.bodies == [] and smtp.messages == []
+                sent = await deliver_due(
+                    store.engine, store.settings.alerts, fetcher, datetime.now(UTC)
+                )
+                assert sent == {"sent": 4, "failed": 0}
             store.close()
         events = [json.loads(b) for b in receiver.bodies]
         assert [e["event"] for e in events] == ["finding_opened", "finding_resolved"]

@@ -7,7 +7,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
-from aggregator.alerts import send_alerts
+from aggregator.alerts.send import send_alerts
 from aggregator.fetch.client import Fetcher
 from aggregator.settings import AlertSettings, Settings
 from aggregator.yardsticks.expiry import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from aggregator import __version__
+from aggregator.alerts.cli import register as register_alerts
 from aggregator.cli.common import DEFAULT_CONFIG
 from aggregator.cli.operators import (
     cmd_backup,
@@ -137,4 +138,5 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_config)
 
     register_geo(sub, common)  # import-boundaries
+    register_alerts(sub, common)  # alert test
     return parser

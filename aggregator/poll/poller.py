@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from aggregator.alerts import send_alerts
+from aggregator.alerts import AlertEvent
+from aggregator.alerts.outbox import queue_alerts
 from aggregator.decide.schedule import decide
 from aggregator.errors import AggregatorError, FetchError, ParseError
 from aggregator.fetch.client import Fetcher
@@ -317,16 +318,24 @@ class Poller:
             events = await asyncio.to_thread(
                 self.store.record_integrity, village.code, outcome.integrity, outcome.started_at
             )
-            await send_alerts(self.settings.alerts, events, self.fetcher)
+            await self._queue_alerts(events)
         posts = outcome.posts
         if posts is not None and posts.worth_recording(village.open_post_finding):
             events = await asyncio.to_thread(
                 self.store.record_post_findings, village.code, posts, outcome.started_at
             )
-            await send_alerts(self.settings.alerts, events, self.fetcher)
+            await self._queue_alerts(events)
         if new:
             log.info("village=%s url=%s: %d new items", village.code, village.url, new)
         return new
+
+    async def _queue_alerts(self, events: list[AlertEvent]) -> None:
+        """Queue alerts for the alerts job: sending is off the poll path, so a slow or
+        failing target never holds a poll up."""
+        if events:
+            await asyncio.to_thread(
+                queue_alerts, self.store.engine, self.settings.alerts, events, datetime.now(UTC)
+            )
 
     async def poll_and_record(self, village: VillageForPoll) -> tuple[PollOutcome, int]:
         outcome = await self._poll(village)

@@ -75,6 +75,14 @@ async def yardsticks(host: JobHost) -> int:
     return await run_yardsticks(host.store, host.poller.fetcher, host.poller.settings)
 
 
+async def alerts(host: JobHost) -> None:
+    """Status changes become events, the weekly digest when due, queued alerts sent (off
+    the poll path: a failing target never holds a poll up)."""
+    from aggregator.alerts.job import run_alerts
+
+    await run_alerts(host.store, host.poller.fetcher, host.poller.settings, datetime.now(UTC))
+
+
 async def reload_config(host: JobHost) -> bool:
     """Take an edited districts file; whether a new config was applied."""
     if host.reloader is None:
@@ -98,6 +106,7 @@ JOBS: tuple[Job, ...] = (
     Job("rollup_checks", timedelta(minutes=30), "*/30 * * * *", rollup_checks),
     Job("prune", timedelta(hours=24), "17 3 * * *", prune),
     Job("yardsticks", timedelta(hours=1), "7 * * * *", yardsticks),
+    Job("alerts", timedelta(seconds=60), "* * * * *", alerts),
     Job(
         "reload_config",
         timedelta(seconds=30),

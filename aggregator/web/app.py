@@ -26,7 +26,7 @@ from aggregator.fetch.client import Fetcher
 from aggregator.poll.poller import Poller
 from aggregator.settings import Settings
 from aggregator.store import Store
-from aggregator.web import actions, api, auth, health, mulai, pages
+from aggregator.web import actions, alert_log, api, auth, health, mulai, pages
 from aggregator.web.common import export_path, safe_url, with_query
 from aggregator.web.edge import edge_middleware
 from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pendek
@@ -157,6 +157,7 @@ def create_app(
             *auth.routes(),
             *actions.routes(),
             *mulai.routes(),
+            *alert_log.routes(),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

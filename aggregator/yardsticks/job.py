@@ -1,6 +1,7 @@
 """The daily yardsticks run: collect KIP and security for villages whose last
-collection is older than `yardstick_interval`, store it, send expiry alerts. A village that
-fails here is logged and tried again on the next run; polling is never held up."""
+collection is older than `yardstick_interval`, store it, queue expiry alerts (the alerts
+job sends them). A village that fails here is logged and tried again on the next run;
+polling is never held up."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from aggregator.alerts import send_alerts
+from aggregator.alerts.outbox import queue_alerts
 from aggregator.fetch.client import Fetcher
 from aggregator.settings import Settings
 from aggregator.store import Store
@@ -45,6 +46,6 @@ async def run_yardsticks(
             log.exception("village=%s url=%s: yardsticks not collected", v["code"], v["url"])
             continue
         events = await asyncio.to_thread(store.record_yardsticks, v["code"], report, now)
-        await send_alerts(settings.alerts, events, fetcher)
+        await asyncio.to_thread(queue_alerts, store.engine, settings.alerts, events, now)
         done += 1
     return done
