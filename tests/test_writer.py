@@ -127,3 +127,30 @@ def test_counts_added_for_new_items_equal_a_full_recount(tmp_path: Path) -> None
     assert {k: incremental[k] for k in keys} == {k: recounted[k] for k in keys}
     assert incremental["news_count"] == 6 and incremental["posts_30d"] == 3
     store.close()
+
+
+def test_a_village_is_scored_with_its_first_poll(tmp_path: Path) -> None:
+    """No "–" on the overview for a polled village: its first poll brings a status and a
+    score, before any scoring run (poll_once alone runs none)."""
+    import asyncio
+
+    from aggregator.cli import poll_once
+    from fleet import Fleet
+    from tests.test_poller import _setup
+
+    async def main() -> None:
+        async with Fleet.from_district(12, seed=3) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            await poll_once(config, store)
+            villages = {v["code"]: v for v in store.list_villages()}
+            for v in fleet.villages:
+                row = villages[v.code]
+                if v.behaviour == "no_site":
+                    continue
+                assert row["score"] is not None, (v.behaviour, row)
+                assert row["status"] != "no_site"
+            active = [villages[v.code] for v in fleet.villages if v.behaviour == "active"]
+            assert active and all(r["status"] == "active" and r["score"] > 0 for r in active)
+            store.close()
+
+    asyncio.run(main())

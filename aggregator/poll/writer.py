@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 
 from aggregator.store import Store
 from aggregator.types import Decision, PollOutcome
@@ -49,7 +50,13 @@ class BatchWriter:
     def _write(self, batch: list[tuple[PollOutcome, Decision]]) -> list[int | Exception]:
         started = time.thread_time()
         try:
-            return self.store.record_polls(batch)
+            results = self.store.record_polls(batch)
+            try:  # a village's first poll brings its first status and score with it
+                codes = [o.village_code for o, _ in batch]
+                self.store.score_first_polls(codes, datetime.now(UTC))
+            except Exception:
+                log.exception("first scores of a batch of %d polls not written", len(batch))
+            return results
         finally:
             self.cpu_seconds += time.thread_time() - started
 

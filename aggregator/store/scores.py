@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, delete, func, or_
+from sqlalchemy import case, delete, func, or_, true
 from sqlmodel import Session, col, select
 
 from aggregator.clock import wib_day, wib_day_start
-from aggregator.decide.scoring import VillageFacts, score_village, service_state, visitors_per_day
+from aggregator.decide.scoring import (
+    Score,
+    VillageFacts,
+    score_village,
+    service_state,
+    visitors_per_day,
+)
 from aggregator.decide.status import STATUSES, is_ready
 from aggregator.models import (
     Check,
@@ -41,20 +49,27 @@ Gathered = tuple[VillageFacts, datetime | None, int]
 class Scores(StoreBase):
     """The scoring run, roll-ups and retention."""
 
-    def _facts(self, s: Session, now: datetime) -> dict[str, Gathered]:
+    def _facts(
+        self, s: Session, now: datetime, codes: Sequence[str] | None = None
+    ) -> dict[str, Gathered]:
+        """Every village's facts, or those of `codes` only."""
+
+        def only(column: Any) -> Any:
+            return col(column).in_(list(codes)) if codes is not None else true()
+
         sc = self.settings.scoring
         legit = legit_news(now)
         posts = dict(
             s.exec(
                 select(NewsItem.village_code, func.count())
-                .where(recent_news(now))
+                .where(recent_news(now), only(NewsItem.village_code))
                 .group_by(NewsItem.village_code)
             ).all()
         )
         last_post = dict(
             s.exec(
                 select(NewsItem.village_code, func.max(NewsItem.published_at))
-                .where(legit)
+                .where(legit, only(NewsItem.village_code))
                 .group_by(NewsItem.village_code)
             ).all()
         )
@@ -67,11 +82,12 @@ class Scores(StoreBase):
                 )
                 .where(col(Check.started_at) >= since, col(Check.started_at) <= now)
                 .where(or_(col(Check.phase).is_(None), col(Check.phase) != "offline"))
+                .where(only(Check.village_code))
                 .group_by(Check.village_code)
             ).all()
         }
         services: dict[str, dict[str, bool]] = defaultdict(dict)
-        for sv in s.exec(select(Service)).all():
+        for sv in s.exec(select(Service).where(only(Service.village_code))).all():
             state = service_state(sv.available, sv.count, sv.last_date, now)
             services[sv.village_code][sv.kind] = state == "berisi"
         visitors: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
@@ -80,13 +96,14 @@ class Scores(StoreBase):
                 MetricSample.name == "visitors_total",
                 col(MetricSample.at) >= now - timedelta(days=7),
                 col(MetricSample.at) <= now,
+                only(MetricSample.village_code),
             )
         ).all():
             if at is not None:
                 visitors[code].append((at, value))
         findings = compromised_counts(s)
         facts: dict[str, Gathered] = {}
-        for v in s.exec(select(Village).where(col(Village.in_config))).all():
+        for v in s.exec(select(Village).where(col(Village.in_config), only(Village.code))).all():
             last = last_post.get(v.code)
             n, ok = checks.get(v.code, (0, 0))
             compromised = findings.get(v.code, 0)
@@ -115,13 +132,7 @@ class Scores(StoreBase):
             }
             per_kec: dict[str, list[Village]] = defaultdict(list)
             for v in villages:
-                f, last_post, compromised = facts[v.code]
-                result = score_village(f, self.settings.scoring)
-                v.last_post_at, v.posts_30d = last_post, f.posts_30d
-                apply_status(v, last_post, compromised, now, self.settings)
-                v.score = result.score if f.has_site else 0.0
-                v.score_components = json.dumps(result.as_json(), ensure_ascii=False)
-                v.scored_at = now
+                result = self._score(v, facts[v.code], now)
                 s.add(v)
                 snap = snaps.get(v.code) or ScoreSnapshot(village_code=v.code, day=day, status="")
                 snap.score, snap.status = v.score, v.status
@@ -133,6 +144,41 @@ class Scores(StoreBase):
             self._snapshot_kecamatan(s, day, per_kec)
             s.commit()
         return len(villages)
+
+    def _score(self, v: Village, gathered: Gathered, now: datetime) -> Score:
+        """Write one village's score, components and status from its facts."""
+        f, last_post, compromised = gathered
+        result = score_village(f, self.settings.scoring)
+        v.last_post_at, v.posts_30d = last_post, f.posts_30d
+        apply_status(v, last_post, compromised, now, self.settings)
+        v.score = result.score if f.has_site else 0.0
+        v.score_components = json.dumps(result.as_json(), ensure_ascii=False)
+        v.scored_at = now
+        return result
+
+    def score_first_polls(self, codes: Sequence[str], now: datetime) -> int:
+        """Villages of `codes` never scored yet get their status and score at once, from
+        their first poll's results: the overview never shows "–" for a polled village. The
+        periodic run (score_all) takes over from then on and writes the daily snapshots."""
+        if not codes:
+            return 0
+        with self._write_lock, Session(self.engine) as s:
+            todo = s.exec(
+                select(Village).where(
+                    col(Village.code).in_(list(codes)),
+                    col(Village.scored_at).is_(None),
+                    col(Village.last_checked_at).is_not(None),
+                    col(Village.in_config),
+                )
+            ).all()
+            if not todo:
+                return 0
+            facts = self._facts(s, now, [v.code for v in todo])
+            for v in todo:
+                self._score(v, facts[v.code], now)
+                s.add(v)
+            s.commit()
+        return len(todo)
 
     @staticmethod
     def _snapshot_kecamatan(s: Session, day: date, per_kec: dict[str, list[Village]]) -> None:
