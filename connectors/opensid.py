@@ -395,16 +395,14 @@ class _Poll:
                 continue
             if not _ok(page):
                 continue
-            kind, title = verdict(page.content, item.url, menu)
+            kind, title, body = verdict(page.content, item.url, menu)
             if kind != NEWS:
                 left_out[kind] = left_out.get(kind, 0) + 1
                 continue
             title = title or item.title
-            found.append(
-                replace(
-                    item, title=title, source="page", content_hash=content_hash(title, item.url)
-                )
-            )
+            digest = content_hash(title, item.url)
+            # Its body goes to the post-body integrity check like a feed's content:encoded.
+            found.append(replace(item, title=title, source="page", content_hash=digest, body=body))
         if left_out:
             words = {DRAFT: "unpublished", STATIC: "static"}
             self.note(

@@ -25,6 +25,7 @@ from html import unescape
 
 from selectolax.lexbor import LexborHTMLParser
 
+from aggregator.types import bounded_body
 from connectors.normalise import normalise_url
 from connectors.opensid_parse import canonical_article_url
 
@@ -77,18 +78,26 @@ def page_title(tree: LexborHTMLParser) -> str:
     return " ".join(unescape(meta.attributes.get("content") or "").split()) if meta else ""
 
 
-def verdict(page: bytes, url: str, menu: Menu) -> tuple[str, str]:
-    """(NEWS | DRAFT | STATIC, the page's own title or "") of the article page at `url`."""
+def article_body(tree: LexborHTMLParser) -> str:
+    """The article's own body as HTML (natra `.single_page_content`, esensi's `div.content`
+    in `main`), for the post-body integrity check; "" when the theme is not recognised."""
+    node = tree.css_first(".single_page_content") or tree.css_first("main div.content")
+    return bounded_body(node.html or "") if node is not None else ""
+
+
+def verdict(page: bytes, url: str, menu: Menu) -> tuple[str, str, str]:
+    """(NEWS | DRAFT | STATIC, the page's own title or "", its body or "") of the article
+    page at `url`."""
     text = page.decode("utf-8", errors="replace")
     if _SOFT_404.search(text):
-        return DRAFT, ""
+        return DRAFT, "", ""
     tree = LexborHTMLParser(text)
     title = page_title(tree)
     for a in tree.css(_CATEGORY_PLACES):
         if _CATEGORY_HREF.search(a.attributes.get("href") or ""):
-            return NEWS, title
+            return NEWS, title, article_body(tree)
     m = _ARTICLE_ID.search(text)
     linked = canonical_article_url(url) in menu.urls or (m is not None and m.group(1) in menu.ids)
     if linked or (title and title.lower() in menu.titles):
-        return STATIC, title
-    return NEWS, title
+        return STATIC, title, ""
+    return NEWS, title, article_body(tree)

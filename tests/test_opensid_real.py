@@ -18,7 +18,7 @@ from aggregator.store import Store
 from aggregator.web import create_app
 from connectors.normalise import WIB
 from tests.conftest import LiveServer
-from tests.opensid_replay import Replay, truth
+from tests.opensid_replay import REAL, Replay, truth
 
 
 def _config(url: str) -> str:
@@ -113,3 +113,30 @@ def test_a_fresh_install_gets_no_points_for_empty_service_pages(tmp_path: Path) 
         (*kinds, "layanan_mandiri"), "berisi"
     )
     store.close()
+
+
+def test_a_hidden_link_block_in_a_sitemap_only_article_page_is_checked() -> None:
+    """An article learnt from the sitemap is confirmed by its page; that page's body goes to
+    the post-body check like a feed's content:encoded (real 2410 natra and esensi markup)."""
+    from aggregator.integrity.detect import analyse_body
+    from connectors.opensid_confirm import NEWS, Menu, verdict
+
+    hidden = (
+        '<div style="display:none"><a href="https://slotgacor-maxwin88.example/">slot gacor '
+        'maxwin</a> <a href="https://togel88.example/">togel online</a> '
+        '<a href="https://judi-bola.example/">judi bola terpercaya</a></div>'
+    )
+    for theme, marker in (("natra", '<div class="teks">'), ("esensi", '<div class="content')):
+        path = REAL / "2410" / "filled" / theme / "article_no_category.html"
+        page = path.read_text(encoding="utf-8")
+        assert marker in page, theme
+        at = page.index(marker)
+        at = page.index(">", at) + 1
+        hostile = (page[:at] + hidden + page[at:]).encode()
+        url = "http://127.0.0.1:8241/index.php/artikel/2026/11/25/ucapan"
+        kind, _title, body = verdict(hostile, url, Menu())
+        assert kind == NEWS and "slotgacor-maxwin88.example" in body, theme
+        codes = {s.code for s in analyse_body(body, url, site_host="127.0.0.1")}
+        assert "hidden_link_block" in codes, (theme, codes)
+        _kind, _title, clean = verdict(page.encode(), url, Menu())
+        assert not analyse_body(clean, url, site_host="127.0.0.1"), theme
