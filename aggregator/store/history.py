@@ -33,6 +33,11 @@ class History(StoreBase):
         self._history_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         self._history_lock = threading.Lock()
 
+    def forget_history(self) -> None:
+        """Drop the kabupaten's past days kept in memory (the next read sums them again)."""
+        with self._history_lock:
+            self._history_cache.clear()
+
     def village_history(self, code: str, days: int, now: datetime) -> list[dict[str, Any]]:
         """Daily snapshots (score, status, component points) with that day's uptime."""
         first = wib_day(now) - timedelta(days=days - 1)

@@ -22,6 +22,7 @@ from aggregator.postcheck import POST_KIND
 from aggregator.settings import DistrictConfig, Settings
 from aggregator.store.base import DEFAULT_DATABASE_URL, StoreBase
 from aggregator.store.derived import refresh_village
+from aggregator.store.summary import refresh_summary
 from aggregator.types import VillageForPoll
 
 HOLD_STATUSES = (429, 503)  # the site asked us to wait (Retry-After): a re-poll waits too
@@ -108,6 +109,7 @@ class Schedule(StoreBase):
                 v.in_config = False
                 s.add(v)
             s.commit()
+            refresh_summary(self.engine)
         self.refresh_statuses(now)
         return counts
 
@@ -252,6 +254,7 @@ class Schedule(StoreBase):
                     changed += 1
                     s.add(v)
             s.commit()
+            refresh_summary(self.engine)
         return changed
 
     def mark_all_due(self, now: datetime) -> None:

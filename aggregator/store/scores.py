@@ -32,6 +32,7 @@ from aggregator.scoring import VillageFacts, score_village, service_state, visit
 from aggregator.status import STATUSES, is_ready
 from aggregator.store.base import StoreBase
 from aggregator.store.derived import apply_status, compromised_counts, legit_news, recent_news
+from aggregator.store.summary import refresh_summary
 
 # What the scoring run knows of one village: its scoring facts, its newest post that counts
 # as activity and its number of open compromised findings (the status's facts).
@@ -132,6 +133,7 @@ class Scores(StoreBase):
                 per_kec[v.kecamatan_code].append(v)
             self._snapshot_kecamatan(s, day, per_kec)
             s.commit()
+            refresh_summary(self.engine)
         return len(villages)
 
     @staticmethod
