@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal_column, or_, table, text, update
+from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, table, text, update
 from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from aggregator.clock import iso
 from aggregator.models import NEWS_FTS_TABLE, NEWS_SEARCH_COLUMN, NewsItem, Village
 from aggregator.store.base import StoreBase
+from aggregator.store.search import fts5_match, split_terms, words_check
 from aggregator.types import ParsedItem
 
 # A search is at most this many words (each one a prefix), all of which must occur.
@@ -38,11 +39,6 @@ def search_terms(q: str) -> list[str]:
     """The words of a search box: letters and digits only, so whatever the user typed
     (quotes, `*`, `NEAR(`, `%`...) never reaches the full-text query syntax."""
     return [w.casefold() for w in _WORD.findall(q)][:MAX_SEARCH_TERMS]
-
-
-def fts5_query(terms: list[str]) -> str:
-    """SQLite FTS5: every word as a quoted prefix term (`"posyandu"* AND "desa"*`)."""
-    return " AND ".join(f'"{t}"*' for t in terms)
 
 
 def tsquery(terms: list[str]) -> str:
@@ -176,20 +172,27 @@ def merge_items(
 class News(StoreBase):
     """The news pages' reads."""
 
-    def _search_clause(self, q: str, *, drive: bool = True) -> ColumnElement[bool]:
+    def _search_clause(
+        self, q: str, *, drive: bool = True, split: tuple[list[str], list[str]] | None = None
+    ) -> ColumnElement[bool]:
         """Word/prefix match on title and summary with the database's full-text index; a
         query without any word (only `%`, `"`...) falls back to a substring match.
 
         On SQLite the matches either drive the query (few of them) or, with `drive` False,
         are only a membership test (`id + 0` is no index key), so SQLite starts from the
-        village's news or walks the date index instead of sorting every match."""
+        village's news or walks the date index instead of sorting every match. `split`
+        (aggregator.store.search.split_terms) leaves its common words to a check per row."""
         terms = search_terms(q)
         dialect = self.engine.dialect.name
         if terms and dialect == "sqlite":
-            matches = sa_select(_FTS.c.rowid).where(
-                literal_column(NEWS_FTS_TABLE).op("MATCH")(fts5_query(terms))
-            )
-            return (col(NewsItem.id) if drive else col(NewsItem.id) + 0).in_(matches)
+            indexed, common = split if split is not None else (terms, [])
+            clauses = []
+            if indexed:
+                matches = sa_select(_FTS.c.rowid).where(fts5_match(indexed))
+                clauses.append((col(NewsItem.id) if drive else col(NewsItem.id) + 0).in_(matches))
+            if common:
+                clauses.append(words_check(col(NewsItem.title), col(NewsItem.summary), common))
+            return and_(*clauses)
         if terms and dialect == "postgresql":
             return _pg_match(_SEARCH_VECTOR, terms)
         pattern = _like(q)
@@ -208,6 +211,7 @@ class News(StoreBase):
         category: str | None,
         include_spam: bool,
         drive: bool = True,
+        split: tuple[list[str], list[str]] | None = None,
     ) -> Any:
         if not include_spam:
             query = query.where(col(NewsItem.is_spam) == False)  # noqa: E712 - uses the index
@@ -220,7 +224,7 @@ class News(StoreBase):
         q = (q or "").replace("\x00", "")  # PostgreSQL text never holds NUL
         if q.strip():
             query = query.where(
-                self._search_clause(q, drive=drive and not kecamatan and not village)
+                self._search_clause(q, drive=drive and not kecamatan and not village, split=split)
             )
         return query
 
@@ -228,17 +232,26 @@ class News(StoreBase):
     # date index and testing each item against the matches than by sorting all matches.
     WALK_NEWEST_FROM = 5_000
 
-    def _walk_newest(self, s: Session, q: str | None, *, scoped: bool) -> bool:
+    def _walk_newest(self, s: Session, indexed: list[str], *, scoped: bool) -> bool:
         """Whether SQLite should page a kabupaten-wide search in date-index order."""
-        terms = search_terms((q or "").replace("\x00", ""))
-        if scoped or not terms or self.engine.dialect.name != "sqlite":
+        if scoped:
             return False
-        matches = (
-            sa_select(func.count())
-            .select_from(_FTS)
-            .where(literal_column(NEWS_FTS_TABLE).op("MATCH")(fts5_query(terms)))
+        if not indexed:  # only common words: the newest items match soon
+            return True
+        matches = sa_select(_FTS.c.rowid).where(fts5_match(indexed))
+        capped = sa_select(func.count()).select_from(
+            matches.limit(self.WALK_NEWEST_FROM + 1).subquery()
         )
-        return int(s.connection().execute(matches).scalar_one()) > self.WALK_NEWEST_FROM
+        return int(s.connection().execute(capped).scalar_one()) > self.WALK_NEWEST_FROM
+
+    # SQLite, a search of only common words: the newest items are tested, at most this many
+    # (or WALK_PER_ROW per row of the page); a page not filled there is looked up in FTS5.
+    WALK_ROWS = 20_000
+    WALK_PER_ROW = 50
+
+    def _sqlite_split(self, s: Session, q: str | None) -> tuple[list[str], list[str]]:
+        terms = search_terms((q or "").replace("\x00", ""))
+        return split_terms(s.connection(), terms)
 
     def _newest_first(self) -> tuple[Any, ...]:
         if self.engine.dialect.name == "sqlite":  # NULLs sort last in DESC already
@@ -333,17 +346,36 @@ class News(StoreBase):
                 scoped = bool(kecamatan or village)
                 ids = self._pg_search_ids(s, base, terms, offset, limit, scoped=scoped)
             else:
-                ids_query = self._news_filter(
-                    ids_query,
-                    kecamatan=kecamatan,
-                    village=village,
-                    q=q,
-                    category=category,
-                    include_spam=include_spam,
-                    drive=not self._walk_newest(s, q, scoped=bool(kecamatan or village)),
-                )
-                ids_query = ids_query.order_by(*self._newest_first()).offset(offset).limit(limit)
-                ids = [int(i) for i in s.exec(ids_query).all()]
+                split = self._sqlite_split(s, q)
+                scoped = bool(kecamatan or village)
+                options: dict[str, Any] = {
+                    "kecamatan": kecamatan,
+                    "village": village,
+                    "q": q,
+                    "category": category,
+                    "include_spam": include_spam,
+                }
+                found = False
+                if terms and not split[0] and not scoped:
+                    window = min(self.WALK_ROWS, max(2_000, (offset + limit) * self.WALK_PER_ROW))
+                    recent = self._news_filter(ids_query, **{**options, "q": None})
+                    recent = recent.order_by(*self._newest_first()).limit(window)
+                    walk = self._news_filter(ids_query, **options, split=split).where(
+                        col(NewsItem.id).in_(recent)
+                    )
+                    walk = walk.order_by(*self._newest_first()).offset(offset).limit(limit)
+                    ids = [int(i) for i in s.exec(walk).all()]
+                    found = len(ids) == limit
+                    split = (terms, [])  # if not: rare together, FTS5 finds them
+                if not found:
+                    ids_query = self._news_filter(
+                        ids_query,
+                        **options,
+                        drive=not self._walk_newest(s, split[0], scoped=scoped),
+                        split=split,
+                    )
+                    ids_query = ids_query.order_by(*self._newest_first()).offset(offset)
+                    ids = [int(i) for i in s.exec(ids_query.limit(limit)).all()]
             rows = s.exec(
                 select(NewsItem, Village.name, Village.kecamatan_code)
                 .join(Village, col(Village.code) == col(NewsItem.village_code))
@@ -383,19 +415,42 @@ class News(StoreBase):
         query = select(col(NewsItem.id))
         if kecamatan:
             query = query.join(Village, col(Village.code) == col(NewsItem.village_code))
-        query = self._news_filter(
-            query,
-            kecamatan=kecamatan,
-            village=village,
-            q=q,
-            category=category,
-            include_spam=include_spam,
-        )
-        if cap is not None:
-            query = query.limit(cap + 1)
-        counted = sa_select(func.count()).select_from(query.subquery())
         with Session(self.engine) as s:
-            return int(s.connection().execute(counted).scalar_one())
+            split = None
+            if self.engine.dialect.name == "sqlite":
+                split = self._sqlite_split(s, q)
+                if cap is not None and split[1] and not split[0] and not (kecamatan or village):
+                    # Only common words: the newest items hold enough matches (or not).
+                    walked = self._count(s, query, cap, kecamatan, village, q, category,
+                                         include_spam, split, window=cap * 4)  # fmt: skip
+                    if walked > cap:
+                        return walked
+                    split = (split[1], [])
+            return self._count(s, query, cap, kecamatan, village, q, category, include_spam, split)
+
+    def _count(
+        self,
+        s: Session,
+        query: Any,
+        cap: int | None,
+        kecamatan: str | None,
+        village: str | None,
+        q: str | None,
+        category: str | None,
+        include_spam: bool,
+        split: tuple[list[str], list[str]] | None,
+        window: int | None = None,
+    ) -> int:
+        options: dict[str, Any] = {"kecamatan": kecamatan, "village": village, "category": category}
+        counted = self._news_filter(query, **options, q=q, include_spam=include_spam, split=split)
+        if window is not None:
+            recent = self._news_filter(query, **options, q=None, include_spam=include_spam)
+            recent = recent.order_by(*self._newest_first()).limit(window)
+            counted = counted.where(col(NewsItem.id).in_(recent))
+        if cap is not None:
+            counted = counted.limit(cap + 1)
+        total = sa_select(func.count()).select_from(counted.subquery())
+        return int(s.connection().execute(total).scalar_one())
 
     def news_categories(self, *, kecamatan: str | None = None) -> list[tuple[str, int]]:
         """Categories used by the (non-spam) news of a kecamatan, with counts, by name."""
