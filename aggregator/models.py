@@ -269,6 +269,28 @@ class KecamatanDirty(SQLModel, table=True):
     kecamatan_code: str = Field(index=True, max_length=16)
 
 
+class DistrictSnapshot(SQLModel, table=True):
+    """One day of the kabupaten (or country): the day's kecamatan roll-ups of the kecamatan
+    in the config summed up, the means weighted by villages (weights counted where a mean
+    is known). Rewritten with the roll-ups they sum (aggregator.store.history)."""
+
+    day: date = Field(primary_key=True)
+    villages: int = 0
+    ready: int = 0
+    n_active: int = 0
+    n_low_activity: int = 0
+    n_inactive: int = 0
+    n_unreachable: int = 0
+    n_compromised: int = 0
+    n_no_site: int = 0
+    score_sum: float | None = None
+    score_weight: int = 0
+    kip_sum: float | None = None
+    kip_weight: int = 0
+    security_sum: float | None = None
+    security_weight: int = 0
+
+
 class CheckRollup(SQLModel, table=True):
     """Checks aggregated per village and hour or day: uptime and response time kept long
     after the raw checks are pruned."""

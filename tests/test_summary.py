@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
+from aggregator.clock import wib_day
 from aggregator.decide import decide
 from aggregator.models import KecamatanDirty, KecamatanSummary, Village
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store
+from aggregator.store.history import History, history_query
 from aggregator.types import Harvest, ParsedItem, PollOutcome
 from aggregator.watch import FindingReport, IntegrityReport
 
@@ -198,3 +200,31 @@ def test_any_write_marks_its_kecamatan_and_readers_count_it_until_refreshed(
     assert by_code(any_store.kecamatan_summary())["33.03.03"]["villages"] == 0
     any_store.refresh_summary()
     assert by_code(assert_current(any_store))["33.03.03"]["villages"] == 0
+
+
+def test_the_kabupaten_trend_follows_scoring_config_and_pruning(any_store: Store) -> None:
+    """The stored day totals equal the kecamatan roll-ups summed now, after each write."""
+    first = wib_day(NOW) - timedelta(days=10)
+
+    def summed() -> list[dict[str, Any]]:
+        with any_store.engine.connect() as conn:
+            rows = conn.execute(history_query(conn.dialect.name, first)).all()
+        return sorted((History._history_entry(r) for r in rows), key=lambda e: e["day"])
+
+    poll(any_store, "33.03.01.2001", NOW, items=2)
+    any_store.score_all(NOW)
+    any_store.score_all(NOW + timedelta(days=1))
+    any_store.score_all(NOW + timedelta(days=1, hours=2))  # today's roll-ups rewritten
+    trend = any_store.district_history(first)
+    assert trend == summed() and len(trend) == 2
+    assert trend[-1]["villages"] == 6 and trend[-1]["counts"]["active"] == 1
+    assert trend[-1]["mean_score"] is not None
+
+    edited = {k: v for k, v in VILLAGES.items() if k != "33.03.03"}
+    any_store.sync_config(parse_config(config(edited)), NOW + timedelta(days=1, hours=3))
+    trend = any_store.district_history(first)
+    assert trend == summed() and [t["villages"] for t in trend] == [5, 5]
+
+    any_store.prune_history(NOW + timedelta(days=any_store.settings.keep_history_days, hours=20))
+    assert [t["day"] for t in any_store.district_history(first)] == [t["day"] for t in summed()]
+    assert len(summed()) == 1

@@ -21,6 +21,7 @@ from aggregator.clock import wib_day, wib_day_start
 from aggregator.models import (
     Check,
     CheckRollup,
+    DistrictSnapshot,
     KecamatanSnapshot,
     MetricSample,
     NewsItem,
@@ -32,6 +33,7 @@ from aggregator.scoring import VillageFacts, score_village, service_state, visit
 from aggregator.status import STATUSES, is_ready
 from aggregator.store.base import StoreBase
 from aggregator.store.derived import apply_status, compromised_counts, legit_news, recent_news
+from aggregator.store.history import rewrite_district_days
 from aggregator.store.summary import refresh_summary
 
 # What the scoring run knows of one village: its scoring facts, its newest post that counts
@@ -132,6 +134,8 @@ class Scores(StoreBase):
                 s.add(snap)
                 per_kec[v.kecamatan_code].append(v)
             self._snapshot_kecamatan(s, day, per_kec)
+            s.flush()
+            rewrite_district_days(s.connection(), [day])
             s.commit()
             refresh_summary(self.engine)
         return len(villages)
@@ -212,5 +216,8 @@ class Scores(StoreBase):
             conn.execute(delete(ScoreSnapshot).where(col(ScoreSnapshot.day) < wib_day(now - keep)))
             conn.execute(
                 delete(KecamatanSnapshot).where(col(KecamatanSnapshot.day) < wib_day(now - keep))
+            )
+            conn.execute(
+                delete(DistrictSnapshot).where(col(DistrictSnapshot.day) < wib_day(now - keep))
             )
             s.commit()

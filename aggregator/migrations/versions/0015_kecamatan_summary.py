@@ -1,4 +1,4 @@
-"""kecamatan summary
+"""kecamatan summary and district history
 
 Revision ID: 0015
 Revises: 0010
@@ -11,6 +11,10 @@ insert, delete, and update of a column the summary reads) add the mark in the wr
 transaction; aggregator.store.summary rewrites marked rows after the writer commits, and
 readers count a marked kecamatan from its villages until then. The summary is filled here
 from the villages already stored.
+
+`districtsnapshot` holds the kabupaten's (or country's) daily totals, the day's kecamatan
+roll-ups of the kecamatan in the config summed, so that the overview's 90-day trend reads 90
+rows instead of summing 630,000 roll-ups; filled here from the roll-ups already stored.
 """
 
 from collections.abc import Sequence
@@ -51,6 +55,30 @@ FILL = (
     + f", {_on_site('score')}, {_on_site('kip_score')}, {_on_site('security_score')}, "
     "max(last_post_at) FROM village WHERE in_config GROUP BY kecamatan_code"
 )
+
+
+def _district_fill(dialect: str) -> str:
+    def count_of(status: str) -> str:
+        if dialect == "postgresql":
+            return f"sum(coalesce(CAST(CAST(k.counts AS JSONB) ->> '{status}' AS INTEGER), 0))"
+        return f"sum(coalesce(json_extract(k.counts, '$.{status}'), 0))"
+
+    def weighted(column: str) -> str:
+        return (
+            f"sum(k.{column} * k.villages), "
+            f"sum(CASE WHEN k.{column} IS NOT NULL THEN k.villages ELSE 0 END)"
+        )
+
+    return (
+        "INSERT INTO districtsnapshot (day, villages, ready, "
+        + ", ".join(f"n_{s}" for s in STATUSES)
+        + ", score_sum, score_weight, kip_sum, kip_weight, security_sum, security_weight) "
+        "SELECT k.day, sum(k.villages), sum(CASE WHEN k.ready THEN 1 ELSE 0 END), "
+        + ", ".join(count_of(s) for s in STATUSES)
+        + f", {weighted('mean_score')}, {weighted('mean_kip')}, {weighted('mean_security')} "
+        "FROM kecamatansnapshot AS k JOIN kecamatan ON kecamatan.code = k.kecamatan_code "
+        "WHERE kecamatan.in_config GROUP BY k.day"
+    )
 
 
 def _mark(which: str, extra: str = "") -> str:
@@ -120,7 +148,22 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_kecamatandirty_kecamatan_code"), ["kecamatan_code"], unique=False
         )
+    op.create_table(
+        "districtsnapshot",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("villages", sa.Integer(), nullable=False),
+        sa.Column("ready", sa.Integer(), nullable=False),
+        *[sa.Column(f"n_{s}", sa.Integer(), nullable=False) for s in STATUSES],
+        sa.Column("score_sum", sa.Float(), nullable=True),
+        sa.Column("score_weight", sa.Integer(), nullable=False),
+        sa.Column("kip_sum", sa.Float(), nullable=True),
+        sa.Column("kip_weight", sa.Integer(), nullable=False),
+        sa.Column("security_sum", sa.Float(), nullable=True),
+        sa.Column("security_weight", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day"),
+    )
     op.execute(FILL)
+    op.execute(_district_fill(op.get_bind().dialect.name))
     sqlite = op.get_bind().dialect.name == "sqlite"
     for sql in _sqlite_triggers() if sqlite else _postgresql_triggers():
         op.execute(sql)
@@ -136,5 +179,6 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()")
     with op.batch_alter_table("kecamatandirty", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_kecamatandirty_kecamatan_code"))
+    op.drop_table("districtsnapshot")
     op.drop_table("kecamatandirty")
     op.drop_table("kecamatansummary")
