@@ -309,16 +309,16 @@ def _bulk_news(store: Store, n: int) -> None:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE newsitem"))
 
 
-@pytest.mark.parametrize(("walk", "common_from"), [(20_000, 20_000), (1, 20_000), (20_000, 0),
-                                                   (20_000, 500)])  # fmt: skip
+@pytest.mark.parametrize(("walk", "dense_share"), [(20_000, 2.0), (1, 2.0), (20_000, 0.0),
+                                                   (20_000, 0.5)])  # fmt: skip
 def test_every_plan_gives_the_same_pages(
-    search_store: Store, walk: int, common_from: int, monkeypatch: pytest.MonkeyPatch
+    search_store: Store, walk: int, dense_share: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PostgreSQL walks the newest items first and sorts the matches when the walk did not
     fill the page; both give the page a brute-force sort gives (a window of one row forces
     the second). SQLite gives the same pages whichever words it leaves to FTS5 and which it
-    checks on each row (none, every word found at all, or the common ones with the rare)."""
-    monkeypatch.setattr(search_plan, "COMMON_FROM", common_from)
+    checks on each row (none, every word, or the common ones with the rare)."""
+    monkeypatch.setattr(search_plan, "DENSE_SHARE", dense_share)
     _bulk_news(search_store, 3_000)
     search_store.PG_WALK_ROWS = walk  # type: ignore[misc]
     search_store.PG_WALK_MIN = min(walk, 2_000)  # type: ignore[misc]
@@ -391,7 +391,7 @@ def test_words_checked_on_each_row_match_as_fts5_does(
         pytest.skip("the row check is SQLite's")
     queries = [*HOSTILE, "cafe", "CAFÉ", "kopi", "lokal kopi", "ümkm", "posy", "100", "desa"]
     by_fts5 = {q: (titles(search_store, q), search_store.count_news(q=q)) for q in queries}
-    monkeypatch.setattr(search_plan, "COMMON_FROM", 0)
+    monkeypatch.setattr(search_plan, "DENSE_SHARE", 0.0)
     by_row = {q: (titles(search_store, q), search_store.count_news(q=q)) for q in queries}
     assert by_row == by_fts5
     assert by_fts5["cafe"][0] == ["Pelatihan UMKM “Kopi Lokal” – café desa"]

@@ -3,14 +3,14 @@ on each row instead.
 
 FTS5 answers a word as a prefix (`"desa"*`) by merging the lists of every indexed word that
 starts with it before returning the first match: for a word found in nearly every item
-that is two million entries, half a second, even when the other word of the search
-("embung desa") matches a few hundred items. So each word's exact matches are counted
-first, stopping at COMMON_FROM (an exact word is read as a stream: a few milliseconds).
-Words past that are common: they are not given to FTS5 but tested on the rows the rarer
-words found (or, if every word is common, on the newest rows), by `has_words`, which splits
-title and summary as FTS5's `unicode61 remove_diacritics 2` tokenizer does (letters,
-numbers and private-use characters; lower case; diacritics removed) and looks for a word
-starting with each term.
+that is two million entries, a fifth of a second, even when the other word of the search
+("embung desa") matches a few hundred items. So each word is first looked up exactly among
+the SAMPLE newest items (an exact word is read as a stream, from the newest part of its list:
+a millisecond). A word in DENSE_SHARE of them is common: it is not given to FTS5 but tested
+on the rows the rarer words found (or, if every word is common, on the newest rows, where
+it soon matches) by `has_words`, which splits title and summary as FTS5's `unicode61
+remove_diacritics 2` tokenizer does (letters, numbers and private-use characters; lower
+case; diacritics removed) and looks for a word starting with each term.
 
 A rule about how a search is planned goes here; the queries are in `news`.
 """
@@ -19,18 +19,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, func, literal_column, table
 from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select
+from sqlmodel import col
 
-from aggregator.models import NEWS_FTS_TABLE
+from aggregator.models import NEWS_FTS_TABLE, NewsItem
 
 # The SQL function `has_words` is registered as on every SQLite connection.
 WORDS_FUNCTION = "sipande_has_words"
-# Past this many exact matches, a word is checked on each row instead of by FTS5.
-COMMON_FROM = 20_000
+# A word found (exactly) in at least DENSE_SHARE of the SAMPLE newest items is common: it is
+# checked on each row instead of by FTS5.
+SAMPLE = 1_000
+DENSE_SHARE = 0.3
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _FTS = table(NEWS_FTS_TABLE, sa_column("rowid"))
 
@@ -57,9 +61,19 @@ def fold_words(text: str) -> list[str]:
     return "".join(out).split()
 
 
+@lru_cache(maxsize=256)
+def _starts(terms: str) -> list[re.Pattern[str]]:
+    """Per term, a word of lower-case ASCII text starting with it."""
+    return [re.compile(f"(?<![a-z0-9]){re.escape(t)}") for t in terms.split()]
+
+
 def has_words(title: str | None, summary: str | None, terms: str) -> int:
     """1 if every space-separated term starts a word of title or summary."""
-    words = fold_words(f"{title or ''} {summary or ''}")
+    text = f"{title or ''} {summary or ''}"
+    if text.isascii():
+        lower = text.lower()
+        return int(all(p.search(lower) for p in _starts(terms)))
+    words = fold_words(text)
     return int(all(any(w.startswith(t) for w in words) for t in terms.split()))
 
 
@@ -73,19 +87,23 @@ def _checkable(term: str) -> bool:
     return fold_words(term) == [term]
 
 
-def exact_matches(conn: Connection, term: str, cap: int) -> int:
-    """How many items hold the word `term` exactly, counting stops past `cap`."""
-    exact = sa_select(_FTS.c.rowid).where(literal_column(NEWS_FTS_TABLE).op("MATCH")(f'"{term}"'))
-    capped = sa_select(func.count()).select_from(exact.limit(cap + 1).subquery())
-    return int(conn.execute(capped).scalar_one())
+def _dense(conn: Connection, term: str, newest: int) -> bool:
+    """Whether the word `term` is in at least DENSE_SHARE of the SAMPLE newest items."""
+    exact = (
+        sa_select(func.count())
+        .select_from(_FTS)
+        .where(literal_column(NEWS_FTS_TABLE).op("MATCH")(f'"{term}"'))
+        .where(_FTS.c.rowid > newest - SAMPLE)
+    )
+    return int(conn.execute(exact).scalar_one()) >= SAMPLE * DENSE_SHARE
 
 
 def split_terms(conn: Connection, terms: list[str]) -> tuple[list[str], list[str]]:
     """(words FTS5 answers, common words checked on each row)."""
     if not terms:
         return [], []
-    counts = {t: exact_matches(conn, t, COMMON_FROM) if _checkable(t) else 0 for t in terms}
-    common = [t for t in terms if counts[t] > COMMON_FROM]
+    newest = conn.execute(sa_select(func.max(col(NewsItem.id)))).scalar_one() or 0
+    common = [t for t in terms if _checkable(t) and _dense(conn, t, int(newest))]
     return [t for t in terms if t not in common], common
 
 
