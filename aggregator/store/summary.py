@@ -16,6 +16,7 @@ A query that sums villages up per kecamatan or for the whole kabupaten goes here
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -121,6 +122,38 @@ def refresh_summary(engine: Engine) -> int:
     return len(codes)
 
 
+_N = len(STATUSES)
+
+
+def _mean(total: Any, n: Any) -> float | None:
+    return round(float(total) / int(n), 1) if n else None
+
+
+@lru_cache(maxsize=65_536)
+def _iso(value: Any) -> str | None:
+    """`iso_stored`, remembered: 7,000 kecamatan's newest posts are converted on every
+    overview, and most are the same from one to the next."""
+    return iso_stored(value)
+
+
+def _roll(row: Sequence[Any]) -> dict[str, Any]:
+    """One kecamatan's (or the kabupaten's) entry from the summary's columns after the
+    code (sums and counts), the newest post last."""
+    villages, with_site, site_active = row[0], int(row[1] or 0), int(row[2] or 0)
+    sums = row[3 + _N :]
+    return {
+        "villages": int(villages),
+        "with_site": with_site,
+        "counts": {st: int(n or 0) for st, n in zip(STATUSES, row[3 : 3 + _N], strict=True)},
+        "mean_score": _mean(sums[0], sums[1]),
+        # The two other yardsticks, side by side with the activity score.
+        "mean_kip": _mean(sums[2], sums[3]),
+        "mean_security": _mean(sums[4], sums[5]),
+        "ready": is_ready(with_site, site_active),
+        "last_post_at": _iso(sums[6]) if sums[6] is not None else None,
+    }
+
+
 class Summary(StoreBase):
     """The kecamatan roll-ups."""
 
@@ -156,34 +189,12 @@ class Summary(StoreBase):
             ).all()
             groups = self._summary_rows(conn)
         width = 3 + len(STATUSES) + 6
-
-        def roll(row: Any) -> dict[str, Any]:
-            villages, with_site, site_active, *rest = row[:width]
-            counts = [int(n or 0) for n in rest[: len(STATUSES)]]
-            sums = rest[len(STATUSES) :]
-
-            def mean(i: int) -> float | None:
-                return round(float(sums[i]) / int(sums[i + 1]), 1) if sums[i + 1] else None
-
-            with_site = int(with_site or 0)
-            return {
-                "villages": int(villages),
-                "with_site": with_site,
-                "counts": dict(zip(STATUSES, counts, strict=True)),
-                "mean_score": mean(0),
-                # The two other yardsticks, side by side with the activity score.
-                "mean_kip": mean(2),
-                "mean_security": mean(4),
-                "ready": is_ready(with_site, int(site_active or 0)),
-                "last_post_at": iso_stored(row[width]) if len(row) > width else None,
-            }
-
-        none = (0,) * width
-        kecamatan = [{"code": c, "name": n, **roll(groups.get(c, none))} for c, n in kecs]
+        none = (0,) * width + (None,)
+        kecamatan = [{"code": c, "name": n, **_roll(groups.get(c, none))} for c, n in kecs]
         # The kabupaten: column sums over every group (villages of any kecamatan).
         total_row = [sum(g[i] or 0 for g in groups.values()) for i in range(width)]
         lasts = [g[width] for g in groups.values() if g[width] is not None]
-        kabupaten = roll((*total_row, max(lasts) if lasts else None))
+        kabupaten = _roll((*total_row, max(lasts) if lasts else None))
         kabupaten["ready_kecamatan"] = sum(1 for k in kecamatan if k["ready"])
         return {"kabupaten": kabupaten, "kecamatan": kecamatan}
 
