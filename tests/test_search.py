@@ -310,14 +310,15 @@ def _bulk_news(store: Store, n: int) -> None:
 
 
 @pytest.mark.parametrize(("walk", "dense_share"), [(20_000, 2.0), (1, 2.0), (20_000, 0.0),
-                                                   (20_000, 0.5)])  # fmt: skip
+                                                   (20_000, 0.5), (1, 0.5)])  # fmt: skip
 def test_every_plan_gives_the_same_pages(
     search_store: Store, walk: int, dense_share: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PostgreSQL walks the newest items first and sorts the matches when the walk did not
     fill the page; both give the page a brute-force sort gives (a window of one row forces
-    the second). SQLite gives the same pages whichever words it leaves to FTS5 and which it
-    checks on each row (none, every word, or the common ones with the rare)."""
+    the second), whichever words it leaves out of the index look-up as common. SQLite gives
+    the same pages whichever words it leaves to FTS5 and which it checks on each row (none,
+    every word, or the common ones with the rare)."""
     monkeypatch.setattr(search_plan, "DENSE_SHARE", dense_share)
     _bulk_news(search_store, 3_000)
     search_store.PG_WALK_ROWS = walk  # type: ignore[misc]
