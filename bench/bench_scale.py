@@ -11,8 +11,10 @@ visitor counters and integrity findings. A generated store is kept and reused wh
 row counts match (`--keep`, or the PostgreSQL database given).
 
 Pages are requested in-process through the ASGI app (httpx.ASGITransport): routing,
-queries and template rendering, no network. Prints one JSON line and a readable table of
-p50 / p95 / max per page.
+queries and template rendering, no network. Nothing is cached between requests: the
+overview reads the kecamatan summary and the daily totals the writers keep in tables, so
+every request measured is what a freshly started server answers. Prints one JSON line and
+a table of p50 / p95 / max per page against the budget (BUDGET_MS at p95, every page).
 
     .venv/bin/python bench/bench_scale.py                       # SQLite, full size
     .venv/bin/python bench/bench_scale.py --database postgresql://postgres@127.0.0.1/x
@@ -575,6 +577,9 @@ def variants(p: dict[str, str]) -> dict[str, str]:
         "berita cari posyandu+kecamatan": f"/berita?q=posyandu&kecamatan={p['kec']}",
         "berita cari 2 kata": "/berita?q=bantuan%20tunai",
         "berita cari jarang": "/berita?q=embung%20desa",
+        "berita cari jarang halaman 30": "/berita?q=embung%20desa&halaman=30",
+        "berita cari umum": "/berita?q=desa",
+        "berita cari tiada + umum": "/berita?q=zzz%20desa",
         "berita cari prefiks": "/berita?q=posy",
         "berita cari aneh": "/berita?q=%22NEAR(%27%25*",
         "berita tanpa filter": "/berita",
@@ -684,15 +689,14 @@ def main() -> None:
         f"{args.requests} requests per row ({summary['database']}, {made}, "
         f"{size / 1e6:,.0f} MB)"
     )
-    print(f"{'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'budget':>7} {'bytes':>9}")
+    print(f"{'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'bytes':>9}  p95 < {BUDGET_MS}")
     for name, r in results.items():
-        budget = str(BUDGET_MS)
+        verdict = "ok" if r["p95_ms"] <= BUDGET_MS else "OVER"
         print(
-            f"{name:<34} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8} {budget:>7} "
-            f"{r['bytes']:>9}"
+            f"{name:<34} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8} {r['bytes']:>9}  "
+            f"{verdict}"
         )
-    if failed:
-        print(f"over budget: {', '.join(failed)}")
+    print(f"over budget: {', '.join(failed)}" if failed else "every page within budget")
 
 
 if __name__ == "__main__":
