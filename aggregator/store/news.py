@@ -461,10 +461,14 @@ class News(StoreBase):
     ) -> int:
         options: dict[str, Any] = {"kecamatan": kecamatan, "village": village, "category": category}
         counted = self._news_filter(query, **options, q=q, include_spam=include_spam, split=split)
-        if window is not None:
+        if window is not None and split is not None:
+            # The newest `window` items in date order, tested as they come, until cap + 1.
             recent = self._news_filter(query, **options, q=None, include_spam=include_spam)
-            recent = recent.order_by(*self._newest_first()).limit(window)
-            counted = counted.where(col(NewsItem.id).in_(recent))
+            recent = recent.add_columns(col(NewsItem.title), col(NewsItem.summary))
+            newest = recent.order_by(*self._newest_first()).limit(window).subquery()
+            counted = sa_select(newest.c.id).where(
+                words_check(newest.c.title, newest.c.summary, split[1])
+            )
         if cap is not None:
             counted = counted.limit(cap + 1)
         total = sa_select(func.count()).select_from(counted.subquery())
