@@ -8,7 +8,6 @@ A query that reads or writes news items goes here.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -23,29 +22,15 @@ from aggregator.clock import iso
 from aggregator.models import NEWS_FTS_TABLE, NEWS_SEARCH_COLUMN, NewsItem, Village
 from aggregator.store import search as plan
 from aggregator.store.base import StoreBase
-from aggregator.store.search import fts5_match, split_terms, words_check
+from aggregator.store.search import (
+    fts5_match,
+    like_pattern,
+    search_terms,
+    split_terms,
+    tsquery,
+    words_check,
+)
 from aggregator.types import ParsedItem
-
-# A search is at most this many words (each one a prefix), all of which must occur.
-MAX_SEARCH_TERMS = 8
-_WORD = re.compile(r"[^\W_]+")
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_terms(q: str) -> list[str]:
-    """The words of a search box: letters and digits only, so whatever the user typed
-    (quotes, `*`, `NEAR(`, `%`...) never reaches the full-text query syntax."""
-    return [w.casefold() for w in _WORD.findall(q)][:MAX_SEARCH_TERMS]
-
-
-def tsquery(terms: list[str]) -> str:
-    """PostgreSQL to_tsquery: every word as a quoted prefix lexeme (`'posyandu':* & ...`)."""
-    return " & ".join(f"'{t}':*" for t in terms)
-
 
 _FTS = table(NEWS_FTS_TABLE, sa_column("rowid"))
 # PostgreSQL's generated tsvector column (migration 0009), not a model field.
@@ -196,7 +181,7 @@ class News(StoreBase):
             return and_(*clauses)
         if terms and dialect == "postgresql":
             return _pg_match(_SEARCH_VECTOR, terms)
-        pattern = _like(q)
+        pattern = like_pattern(q)
         return or_(
             col(NewsItem.title).ilike(pattern, escape="\\"),
             col(NewsItem.summary).ilike(pattern, escape="\\"),
@@ -269,8 +254,8 @@ class News(StoreBase):
     PG_WALK_PER_ROW = 100
     PG_SORT_WORK_MEM = "32MB"
 
-    def _pg_dense(self, s: Session, term: str) -> bool:
-        """Whether `term` is in DENSE_SHARE of the SAMPLE newest items (PostgreSQL)."""
+    def _pg_sampled(self, s: Session, terms: list[str]) -> int:
+        """How many of the SAMPLE newest items hold every one of `terms` (PostgreSQL)."""
         newest = (
             sa_select(_SEARCH_VECTOR.label("words"))
             .select_from(NewsItem)
@@ -278,8 +263,12 @@ class News(StoreBase):
             .limit(plan.SAMPLE)
             .subquery()
         )
-        found = sa_select(func.count()).where(_pg_match(newest.c.words, [term]))
-        return int(s.connection().execute(found).scalar_one()) >= plan.SAMPLE * plan.DENSE_SHARE
+        found = sa_select(func.count()).where(_pg_match(newest.c.words, terms))
+        return int(s.connection().execute(found).scalar_one())
+
+    def _pg_dense(self, s: Session, term: str) -> bool:
+        """Whether `term` is in DENSE_SHARE of the SAMPLE newest items (PostgreSQL)."""
+        return self._pg_sampled(s, [term]) >= plan.SAMPLE * plan.DENSE_SHARE
 
     def _pg_search_ids(
         self, s: Session, base: Any, terms: list[str], offset: int, limit: int, *, scoped: bool
@@ -290,15 +279,26 @@ class News(StoreBase):
         Left to itself the planner guesses how many items match and then either sorts all
         matches or walks the date index until it has a page; a wrong guess walked all two
         million items for a word found nowhere (20 s). So the plan is chosen here, and each
-        step is bounded: (1) walk a few thousand newest items (a common word fills its page
-        within a few hundred); (2) if that did not fill the page, the word is rare among
-        recent news: fetch its matches through the GIN index (MATERIALIZED: the planner
-        cannot turn it back into a walk) and sort them. A village or kecamatan has few
-        enough items that step 2 alone is right."""
+        step is bounded: (1) walk the newest items, as many as the matches among the 1,000
+        newest say the page needs (a common word fills its page within a few hundred), at
+        most PG_WALK_ROWS; (2) if no walk fills the page, the words are rare among recent
+        news: fetch their matches through the GIN index (MATERIALIZED: the planner cannot
+        turn it back into a walk), words found in most items left out of the look-up and
+        tested on its matches, and sort them. A village or kecamatan has few enough items
+        that step 2 alone is right."""
         if limit <= 0:
             return []
-        if not scoped:
-            wanted = (offset + limit) * self.PG_WALK_PER_ROW
+        # How many of the newest items match: a walk that would not fill the page within
+        # PG_WALK_ROWS is not started, a shorter one is enough.
+        sampled = 0 if scoped else self._pg_sampled(s, terms)
+        wanted = (offset + limit) * self.PG_WALK_PER_ROW
+        if sampled:
+            wanted = min(wanted, 2 * (offset + limit) * plan.SAMPLE // sampled)
+        if (
+            not scoped
+            and sampled
+            and (offset + limit) * plan.SAMPLE // sampled <= self.PG_WALK_ROWS
+        ):
             window = min(self.PG_WALK_ROWS, max(self.PG_WALK_MIN, wanted))
             newest = (
                 base.add_columns(_SEARCH_VECTOR.label("words"))

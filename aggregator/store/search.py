@@ -1,5 +1,5 @@
-"""Which words of a SQLite news search the full-text index answers, and which are checked
-on each row instead.
+"""The words of a news search, and which of them SQLite's full-text index answers and which
+are checked on each row instead.
 
 FTS5 answers a word as a prefix (`"desa"*`) by merging the lists of every indexed word that
 starts with it before returning the first match: for a word found in nearly every item
@@ -36,7 +36,27 @@ WORDS_FUNCTION = "sipande_has_words"
 SAMPLE = 1_000
 DENSE_SHARE = 0.3
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+# A search is at most this many words (each one a prefix), all of which must occur.
+MAX_SEARCH_TERMS = 8
+_WORD = re.compile(r"[^\W_]+")
 _FTS = table(NEWS_FTS_TABLE, sa_column("rowid"))
+
+
+def search_terms(q: str) -> list[str]:
+    """The words of a search box: letters and digits only, so whatever the user typed
+    (quotes, `*`, `NEAR(`, `%`...) never reaches the full-text query syntax."""
+    return [w.casefold() for w in _WORD.findall(q)][:MAX_SEARCH_TERMS]
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern finding `text` anywhere (a search without any word)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def tsquery(terms: list[str]) -> str:
+    """PostgreSQL to_tsquery: every word as a quoted prefix lexeme (`'posyandu':* & ...`)."""
+    return " & ".join(f"'{t}':*" for t in terms)
 
 
 def fts5_query(terms: list[str]) -> str:
