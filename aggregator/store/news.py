@@ -180,6 +180,10 @@ class News(StoreBase):
                 clauses.append(words_check(col(NewsItem.title), col(NewsItem.summary), common))
             return and_(*clauses)
         if terms and dialect == "postgresql":
+            rare, common = split if split is not None else (terms, [])
+            if rare and common:  # the index looks up the rare words only, see count_news
+                unindexed = _SEARCH_VECTOR.op("||")(literal_column("''::tsvector"))
+                return and_(_pg_match(_SEARCH_VECTOR, rare), _pg_match(unindexed, terms))
             return _pg_match(_SEARCH_VECTOR, terms)
         pattern = like_pattern(q)
         return or_(
@@ -444,6 +448,10 @@ class News(StoreBase):
                     if walked > cap:
                         return walked
                     split = (split[1], [])
+            else:  # words in most items are tested on the rows the others find
+                terms = search_terms((q or "").replace("\x00", ""))
+                dense = [t for t in terms if self._pg_dense(s, t)]
+                split = ([t for t in terms if t not in dense], dense)
             return self._count(s, query, cap, kecamatan, village, q, category, include_spam, split)
 
     def _count(
