@@ -326,12 +326,11 @@ class News(StoreBase):
         # Words in most items (a "desa" beside an "embung") are left out of the index
         # look-up, which would gather all their entries first, and tested on its matches.
         rare = [t for t in terms if not self._pg_dense(s, t)] or terms
-        matches = base.add_columns(_SEARCH_VECTOR.label("words"))
-        matches = matches.where(_pg_match(_SEARCH_VECTOR, rare)).cte("matches")
-        matches = matches.prefix_with("MATERIALIZED")
+        dense = [t for t in terms if t not in rare]
+        found = self._search_clause(" ".join(terms), split=(rare, dense))
+        matches = base.where(found).cte("matches").prefix_with("MATERIALIZED")
         page = (
             sa_select(matches.c.id)
-            .where(_pg_match(matches.c.words, terms))
             .order_by(matches.c.published_at.desc().nulls_last(), matches.c.id.desc())
             .offset(offset)
             .limit(limit)
