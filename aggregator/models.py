@@ -235,6 +235,62 @@ class KecamatanSnapshot(SQLModel, table=True):
     ready: bool = False
 
 
+class KecamatanSummary(SQLModel, table=True):
+    """The live roll-up of one kecamatan's villages in the config (the overview's and the
+    kecamatan pages' numbers): counts per status, sums for the mean yardsticks over villages
+    with a site, newest post. Rewritten from the village rows of each kecamatan marked in
+    KecamatanDirty (aggregator.store.summary); a kecamatan without villages has no row."""
+
+    kecamatan_code: str = Field(primary_key=True, max_length=16)
+    villages: int = 0
+    with_site: int = 0
+    site_active: int = 0
+    n_active: int = 0
+    n_low_activity: int = 0
+    n_inactive: int = 0
+    n_unreachable: int = 0
+    n_compromised: int = 0
+    n_no_site: int = 0
+    score_sum: float = 0.0
+    score_n: int = 0
+    kip_sum: float = 0.0
+    kip_n: int = 0
+    security_sum: float = 0.0
+    security_n: int = 0
+    last_post_at: datetime | None = _ts()
+
+
+class KecamatanDirty(SQLModel, table=True):
+    """A kecamatan whose summary row may be stale: written by database triggers on every
+    insert, delete and relevant update of a village, in the same transaction; removed by
+    the refresh that rewrites the row (readers count a marked kecamatan live meanwhile)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kecamatan_code: str = Field(index=True, max_length=16)
+
+
+class DistrictSnapshot(SQLModel, table=True):
+    """One day of the kabupaten (or country): the day's kecamatan roll-ups of the kecamatan
+    in the config summed up, the means weighted by villages (weights counted where a mean
+    is known). Rewritten with the roll-ups they sum (aggregator.store.history)."""
+
+    day: date = Field(primary_key=True)
+    villages: int = 0
+    ready: int = 0
+    n_active: int = 0
+    n_low_activity: int = 0
+    n_inactive: int = 0
+    n_unreachable: int = 0
+    n_compromised: int = 0
+    n_no_site: int = 0
+    score_sum: float | None = None
+    score_weight: int = 0
+    kip_sum: float | None = None
+    kip_weight: int = 0
+    security_sum: float | None = None
+    security_weight: int = 0
+
+
 class CheckRollup(SQLModel, table=True):
     """Checks aggregated per village and hour or day: uptime and response time kept long
     after the raw checks are pruned."""

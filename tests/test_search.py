@@ -19,6 +19,7 @@ from aggregator.decide.schedule import decide
 from aggregator.models import NEWS_FTS_TABLE, NEWS_SEARCH_COLUMN, NEWS_SEARCH_INDEX, NewsItem
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store
+from aggregator.store import search as search_plan
 from aggregator.store.news import search_terms
 from aggregator.types import Harvest, ParsedItem, PollOutcome
 from aggregator.web import create_app
@@ -308,11 +309,17 @@ def _bulk_news(store: Store, n: int) -> None:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE newsitem"))
 
 
-@pytest.mark.parametrize("walk", [20_000, 1])
-def test_every_plan_gives_the_same_pages(search_store: Store, walk: int) -> None:
+@pytest.mark.parametrize(("walk", "dense_share"), [(20_000, 2.0), (1, 2.0), (20_000, 0.0),
+                                                   (20_000, 0.5), (1, 0.5)])  # fmt: skip
+def test_every_plan_gives_the_same_pages(
+    search_store: Store, walk: int, dense_share: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """PostgreSQL walks the newest items first and sorts the matches when the walk did not
     fill the page; both give the page a brute-force sort gives (a window of one row forces
-    the second). SQLite, whose plans are chosen otherwise, gives the same pages."""
+    the second), whichever words it leaves out of the index look-up as common. SQLite gives
+    the same pages whichever words it leaves to FTS5 and which it checks on each row (none,
+    every word, or the common ones with the rare)."""
+    monkeypatch.setattr(search_plan, "DENSE_SHARE", dense_share)
     _bulk_news(search_store, 3_000)
     search_store.PG_WALK_ROWS = walk  # type: ignore[misc]
     search_store.PG_WALK_MIN = min(walk, 2_000)  # type: ignore[misc]
@@ -331,6 +338,11 @@ def test_every_plan_gives_the_same_pages(search_store: Store, walk: int) -> None
         ("embung nomor", {"kecamatan": "33.03.01"}),
         ("posy", {"village": "33.03.02.2001"}),
         ("jalan", {"category": "Kesehatan"}),
+        ("embung berita", {}),
+        ("berita", {}),
+        ("berita nomor warga", {}),
+        ("posy warga", {}),
+        ("berita jalan", {"kecamatan": "33.03.01"}),
     ]:
         words = search_terms(q)
         want = [
@@ -349,6 +361,9 @@ def test_every_plan_gives_the_same_pages(search_store: Store, walk: int) -> None
             got = titles(search_store, q, offset=offset, limit=limit, **kw)
             assert got == want[offset : offset + limit], (q, kw, offset, limit)
         assert search_store.count_news(q=q, **kw) == len(want)  # type: ignore[arg-type]
+        for cap in (10, 500):
+            counted = search_store.count_news(q=q, cap=cap, **kw)  # type: ignore[arg-type]
+            assert counted == min(len(want), cap + 1), (q, kw, cap)
 
 
 def test_hostile_queries_are_quick_on_many_items(search_store: Store) -> None:
@@ -366,3 +381,19 @@ def test_hostile_queries_are_quick_on_many_items(search_store: Store) -> None:
             search_store.count_news(q=q, cap=10_000, **kw)  # type: ignore[arg-type]
             slowest = max(slowest, time.perf_counter() - start)
     assert slowest < 2.0, f"slowest search took {slowest:.2f} s"
+
+
+@pytest.mark.parametrize("search_store", ["sqlite"], indirect=True)  # the row check is SQLite's
+def test_words_checked_on_each_row_match_as_fts5_does(
+    search_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: a word checked row by row (as a common word is) finds what FTS5 finds, for
+    diacritics, case, punctuation, prefixes and hostile strings alike."""
+    queries = [*HOSTILE, "cafe", "CAFÉ", "kopi", "lokal kopi", "ümkm", "posy", "100", "desa"]
+    by_fts5 = {q: (titles(search_store, q), search_store.count_news(q=q)) for q in queries}
+    monkeypatch.setattr(search_plan, "DENSE_SHARE", 0.0)
+    by_row = {q: (titles(search_store, q), search_store.count_news(q=q)) for q in queries}
+    assert by_row == by_fts5
+    assert by_fts5["cafe"][0] == ["Pelatihan UMKM “Kopi Lokal” – café desa"]
+    assert search_plan.has_words("Pelatihan “Kopi” – Café", None, "cafe kopi") == 1
+    assert search_plan.has_words("Pelatihan “Kopi” – Café", None, "afe") == 0

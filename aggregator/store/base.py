@@ -28,6 +28,7 @@ from aggregator.access.auth import private_file
 from aggregator.decide.thresholds import BY_KEY, apply_overrides, current_value
 from aggregator.models import SettingOverride
 from aggregator.settings import Settings
+from aggregator.store.search import register as register_search
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            register_search(dbapi_conn)
 
         return engine
     if parsed.drivername == "postgresql":

@@ -44,6 +44,7 @@ from aggregator.integrity.verdict import COMPROMISED
 from aggregator.models import Finding, Kecamatan, Village
 from aggregator.store.base import StoreBase
 from aggregator.store.derived import refresh_village
+from aggregator.store.summary import refresh_summary
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ class Findings(StoreBase):
             refresh_village(s, v, now, self.settings)
             s.add(v)
             s.commit()
+            refresh_summary(self.engine)
         for e in events:
             log.warning("village=%s: %s %s (%s)", code, e.event, e.kind, e.url)
         return events
@@ -191,6 +193,7 @@ class Findings(StoreBase):
             refresh_village(s, v, now, self.settings)
             s.add(v)
             s.commit()
+            refresh_summary(self.engine)
         return events
 
     def acknowledge_finding(self, finding_id: int, user: str, now: datetime) -> bool:

@@ -1,6 +1,7 @@
 """Daily history: a village's and a kecamatan's snapshots, and the kabupaten's counts per
-status summed over the kecamatan roll-ups (kept in memory for the days that no longer
-change).
+status summed over the kecamatan roll-ups: stored a row a day in DistrictSnapshot, rewritten
+with the day's roll-ups (the scoring run), when the kecamatan in the config change (config
+sync) and pruned with them.
 
 A read of the daily snapshots goes here; they are written by `aggregator.store.scores`.
 """
@@ -8,30 +9,90 @@ A read of the daily snapshots goes here; they are written by `aggregator.store.s
 from __future__ import annotations
 
 import json
-import threading
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func
+from sqlalchemy import Connection, Integer, case, cast, delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, select
 
 from aggregator.clock import as_date, wib_day
 from aggregator.decide.status import STATUSES
-from aggregator.models import CheckRollup, Kecamatan, KecamatanSnapshot, ScoreSnapshot
-from aggregator.settings import Settings
-from aggregator.store.base import DEFAULT_DATABASE_URL, StoreBase
+from aggregator.models import (
+    CheckRollup,
+    DistrictSnapshot,
+    Kecamatan,
+    KecamatanSnapshot,
+    ScoreSnapshot,
+)
+from aggregator.store.base import StoreBase
+
+# DistrictSnapshot's columns, in the order of `history_query`'s.
+_DISTRICT_COLUMNS = (
+    "day", "villages", "ready", *[f"n_{st}" for st in STATUSES], "score_sum", "score_weight",
+    "kip_sum", "kip_weight", "security_sum", "security_weight",
+)  # fmt: skip
+
+
+def history_query(dialect: str, first_day: date | None = None) -> Any:
+    """Per day: villages, ready kecamatan, counts per status and village-weighted means of
+    the kecamatan in the config, summed in the database (630,000 roll-ups for 90 days of
+    7,000 kecamatan)."""
+    k = KecamatanSnapshot
+    if dialect == "postgresql":
+        counts = cast(col(k.counts), JSONB)
+
+        def count_of(status: str) -> Any:
+            return func.coalesce(cast(counts[status].astext, Integer), 0)
+
+    else:
+
+        def count_of(status: str) -> Any:
+            return func.coalesce(func.json_extract(col(k.counts), f"$.{status}"), 0)
+
+    def weighted(column: Any) -> tuple[Any, Any]:
+        known = case((column.is_not(None), col(k.villages)), else_=0)
+        return func.sum(column * col(k.villages)), func.sum(known)
+
+    query = (
+        sa_select(
+            col(k.day),
+            func.sum(col(k.villages)),
+            func.sum(case((col(k.ready), 1), else_=0)),
+            *[func.sum(count_of(st)) for st in STATUSES],
+            *weighted(col(k.mean_score)),
+            *weighted(col(k.mean_kip)),
+            *weighted(col(k.mean_security)),
+        )
+        .join(Kecamatan, col(Kecamatan.code) == col(k.kecamatan_code))
+        .where(col(Kecamatan.in_config))
+        .group_by(col(k.day))
+    )
+    return query if first_day is None else query.where(col(k.day) >= first_day)
+
+
+def rewrite_district_days(conn: Connection, days: Sequence[date] | None = None) -> None:
+    """Sum the kecamatan roll-ups of `days` (or of every day) into DistrictSnapshot again:
+    after the roll-ups of a day are written, and when the kecamatan in the config change."""
+    d = DistrictSnapshot
+    gone = delete(d)
+    sums = history_query(conn.dialect.name)
+    if days is not None:
+        gone = gone.where(col(d.day).in_(list(days)))
+        sums = sums.where(col(KecamatanSnapshot.day).in_(list(days)))
+    conn.execute(gone)
+    conn.execute(insert(d).from_select(list(_DISTRICT_COLUMNS), sums))
 
 
 class History(StoreBase):
-    """Reads of the daily snapshots, with the kabupaten history's cache."""
+    """Reads of the daily snapshots."""
 
-    def __init__(self, url: str = DEFAULT_DATABASE_URL, settings: Settings | None = None):
-        super().__init__(url, settings)
-        # The kabupaten's past days, under one key (first day, newest day, newest id).
-        self._history_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        self._history_lock = threading.Lock()
+    def rewrite_district_history(self) -> None:
+        """Sum every day's kecamatan roll-ups again (after a bulk load of roll-ups)."""
+        with self._write_lock, self.engine.begin() as conn:
+            rewrite_district_days(conn)
 
     def village_history(self, code: str, days: int, now: datetime) -> list[dict[str, Any]]:
         """Daily snapshots (score, status, component points) with that day's uptime."""
@@ -88,45 +149,6 @@ class History(StoreBase):
             for r in rows
         ]
 
-    def _history_query(self, first_day: date, last_day: date | None, kecamatan: str | None) -> Any:
-        """Per day: villages, ready kecamatan, counts per status and village-weighted
-        means, summed in the database (630,000 roll-ups for 90 days of 7,000 kecamatan)."""
-        k = KecamatanSnapshot
-        if self.engine.dialect.name == "postgresql":
-            counts = cast(col(k.counts), JSONB)
-
-            def count_of(status: str) -> Any:
-                return func.coalesce(cast(counts[status].astext, Integer), 0)
-
-        else:
-
-            def count_of(status: str) -> Any:
-                return func.coalesce(func.json_extract(col(k.counts), f"$.{status}"), 0)
-
-        def weighted(column: Any) -> tuple[Any, Any]:
-            known = case((column.is_not(None), col(k.villages)), else_=0)
-            return func.sum(column * col(k.villages)), func.sum(known)
-
-        query = (
-            sa_select(
-                col(k.day),
-                func.sum(col(k.villages)),
-                func.sum(case((col(k.ready), 1), else_=0)),
-                *[func.sum(count_of(st)) for st in STATUSES],
-                *weighted(col(k.mean_score)),
-                *weighted(col(k.mean_kip)),
-                *weighted(col(k.mean_security)),
-            )
-            .join(Kecamatan, col(Kecamatan.code) == col(k.kecamatan_code))
-            .where(col(Kecamatan.in_config), col(k.day) >= first_day)
-            .group_by(col(k.day))
-        )
-        if last_day is not None:
-            query = query.where(col(k.day) < last_day)
-        if kecamatan:
-            query = query.where(col(k.kecamatan_code) == kecamatan)
-        return query
-
     @staticmethod
     def _history_entry(row: Any) -> dict[str, Any]:
         day, villages, ready, *rest = row
@@ -146,33 +168,20 @@ class History(StoreBase):
     def district_history(
         self, first_day: date, *, kecamatan: str | None = None
     ) -> list[dict[str, Any]]:
-        """Daily village counts per status summed over kecamatan (or one), from `first_day`.
-
-        Days before the newest are only written once (the scoring run rewrites today's
-        roll-ups), so for the whole kabupaten they are kept in memory while the table's
-        newest day and highest id stay the same; the newest day is always read afresh."""
+        """Daily village counts per status summed over kecamatan (or one), from `first_day`:
+        for the kabupaten, the stored day totals (`DistrictSnapshot`, one row a day)."""
         with Session(self.engine) as s:
             conn = s.connection()
             if kecamatan:
-                rows = conn.execute(self._history_query(first_day, None, kecamatan)).all()
-                return sorted((self._history_entry(r) for r in rows), key=lambda e: e["day"])
-            k = KecamatanSnapshot
-            # Two queries: each maximum is then one step down its index.
-            newest = conn.execute(sa_select(func.max(col(k.day)))).scalar_one()
-            top = conn.execute(sa_select(func.max(col(k.id)))).scalar_one()
-            if newest is None:
-                return []
-            newest = as_date(newest)
-            key = (first_day, newest, top)
-            cache = self._history_cache
-            past = cache.get(key)
-            if past is None:
-                rows = conn.execute(self._history_query(first_day, newest, None)).all()
-                past = [self._history_entry(r) for r in rows]
-                with self._history_lock:
-                    cache.clear()  # one key is current at a time
-                    cache[key] = past
-            today = conn.execute(
-                self._history_query(max(first_day, newest), None, None).where(col(k.day) == newest)
-            ).all()
-        return sorted([*past, *map(self._history_entry, today)], key=lambda e: e["day"])
+                query = history_query(conn.dialect.name, first_day).where(
+                    col(KecamatanSnapshot.kecamatan_code) == kecamatan
+                )
+                rows = conn.execute(query).all()
+            else:
+                d = DistrictSnapshot
+                rows = conn.execute(
+                    sa_select(*[getattr(d, c) for c in _DISTRICT_COLUMNS]).where(
+                        col(d.day) >= first_day
+                    )
+                ).all()
+        return sorted((self._history_entry(r) for r in rows), key=lambda e: e["day"])

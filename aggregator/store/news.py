@@ -8,12 +8,11 @@ A query that reads or writes news items goes here.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal_column, or_, table, text, update
+from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, table, text, update
 from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,34 +20,17 @@ from sqlmodel import Session, col, select
 
 from aggregator.clock import iso
 from aggregator.models import NEWS_FTS_TABLE, NEWS_SEARCH_COLUMN, NewsItem, Village
+from aggregator.store import search as plan
 from aggregator.store.base import StoreBase
+from aggregator.store.search import (
+    fts5_match,
+    like_pattern,
+    search_terms,
+    split_terms,
+    tsquery,
+    words_check,
+)
 from aggregator.types import ParsedItem
-
-# A search is at most this many words (each one a prefix), all of which must occur.
-MAX_SEARCH_TERMS = 8
-_WORD = re.compile(r"[^\W_]+")
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_terms(q: str) -> list[str]:
-    """The words of a search box: letters and digits only, so whatever the user typed
-    (quotes, `*`, `NEAR(`, `%`...) never reaches the full-text query syntax."""
-    return [w.casefold() for w in _WORD.findall(q)][:MAX_SEARCH_TERMS]
-
-
-def fts5_query(terms: list[str]) -> str:
-    """SQLite FTS5: every word as a quoted prefix term (`"posyandu"* AND "desa"*`)."""
-    return " AND ".join(f'"{t}"*' for t in terms)
-
-
-def tsquery(terms: list[str]) -> str:
-    """PostgreSQL to_tsquery: every word as a quoted prefix lexeme (`'posyandu':* & ...`)."""
-    return " & ".join(f"'{t}':*" for t in terms)
-
 
 _FTS = table(NEWS_FTS_TABLE, sa_column("rowid"))
 # PostgreSQL's generated tsvector column (migration 0009), not a model field.
@@ -176,23 +158,34 @@ def merge_items(
 class News(StoreBase):
     """The news pages' reads."""
 
-    def _search_clause(self, q: str, *, drive: bool = True) -> ColumnElement[bool]:
+    def _search_clause(
+        self, q: str, *, drive: bool = True, split: tuple[list[str], list[str]] | None = None
+    ) -> ColumnElement[bool]:
         """Word/prefix match on title and summary with the database's full-text index; a
         query without any word (only `%`, `"`...) falls back to a substring match.
 
         On SQLite the matches either drive the query (few of them) or, with `drive` False,
         are only a membership test (`id + 0` is no index key), so SQLite starts from the
-        village's news or walks the date index instead of sorting every match."""
+        village's news or walks the date index instead of sorting every match. `split`
+        (aggregator.store.search.split_terms) leaves its common words to a check per row."""
         terms = search_terms(q)
         dialect = self.engine.dialect.name
         if terms and dialect == "sqlite":
-            matches = sa_select(_FTS.c.rowid).where(
-                literal_column(NEWS_FTS_TABLE).op("MATCH")(fts5_query(terms))
-            )
-            return (col(NewsItem.id) if drive else col(NewsItem.id) + 0).in_(matches)
+            indexed, common = split if split is not None else (terms, [])
+            clauses = []
+            if indexed:
+                matches = sa_select(_FTS.c.rowid).where(fts5_match(indexed))
+                clauses.append((col(NewsItem.id) if drive else col(NewsItem.id) + 0).in_(matches))
+            if common:
+                clauses.append(words_check(col(NewsItem.title), col(NewsItem.summary), common))
+            return and_(*clauses)
         if terms and dialect == "postgresql":
+            rare, common = split if split is not None else (terms, [])
+            if rare and common:  # the index looks up the rare words only, see count_news
+                unindexed = _SEARCH_VECTOR.op("||")(literal_column("''::tsvector"))
+                return and_(_pg_match(_SEARCH_VECTOR, rare), _pg_match(unindexed, terms))
             return _pg_match(_SEARCH_VECTOR, terms)
-        pattern = _like(q)
+        pattern = like_pattern(q)
         return or_(
             col(NewsItem.title).ilike(pattern, escape="\\"),
             col(NewsItem.summary).ilike(pattern, escape="\\"),
@@ -208,6 +201,7 @@ class News(StoreBase):
         category: str | None,
         include_spam: bool,
         drive: bool = True,
+        split: tuple[list[str], list[str]] | None = None,
     ) -> Any:
         if not include_spam:
             query = query.where(col(NewsItem.is_spam) == False)  # noqa: E712 - uses the index
@@ -220,7 +214,7 @@ class News(StoreBase):
         q = (q or "").replace("\x00", "")  # PostgreSQL text never holds NUL
         if q.strip():
             query = query.where(
-                self._search_clause(q, drive=drive and not kecamatan and not village)
+                self._search_clause(q, drive=drive and not kecamatan and not village, split=split)
             )
         return query
 
@@ -228,17 +222,26 @@ class News(StoreBase):
     # date index and testing each item against the matches than by sorting all matches.
     WALK_NEWEST_FROM = 5_000
 
-    def _walk_newest(self, s: Session, q: str | None, *, scoped: bool) -> bool:
+    def _walk_newest(self, s: Session, indexed: list[str], *, scoped: bool) -> bool:
         """Whether SQLite should page a kabupaten-wide search in date-index order."""
-        terms = search_terms((q or "").replace("\x00", ""))
-        if scoped or not terms or self.engine.dialect.name != "sqlite":
+        if scoped:
             return False
-        matches = (
-            sa_select(func.count())
-            .select_from(_FTS)
-            .where(literal_column(NEWS_FTS_TABLE).op("MATCH")(fts5_query(terms)))
+        if not indexed:  # only common words: the newest items match soon
+            return True
+        matches = sa_select(_FTS.c.rowid).where(fts5_match(indexed))
+        capped = sa_select(func.count()).select_from(
+            matches.limit(self.WALK_NEWEST_FROM + 1).subquery()
         )
-        return int(s.connection().execute(matches).scalar_one()) > self.WALK_NEWEST_FROM
+        return int(s.connection().execute(capped).scalar_one()) > self.WALK_NEWEST_FROM
+
+    # SQLite, a search of only common words: the newest items are tested, at most this many
+    # (or WALK_PER_ROW per row of the page); a page not filled there is looked up in FTS5.
+    WALK_ROWS = 20_000
+    WALK_PER_ROW = 50
+
+    def _sqlite_split(self, s: Session, q: str | None) -> tuple[list[str], list[str]]:
+        terms = search_terms((q or "").replace("\x00", ""))
+        return split_terms(s.connection(), terms)
 
     def _newest_first(self) -> tuple[Any, ...]:
         if self.engine.dialect.name == "sqlite":  # NULLs sort last in DESC already
@@ -255,6 +258,22 @@ class News(StoreBase):
     PG_WALK_PER_ROW = 100
     PG_SORT_WORK_MEM = "32MB"
 
+    def _pg_sampled(self, s: Session, terms: list[str]) -> int:
+        """How many of the SAMPLE newest items hold every one of `terms` (PostgreSQL)."""
+        newest = (
+            sa_select(_SEARCH_VECTOR.label("words"))
+            .select_from(NewsItem)
+            .order_by(*self._newest_first())
+            .limit(plan.SAMPLE)
+            .subquery()
+        )
+        found = sa_select(func.count()).where(_pg_match(newest.c.words, terms))
+        return int(s.connection().execute(found).scalar_one())
+
+    def _pg_dense(self, s: Session, term: str) -> bool:
+        """Whether `term` is in DENSE_SHARE of the SAMPLE newest items (PostgreSQL)."""
+        return self._pg_sampled(s, [term]) >= plan.SAMPLE * plan.DENSE_SHARE
+
     def _pg_search_ids(
         self, s: Session, base: Any, terms: list[str], offset: int, limit: int, *, scoped: bool
     ) -> list[int]:
@@ -264,15 +283,26 @@ class News(StoreBase):
         Left to itself the planner guesses how many items match and then either sorts all
         matches or walks the date index until it has a page; a wrong guess walked all two
         million items for a word found nowhere (20 s). So the plan is chosen here, and each
-        step is bounded: (1) walk a few thousand newest items (a common word fills its page
-        within a few hundred); (2) if that did not fill the page, the word is rare among
-        recent news: fetch its matches through the GIN index (MATERIALIZED: the planner
-        cannot turn it back into a walk) and sort them. A village or kecamatan has few
-        enough items that step 2 alone is right."""
+        step is bounded: (1) walk the newest items, as many as the matches among the 1,000
+        newest say the page needs (a common word fills its page within a few hundred), at
+        most PG_WALK_ROWS; (2) if no walk fills the page, the words are rare among recent
+        news: fetch their matches through the GIN index (MATERIALIZED: the planner cannot
+        turn it back into a walk), words found in most items left out of the look-up and
+        tested on its matches, and sort them. A village or kecamatan has few enough items
+        that step 2 alone is right."""
         if limit <= 0:
             return []
-        if not scoped:
-            wanted = (offset + limit) * self.PG_WALK_PER_ROW
+        # How many of the newest items match: a walk that would not fill the page within
+        # PG_WALK_ROWS is not started, a shorter one is enough.
+        sampled = 0 if scoped else self._pg_sampled(s, terms)
+        wanted = (offset + limit) * self.PG_WALK_PER_ROW
+        if sampled:
+            wanted = min(wanted, 2 * (offset + limit) * plan.SAMPLE // sampled)
+        if (
+            not scoped
+            and sampled
+            and (offset + limit) * plan.SAMPLE // sampled <= self.PG_WALK_ROWS
+        ):
             window = min(self.PG_WALK_ROWS, max(self.PG_WALK_MIN, wanted))
             newest = (
                 base.add_columns(_SEARCH_VECTOR.label("words"))
@@ -293,8 +323,12 @@ class News(StoreBase):
         # Enough memory that a bitmap of 100,000s of matches stays exact (default 4 MB: lossy
         # pages, every row of them rechecked): 0.9 s -> 0.6 s for 160,000 matches.
         s.connection().execute(text(f"SET LOCAL work_mem = '{self.PG_SORT_WORK_MEM}'"))
-        matches = base.where(_pg_match(_SEARCH_VECTOR, terms)).cte("matches")
-        matches = matches.prefix_with("MATERIALIZED")
+        # Words in most items (a "desa" beside an "embung") are left out of the index
+        # look-up, which would gather all their entries first, and tested on its matches.
+        rare = [t for t in terms if not self._pg_dense(s, t)] or terms
+        dense = [t for t in terms if t not in rare]
+        found = self._search_clause(" ".join(terms), split=(rare, dense))
+        matches = base.where(found).cte("matches").prefix_with("MATERIALIZED")
         page = (
             sa_select(matches.c.id)
             .order_by(matches.c.published_at.desc().nulls_last(), matches.c.id.desc())
@@ -333,17 +367,36 @@ class News(StoreBase):
                 scoped = bool(kecamatan or village)
                 ids = self._pg_search_ids(s, base, terms, offset, limit, scoped=scoped)
             else:
-                ids_query = self._news_filter(
-                    ids_query,
-                    kecamatan=kecamatan,
-                    village=village,
-                    q=q,
-                    category=category,
-                    include_spam=include_spam,
-                    drive=not self._walk_newest(s, q, scoped=bool(kecamatan or village)),
-                )
-                ids_query = ids_query.order_by(*self._newest_first()).offset(offset).limit(limit)
-                ids = [int(i) for i in s.exec(ids_query).all()]
+                split = self._sqlite_split(s, q)
+                scoped = bool(kecamatan or village)
+                options: dict[str, Any] = {
+                    "kecamatan": kecamatan,
+                    "village": village,
+                    "q": q,
+                    "category": category,
+                    "include_spam": include_spam,
+                }
+                found = False
+                if terms and not split[0] and not scoped:
+                    window = min(self.WALK_ROWS, max(2_000, (offset + limit) * self.WALK_PER_ROW))
+                    recent = self._news_filter(ids_query, **{**options, "q": None})
+                    recent = recent.order_by(*self._newest_first()).limit(window)
+                    walk = self._news_filter(ids_query, **options, split=split).where(
+                        col(NewsItem.id).in_(recent)
+                    )
+                    walk = walk.order_by(*self._newest_first()).offset(offset).limit(limit)
+                    ids = [int(i) for i in s.exec(walk).all()]
+                    found = len(ids) == limit
+                    split = (terms, [])  # if not: rare together, FTS5 finds them
+                if not found:
+                    ids_query = self._news_filter(
+                        ids_query,
+                        **options,
+                        drive=not self._walk_newest(s, split[0], scoped=scoped),
+                        split=split,
+                    )
+                    ids_query = ids_query.order_by(*self._newest_first()).offset(offset)
+                    ids = [int(i) for i in s.exec(ids_query.limit(limit)).all()]
             rows = s.exec(
                 select(NewsItem, Village.name, Village.kecamatan_code)
                 .join(Village, col(Village.code) == col(NewsItem.village_code))
@@ -383,19 +436,50 @@ class News(StoreBase):
         query = select(col(NewsItem.id))
         if kecamatan:
             query = query.join(Village, col(Village.code) == col(NewsItem.village_code))
-        query = self._news_filter(
-            query,
-            kecamatan=kecamatan,
-            village=village,
-            q=q,
-            category=category,
-            include_spam=include_spam,
-        )
-        if cap is not None:
-            query = query.limit(cap + 1)
-        counted = sa_select(func.count()).select_from(query.subquery())
         with Session(self.engine) as s:
-            return int(s.connection().execute(counted).scalar_one())
+            split = None
+            if self.engine.dialect.name == "sqlite":
+                split = self._sqlite_split(s, q)
+                if cap is not None and split[1] and not split[0] and not (kecamatan or village):
+                    # Only common words: the newest items hold enough matches (or not).
+                    walked = self._count(s, query, cap, kecamatan, village, q, category,
+                                         include_spam, split, window=cap * 4)  # fmt: skip
+                    if walked > cap:
+                        return walked
+                    split = (split[1], [])
+            else:  # words in most items are tested on the rows the others find
+                terms = search_terms((q or "").replace("\x00", ""))
+                dense = [t for t in terms if self._pg_dense(s, t)]
+                split = ([t for t in terms if t not in dense], dense)
+            return self._count(s, query, cap, kecamatan, village, q, category, include_spam, split)
+
+    def _count(
+        self,
+        s: Session,
+        query: Any,
+        cap: int | None,
+        kecamatan: str | None,
+        village: str | None,
+        q: str | None,
+        category: str | None,
+        include_spam: bool,
+        split: tuple[list[str], list[str]] | None,
+        window: int | None = None,
+    ) -> int:
+        options: dict[str, Any] = {"kecamatan": kecamatan, "village": village, "category": category}
+        counted = self._news_filter(query, **options, q=q, include_spam=include_spam, split=split)
+        if window is not None and split is not None:
+            # The newest `window` items in date order, tested as they come, until cap + 1.
+            recent = self._news_filter(query, **options, q=None, include_spam=include_spam)
+            recent = recent.add_columns(col(NewsItem.title), col(NewsItem.summary))
+            newest = recent.order_by(*self._newest_first()).limit(window).subquery()
+            counted = sa_select(newest.c.id).where(
+                words_check(newest.c.title, newest.c.summary, split[1])
+            )
+        if cap is not None:
+            counted = counted.limit(cap + 1)
+        total = sa_select(func.count()).select_from(counted.subquery())
+        return int(s.connection().execute(total).scalar_one())
 
     def news_categories(self, *, kecamatan: str | None = None) -> list[tuple[str, int]]:
         """Categories used by the (non-spam) news of a kecamatan, with counts, by name."""

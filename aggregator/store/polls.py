@@ -18,6 +18,7 @@ from aggregator.models import Check, MetricSample, Service, Village
 from aggregator.store.base import StoreBase
 from aggregator.store.derived import add_to_counts, compromised_counts, refresh_village
 from aggregator.store.news import merge_items
+from aggregator.store.summary import refresh_summary
 from aggregator.types import Decision, PollOutcome
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Polls(StoreBase):
         with self._write_lock, Session(self.engine) as s:
             new = self._apply_poll(s, s.get(Village, outcome.village_code), outcome, decision)
             s.commit()
+            refresh_summary(self.engine)
             return new
 
     def record_polls(self, batch: Sequence[tuple[PollOutcome, Decision]]) -> list[int | Exception]:
@@ -58,6 +60,7 @@ class Polls(StoreBase):
                             for o, d in batch
                         ]
                     s.commit()
+                    refresh_summary(self.engine)
                     return results
             except Exception:
                 log.exception("a batch of %d polls failed; writing them one by one", len(batch))

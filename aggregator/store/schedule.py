@@ -22,6 +22,8 @@ from aggregator.models import Check, Finding, Kecamatan, Village
 from aggregator.settings import DistrictConfig, Settings
 from aggregator.store.base import DEFAULT_DATABASE_URL, StoreBase
 from aggregator.store.derived import refresh_village
+from aggregator.store.history import rewrite_district_days
+from aggregator.store.summary import refresh_summary
 from aggregator.types import VillageForPoll
 
 HOLD_STATUSES = (429, 503)  # the site asked us to wait (Retry-After): a re-poll waits too
@@ -66,6 +68,7 @@ class Schedule(StoreBase):
         with self._write_lock, Session(self.engine) as s:
             self._serialise(s.connection())
             kec_existing = {k.code: k for k in s.exec(select(Kecamatan)).all()}
+            was_in = {c for c, k in kec_existing.items() if k.in_config}
             for kc in config.kecamatan:
                 kec = kec_existing.pop(kc.code, None) or Kecamatan(
                     code=kc.code, name=kc.name, kabupaten_code=config.kabupaten_code
@@ -107,7 +110,11 @@ class Schedule(StoreBase):
                     counts["removed"] += 1
                 v.in_config = False
                 s.add(v)
+            if was_in != {kc.code for kc in config.kecamatan}:  # the daily totals sum others
+                s.flush()
+                rewrite_district_days(s.connection())
             s.commit()
+            refresh_summary(self.engine)
         self.refresh_statuses(now)
         return counts
 
@@ -252,6 +259,7 @@ class Schedule(StoreBase):
                     changed += 1
                     s.add(v)
             s.commit()
+            refresh_summary(self.engine)
         return changed
 
     def mark_all_due(self, now: datetime) -> None:

@@ -31,6 +31,7 @@ from aggregator.decide.status import STATUSES, is_ready
 from aggregator.models import (
     Check,
     CheckRollup,
+    DistrictSnapshot,
     KecamatanSnapshot,
     MetricSample,
     NewsItem,
@@ -40,6 +41,8 @@ from aggregator.models import (
 )
 from aggregator.store.base import StoreBase
 from aggregator.store.derived import apply_status, compromised_counts, legit_news, recent_news
+from aggregator.store.history import rewrite_district_days
+from aggregator.store.summary import refresh_summary
 
 # What the scoring run knows of one village: its scoring facts, its newest post that counts
 # as activity and its number of open compromised findings (the status's facts).
@@ -142,7 +145,10 @@ class Scores(StoreBase):
                 s.add(snap)
                 per_kec[v.kecamatan_code].append(v)
             self._snapshot_kecamatan(s, day, per_kec)
+            s.flush()
+            rewrite_district_days(s.connection(), [day])
             s.commit()
+            refresh_summary(self.engine)
         return len(villages)
 
     def _score(self, v: Village, gathered: Gathered, now: datetime) -> Score:
@@ -178,6 +184,7 @@ class Scores(StoreBase):
                 self._score(v, facts[v.code], now)
                 s.add(v)
             s.commit()
+            refresh_summary(self.engine)
         return len(todo)
 
     @staticmethod
@@ -256,5 +263,8 @@ class Scores(StoreBase):
             conn.execute(delete(ScoreSnapshot).where(col(ScoreSnapshot.day) < wib_day(now - keep)))
             conn.execute(
                 delete(KecamatanSnapshot).where(col(KecamatanSnapshot.day) < wib_day(now - keep))
+            )
+            conn.execute(
+                delete(DistrictSnapshot).where(col(DistrictSnapshot.day) < wib_day(now - keep))
             )
             s.commit()

@@ -1,79 +1,185 @@
 """Kecamatan roll-ups: per kecamatan in the config its villages, counts per status, mean
 yardsticks over villages with a site, "siap Sipande" and newest post, plus the kabupaten
-total; one grouped query, cached for a while at province or national scale.
+total.
+
+The numbers are kept in `KecamatanSummary`, one row per kecamatan, so that a page reads
+7,000 rows at national scale instead of grouping 84,000 villages. Database triggers on the
+village table mark a kecamatan in `KecamatanDirty` in the transaction that changes one of
+its villages; `refresh_summary` (called by the writers after they commit: polls, scoring,
+config sync, status refresh) rewrites the marked rows from their villages and removes the
+marks. A reader counts a still-marked kecamatan from its villages, so a page is never stale
+whichever write path changed a village.
 
 A query that sums villages up per kecamatan or for the whole kabupaten goes here.
 """
 
 from __future__ import annotations
 
-import copy
-import time
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, type_coerce
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    text,
+    type_coerce,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from aggregator.clock import iso_stored
 from aggregator.decide.status import STATUSES, is_ready
-from aggregator.models import Kecamatan, Village
-from aggregator.settings import Settings
-from aggregator.store.base import DEFAULT_DATABASE_URL, StoreBase
+from aggregator.models import Kecamatan, KecamatanDirty, KecamatanSummary, Village
+from aggregator.store.base import StoreBase
+
+# Past this many marked kecamatan, the whole summary is counted again in one pass.
+RECOUNT_ALL_FROM = 1_000
+_K = KecamatanSummary
+# The summary's columns, in the order of `_village_groups`' columns.
+_COLUMNS = (
+    col(_K.kecamatan_code),
+    col(_K.villages),
+    col(_K.with_site),
+    col(_K.site_active),
+    *[getattr(_K, f"n_{s}") for s in STATUSES],
+    col(_K.score_sum),
+    col(_K.score_n),
+    col(_K.kip_sum),
+    col(_K.kip_n),
+    col(_K.security_sum),
+    col(_K.security_n),
+    col(_K.last_post_at),
+)
+
+
+def _village_groups(codes: Sequence[str] | None) -> Any:
+    """One grouped pass over the villages in the config (of the kecamatan `codes`, or all):
+    the summary's columns per kecamatan."""
+    v = Village
+    site = col(v.url) != ""
+
+    def n_where(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    def on_site(column: Any) -> tuple[Any, Any]:
+        known = and_(site, column.is_not(None))
+        return func.sum(case((known, column), else_=0.0)), n_where(known)
+
+    query = sa_select(
+        col(v.kecamatan_code),
+        func.count(),
+        n_where(site),
+        n_where(and_(site, col(v.status) == "active")),
+        *[n_where(col(v.status) == st) for st in STATUSES],
+        *on_site(col(v.score)),
+        *on_site(col(v.kip_score)),
+        *on_site(col(v.security_score)),
+        # As stored (SQLite: text), converted for the few shown: 7,000 are not.
+        func.max(type_coerce(col(v.last_post_at), String)),
+    ).where(col(v.in_config))
+    if codes is not None:
+        query = query.where(col(v.kecamatan_code).in_(list(codes)))
+    return query.group_by(col(v.kecamatan_code))
+
+
+def _lock_refresh(conn: Connection) -> None:
+    """On PostgreSQL one refresh at a time (a transaction-scoped advisory lock): each one's
+    count then starts after every earlier refresh committed."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(727171)"))
+
+
+def refresh_summary(engine: Engine) -> int:
+    """Rewrite the summary rows of the marked kecamatan from their villages; returns how
+    many kecamatan were marked. Call it after committing village changes.
+
+    The marks are deleted first, then the villages counted: a village change committed
+    before its mark was deleted is in the count (a later statement sees it), one committed
+    after it left its own mark for the next refresh."""
+    d = KecamatanDirty
+    with engine.begin() as conn:
+        _lock_refresh(conn)
+        if conn.dialect.name == "sqlite":  # one writer: nothing commits in between
+            codes = set(conn.execute(sa_select(col(d.kecamatan_code)).distinct()).scalars())
+            conn.execute(delete(d))
+        else:
+            codes = set(conn.execute(delete(d).returning(col(d.kecamatan_code))).scalars())
+        if not codes:
+            return 0
+        which = None if len(codes) >= RECOUNT_ALL_FROM else sorted(codes)
+        gone = delete(_K)
+        if which is not None:
+            gone = gone.where(col(_K.kecamatan_code).in_(which))
+        conn.execute(gone)
+        conn.execute(insert(_K).from_select([c.key for c in _COLUMNS], _village_groups(which)))
+    return len(codes)
+
+
+_N = len(STATUSES)
+
+
+def _mean(total: Any, n: Any) -> float | None:
+    return round(float(total) / int(n), 1) if n else None
+
+
+@lru_cache(maxsize=65_536)
+def _iso(value: Any) -> str | None:
+    """`iso_stored`, remembered: 7,000 kecamatan's newest posts are converted on every
+    overview, and most are the same from one to the next."""
+    return iso_stored(value)
+
+
+def _roll(row: Sequence[Any]) -> dict[str, Any]:
+    """One kecamatan's (or the kabupaten's) entry from the summary's columns after the
+    code (sums and counts), the newest post last."""
+    villages, with_site, site_active = row[0], int(row[1] or 0), int(row[2] or 0)
+    sums = row[3 + _N :]
+    return {
+        "villages": int(villages),
+        "with_site": with_site,
+        "counts": {st: int(n or 0) for st, n in zip(STATUSES, row[3 : 3 + _N], strict=True)},
+        "mean_score": _mean(sums[0], sums[1]),
+        # The two other yardsticks, side by side with the activity score.
+        "mean_kip": _mean(sums[2], sums[3]),
+        "mean_security": _mean(sums[4], sums[5]),
+        "ready": is_ready(with_site, site_active),
+        "last_post_at": _iso(sums[6]) if sums[6] is not None else None,
+    }
 
 
 class Summary(StoreBase):
-    """The kecamatan roll-ups, with their cache."""
+    """The kecamatan roll-ups."""
 
-    def __init__(self, url: str = DEFAULT_DATABASE_URL, settings: Settings | None = None):
-        super().__init__(url, settings)
-        # (monotonic time, summary) of the last large summary (see SUMMARY_CACHE_FROM).
-        self._summary_cache: tuple[float, dict[str, Any]] | None = None
+    def refresh_summary(self) -> int:
+        """Bring the marked kecamatan's summary rows up to date (see `refresh_summary`)."""
+        return refresh_summary(self.engine)
 
-    # Past this many villages (a province, the whole country) the kecamatan summary is
-    # kept for SUMMARY_TTL seconds: one grouped pass over 84,000 villages costs ~100 ms.
-    SUMMARY_CACHE_FROM = 5_000
-    SUMMARY_TTL = 30.0
+    def _summary_rows(self, conn: Connection) -> dict[str, tuple[Any, ...]]:
+        """Per kecamatan with villages in the config, the summary's columns after the code:
+        the stored row, or for a marked kecamatan its villages counted now. The marks are
+        read before the rows: a mark removed in between means its row is already new."""
+        d = KecamatanDirty
+        marked = sorted(set(conn.execute(sa_select(col(d.kecamatan_code)).distinct()).scalars()))
+        stored = sa_select(*_COLUMNS[:-1], type_coerce(col(_K.last_post_at), String))
+        groups = {row[0]: tuple(row[1:]) for row in conn.execute(stored).all()}
+        if marked:
+            for code in marked:
+                groups.pop(code, None)
+            live = _village_groups(None if len(marked) >= RECOUNT_ALL_FROM else marked)
+            for row in conn.execute(live).all():
+                groups[row[0]] = tuple(row[1:])
+        return groups
 
     def kecamatan_summary(self) -> dict[str, Any]:
         """Per kecamatan in the config: villages, counts per status, mean yardsticks over
         villages with a site, readiness and newest post; plus the kabupaten total."""
-        cached = self._summary_cache
-        if cached is not None and time.monotonic() - cached[0] < self.SUMMARY_TTL:
-            return copy.deepcopy(cached[1])
-        summary = self._kecamatan_summary()
-        if summary["kabupaten"]["villages"] > self.SUMMARY_CACHE_FROM:
-            self._summary_cache = (time.monotonic(), copy.deepcopy(summary))
-        return summary
-
-    def _kecamatan_summary(self) -> dict[str, Any]:
-        """One grouped query (84,000 villages at national scale), nothing loaded per village."""
-        v = Village
-        site = col(v.url) != ""
-
-        def n_where(cond: Any) -> Any:
-            return func.sum(case((cond, 1), else_=0))
-
-        def on_site(column: Any) -> tuple[Any, Any]:
-            known = and_(site, column.is_not(None))
-            return func.sum(case((known, column), else_=0.0)), n_where(known)
-
-        query = (
-            sa_select(
-                col(v.kecamatan_code),
-                func.count(),
-                n_where(site),
-                n_where(and_(site, col(v.status) == "active")),
-                *[n_where(col(v.status) == st) for st in STATUSES],
-                *on_site(col(v.score)),
-                *on_site(col(v.kip_score)),
-                *on_site(col(v.security_score)),
-                # As stored (SQLite: text), converted for the few shown: 84,000 are not.
-                func.max(type_coerce(col(v.last_post_at), String)),
-            )
-            .where(col(v.in_config))
-            .group_by(col(v.kecamatan_code))
-        )
         with Session(self.engine) as s:
             conn = s.connection()
             kecs = conn.execute(
@@ -81,36 +187,14 @@ class Summary(StoreBase):
                 .where(col(Kecamatan.in_config))
                 .order_by(col(Kecamatan.code))
             ).all()
-            groups = {row[0]: row[1:] for row in conn.execute(query).all()}
+            groups = self._summary_rows(conn)
         width = 3 + len(STATUSES) + 6
-
-        def roll(row: Any) -> dict[str, Any]:
-            villages, with_site, site_active, *rest = row[:width]
-            counts = [int(n or 0) for n in rest[: len(STATUSES)]]
-            sums = rest[len(STATUSES) :]
-
-            def mean(i: int) -> float | None:
-                return round(float(sums[i]) / int(sums[i + 1]), 1) if sums[i + 1] else None
-
-            with_site = int(with_site or 0)
-            return {
-                "villages": int(villages),
-                "with_site": with_site,
-                "counts": dict(zip(STATUSES, counts, strict=True)),
-                "mean_score": mean(0),
-                # The two other yardsticks, side by side with the activity score.
-                "mean_kip": mean(2),
-                "mean_security": mean(4),
-                "ready": is_ready(with_site, int(site_active or 0)),
-                "last_post_at": iso_stored(row[width]) if len(row) > width else None,
-            }
-
-        none = (0,) * width
-        kecamatan = [{"code": c, "name": n, **roll(groups.get(c, none))} for c, n in kecs]
+        none = (0,) * width + (None,)
+        kecamatan = [{"code": c, "name": n, **_roll(groups.get(c, none))} for c, n in kecs]
         # The kabupaten: column sums over every group (villages of any kecamatan).
         total_row = [sum(g[i] or 0 for g in groups.values()) for i in range(width)]
         lasts = [g[width] for g in groups.values() if g[width] is not None]
-        kabupaten = roll((*total_row, max(lasts) if lasts else None))
+        kabupaten = _roll((*total_row, max(lasts) if lasts else None))
         kabupaten["ready_kecamatan"] = sum(1 for k in kecamatan if k["ready"])
         return {"kabupaten": kabupaten, "kecamatan": kecamatan}
 
@@ -135,7 +219,3 @@ class Summary(StoreBase):
             }
             for k in self.kecamatan_summary()["kecamatan"]
         ]
-
-    def forget_summary(self) -> None:
-        """Drop the cached summary (the next read counts again)."""
-        self._summary_cache = None

@@ -16,6 +16,7 @@ from aggregator.alerts import AlertEvent
 from aggregator.clock import iso
 from aggregator.models import Village, YardstickCheck
 from aggregator.store.base import StoreBase
+from aggregator.store.summary import refresh_summary
 from aggregator.yardsticks import ExpiryWatch, YardstickReport, check_expiry, expiry_alert_event
 
 
@@ -93,6 +94,7 @@ class Yardsticks(StoreBase):
                     )
             s.add(v)
             s.commit()
+            refresh_summary(self.engine)
         return events
 
     def latest_yardsticks(self, code: str) -> dict[str, Any] | None:

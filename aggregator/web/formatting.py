@@ -56,6 +56,8 @@ def angka(value: float | int | None, digits: int = 0) -> str:
     """`1.234` or `71,5`: Indonesian grouping and decimal comma; "–" for unknown."""
     if value is None:
         return "–"
+    if type(value) is int and not digits:  # Babel's answer, 30 times faster
+        return f"{value:,}".replace(",", ".")
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=LOCALE)
 

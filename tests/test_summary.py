@@ -1,0 +1,230 @@
+"""The kecamatan summary table on a real SQLite file and a real PostgreSQL: after every kind
+of write (polls, the scoring run, integrity findings, yardsticks, config edits that add,
+remove and move villages, plain SQL) the stored rows equal a fresh count of the villages,
+and the pages read them without counting (no kecamatan left marked)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select, text, update
+
+from aggregator.clock import wib_day
+from aggregator.decide.schedule import decide
+from aggregator.integrity.watch import FindingReport, IntegrityReport
+from aggregator.models import KecamatanDirty, KecamatanSummary, Village
+from aggregator.settings import Settings, parse_config
+from aggregator.store import Store
+from aggregator.store.history import History, history_query
+from aggregator.types import Harvest, ParsedItem, PollOutcome
+
+NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+WIB = timezone(timedelta(hours=7))
+VILLAGES = {
+    "33.03.01": [
+        ("2001", "Kedungbenda", True), ("2002", "Bokol", False), ("2003", "Pegandekan", True)
+    ],
+    "33.03.02": [("2001", "Bajong", True), ("2002", "Kutawis", True)],
+    "33.03.03": [("2001", "Kalikajar", False)],
+}  # fmt: skip
+NAMES = {"33.03.01": "Kemangkon", "33.03.02": "Bukateja", "33.03.03": "Kejobong"}
+
+
+def config(villages: dict[str, list[tuple[str, str, bool]]]) -> str:
+    lines = ['kabupaten: {code: "33.03", name: Purbalingga}', "kecamatan:"]
+    for kec, rows in villages.items():
+        lines += [f'  - code: "{kec}"', f"    name: {NAMES[kec]}", "    villages:"]
+        for code, name, site in rows:
+            url = f"http://{name.lower()}.example/" if site else ""
+            lines.append(f'      - {{code: "{kec}.{code}", name: {name}, url: "{url}"}}')
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/s.db"
+    else:
+        url = os.environ.get("SIPANDE_TEST_POSTGRES_URL", "")
+        if not url:
+            pytest.skip("SIPANDE_TEST_POSTGRES_URL not set (.ci/run sets it)")
+        wipe = Store(url)
+        with wipe.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        wipe.close()
+    store = Store(url, Settings())
+    store.migrate()
+    store.sync_config(parse_config(config(VILLAGES)), NOW)
+    yield store
+    store.close()
+
+
+def marked(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(KecamatanDirty)).scalar_one())
+
+
+def recounted(store: Store) -> dict[str, Any]:
+    """The summary as a full count of the villages gives it (every stored row dropped and
+    every kecamatan marked, so the read counts everything live); the rows are restored."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(KecamatanSummary))
+        codes = conn.execute(select(Village.kecamatan_code).distinct()).scalars().all()
+        conn.execute(KecamatanDirty.__table__.insert(), [{"kecamatan_code": c} for c in codes])  # type: ignore[attr-defined]
+    counted = store.kecamatan_summary()
+    assert store.refresh_summary() == len(codes)
+    return counted
+
+
+def assert_current(store: Store) -> dict[str, Any]:
+    """The stored summary is what a count gives, and it is read without counting."""
+    assert marked(store) == 0
+    stored = store.kecamatan_summary()
+    assert stored == recounted(store)
+    assert marked(store) == 0
+    return stored
+
+
+def by_code(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k["code"]: k for k in summary["kecamatan"]}
+
+
+def poll(store: Store, code: str, at: datetime, *, ok: bool = True, items: int = 1) -> None:
+    village = store.due_villages(at, codes=[code], all_villages=True)[0]
+    posts = tuple(
+        ParsedItem(
+            title=f"Berita {code} {n}",
+            url=f"{village.url}artikel/{n}",
+            guid=f"{village.url}artikel/{n}",
+            published_at=(at - timedelta(days=n + 1)).astimezone(WIB),
+            summary="Isi",
+            content_hash=f"{n:064d}",
+        )
+        for n in range(items)
+    )
+    outcome = PollOutcome(
+        code, at, 120, ok,
+        phase=None if ok else "connect", message=None if ok else "refused",
+        harvest=Harvest("opensid", "24.10", f"{village.url}feed", items=posts) if ok else None,
+    )  # fmt: skip
+    store.record_poll(outcome, decide(village, outcome, store.settings))
+
+
+def test_the_summary_is_filled_at_sync_and_read_without_counting(any_store: Store) -> None:
+    summary = assert_current(any_store)
+    kec = by_code(summary)
+    assert kec["33.03.01"]["villages"] == 3 and kec["33.03.01"]["with_site"] == 2
+    assert kec["33.03.01"]["counts"]["no_site"] == 1
+    assert kec["33.03.03"]["with_site"] == 0
+    assert summary["kabupaten"]["villages"] == 6
+    with any_store.engine.connect() as conn:
+        rows = conn.execute(select(func.count()).select_from(KecamatanSummary)).scalar_one()
+    assert rows == 3
+
+
+def test_polls_scoring_and_findings_keep_it_current(any_store: Store) -> None:
+    poll(any_store, "33.03.01.2001", NOW, items=3)
+    poll(any_store, "33.03.02.2001", NOW, items=1)
+    kec = by_code(assert_current(any_store))
+    assert kec["33.03.01"]["counts"]["active"] == 1
+    assert kec["33.03.01"]["last_post_at"] is not None
+    for hours in (1, 2, 3, 4):  # failing polls: unreachable
+        poll(any_store, "33.03.02.2002", NOW + timedelta(hours=hours), ok=False)
+    kec = by_code(assert_current(any_store))
+    assert kec["33.03.02"]["counts"]["unreachable"] == 1
+
+    any_store.score_all(NOW + timedelta(hours=5))
+    summary = assert_current(any_store)
+    assert summary["kabupaten"]["mean_score"] is not None
+    assert summary["kabupaten"]["mean_score"] > 0
+
+    home = FindingReport("judi_online", "compromised", "home", "http://bajong.example/", 80, ("x",))
+    any_store.record_integrity(
+        "33.03.02.2001", IntegrityReport("compromised", 0, (home,), (), 7), NOW
+    )
+    kec = by_code(assert_current(any_store))
+    assert kec["33.03.02"]["counts"]["compromised"] == 1
+
+    any_store.refresh_statuses(NOW + timedelta(days=60))  # time alone: active -> quiet
+    kec = by_code(assert_current(any_store))
+    assert kec["33.03.01"]["counts"]["active"] == 0
+
+
+def test_config_edits_add_remove_and_move_villages(any_store: Store) -> None:
+    poll(any_store, "33.03.02.2002", NOW, items=2)
+    edited = {
+        "33.03.01": [("2001", "Kedungbenda", True), ("2004", "Senon", True)],  # 2 gone, 1 new
+        # Kutawis moves to Kejobong (a new code there), Bajong stays.
+        "33.03.02": [("2001", "Bajong", True)],
+        "33.03.03": [("2001", "Kalikajar", False), ("2002", "Kutawis", True)],
+    }
+    any_store.sync_config(parse_config(config(edited)), NOW + timedelta(hours=1))
+    kec = by_code(assert_current(any_store))
+    assert kec["33.03.01"]["villages"] == 2 and kec["33.03.01"]["counts"]["no_site"] == 0
+    assert kec["33.03.02"]["villages"] == 1 and kec["33.03.02"]["last_post_at"] is None
+    assert kec["33.03.03"]["villages"] == 2
+
+    # A kecamatan dropped from the file: gone from the summary and from the total.
+    del edited["33.03.03"]
+    any_store.sync_config(parse_config(config(edited)), NOW + timedelta(hours=2))
+    summary = assert_current(any_store)
+    assert set(by_code(summary)) == {"33.03.01", "33.03.02"}
+    assert summary["kabupaten"]["villages"] == 3
+
+    # And back again: its villages are counted again.
+    any_store.sync_config(parse_config(config(VILLAGES)), NOW + timedelta(hours=3))
+    assert assert_current(any_store)["kabupaten"]["villages"] == 6
+
+
+def test_any_write_marks_its_kecamatan_and_readers_count_it_until_refreshed(
+    any_store: Store,
+) -> None:
+    """A write path that does not refresh (plain SQL here) still shows on the next read."""
+    with any_store.engine.begin() as conn:
+        conn.execute(
+            update(Village).where(Village.code == "33.03.02.2001").values(status="compromised")
+        )
+        # Columns the summary does not read leave no mark.
+        conn.execute(update(Village).values(next_check_at=NOW, consecutive_ok=3))
+    assert marked(any_store) == 1
+    kec = by_code(any_store.kecamatan_summary())
+    assert kec["33.03.02"]["counts"]["compromised"] == 1
+    assert any_store.refresh_summary() == 1
+    assert by_code(assert_current(any_store))["33.03.02"]["counts"]["compromised"] == 1
+    with any_store.engine.begin() as conn:
+        conn.execute(delete(Village).where(Village.code == "33.03.03.2001"))
+    assert by_code(any_store.kecamatan_summary())["33.03.03"]["villages"] == 0
+    any_store.refresh_summary()
+    assert by_code(assert_current(any_store))["33.03.03"]["villages"] == 0
+
+
+def test_the_kabupaten_trend_follows_scoring_config_and_pruning(any_store: Store) -> None:
+    """The stored day totals equal the kecamatan roll-ups summed now, after each write."""
+    first = wib_day(NOW) - timedelta(days=10)
+
+    def summed() -> list[dict[str, Any]]:
+        with any_store.engine.connect() as conn:
+            rows = conn.execute(history_query(conn.dialect.name, first)).all()
+        return sorted((History._history_entry(r) for r in rows), key=lambda e: e["day"])
+
+    poll(any_store, "33.03.01.2001", NOW, items=2)
+    any_store.score_all(NOW)
+    any_store.score_all(NOW + timedelta(days=1))
+    any_store.score_all(NOW + timedelta(days=1, hours=2))  # today's roll-ups rewritten
+    trend = any_store.district_history(first)
+    assert trend == summed() and len(trend) == 2
+    assert trend[-1]["villages"] == 6 and trend[-1]["counts"]["active"] == 1
+    assert trend[-1]["mean_score"] is not None
+
+    edited = {k: v for k, v in VILLAGES.items() if k != "33.03.03"}
+    any_store.sync_config(parse_config(config(edited)), NOW + timedelta(days=1, hours=3))
+    trend = any_store.district_history(first)
+    assert trend == summed() and [t["villages"] for t in trend] == [5, 5]
+
+    any_store.prune_history(NOW + timedelta(days=any_store.settings.keep_history_days, hours=20))
+    assert [t["day"] for t in any_store.district_history(first)] == [t["day"] for t in summed()]
+    assert len(summed()) == 1
