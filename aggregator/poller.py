@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from aggregator.alerts import send_alerts
 from aggregator.decide import decide
@@ -106,9 +107,14 @@ class VillageHttp:
         fetcher: Fetcher,
         validators: Mapping[str, Mapping[str, str]],
         robots: RobotsCache | None = None,
+        budget: tuple[float, float] | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._robots = robots
+        # (deadline on the monotonic clock, one request's timeout): once two requests are
+        # done (the news read), no request starts that might not end before the deadline;
+        # it is deferred to the next poll (FetchError phase "deferred"), not a failure.
+        self._budget = budget
         self._old = validators
         self.validators: dict[str, dict[str, str]] = {k: dict(v) for k, v in validators.items()}
         self.bytes = 0
@@ -121,6 +127,10 @@ class VillageHttp:
             return self._seen[(url, conditional)]
         if (url, False) in self._seen:  # a full response answers a conditional ask too
             return self._seen[(url, False)]
+        if self._budget is not None and self.requests >= 2:
+            deadline, request_timeout = self._budget
+            if time.monotonic() + request_timeout > deadline:
+                raise FetchError("deferred", "no time left in this poll", url=url)
         if self._robots is not None and not await self._robots.allowed(url):
             raise FetchError("robots", "disallowed by the site's robots.txt", url=url)
         known = self._old.get(url, {}) if conditional else {}
@@ -142,6 +152,14 @@ class VillageHttp:
             else:
                 self.validators.pop(url, None)
         return resp
+
+    def sitemap(self) -> FetchResponse | None:
+        """The site's sitemap, if this poll read one (OpenSID's first poll does)."""
+        for (url, _conditional), resp in self._seen.items():
+            path = urlsplit(url).path
+            if path.endswith("/sitemap.xml") and path.count("/") <= 2 and resp.status_code == 200:
+                return resp
+        return None
 
 
 @dataclass(frozen=True)
@@ -182,7 +200,14 @@ class Poller:
         started = datetime.now(UTC)
         clock = time.monotonic()
         self.fetcher.cookies.seed(village.cookies)
-        http = VillageHttp(self.fetcher, village.validators, self.robots)
+        self.robots.seed(village.url, village.plan)
+        budget = self.settings.request_timeout * 3
+        http = VillageHttp(
+            self.fetcher,
+            village.validators,
+            self.robots,
+            (clock + budget, self.settings.request_timeout),
+        )
         harvest = None
         phase = message = None
         status_code = None
@@ -190,9 +215,11 @@ class Poller:
         scan_due = self._integrity_due(village, started)
         # The watch reads the newest items' text: normalise every entry on a scan's poll.
         asked = forget_feed_state(village) if scan_due else village
+        # A failing village is re-planned: everything is read again until it answers.
+        asked = replace(asked, plan={} if village.consecutive_failures else village.plan)
         try:
             # A connector makes several requests; bound the whole poll, not only each one.
-            async with asyncio.timeout(self.settings.request_timeout * 3):
+            async with asyncio.timeout(budget):
                 harvest = await connector_for(village.platform).collect(asked, http)
         except FetchError as e:
             phase, message, status_code = e.phase, e.message, e.status_code
@@ -201,25 +228,31 @@ class Poller:
             phase, message = "parse", str(e)
         except TimeoutError:
             phase = "http"
-            message = f"poll not complete within {self.settings.request_timeout * 3:g}s"
+            message = f"poll not complete within {budget:g}s"
         except AggregatorError as e:
             phase, message = "parse", str(e)
         except Exception as e:  # a parser bug on a hostile page must not stop the pass
             log.exception("village=%s url=%s: connector crashed", village.code, village.url)
             phase, message = "parse", f"unexpected {type(e).__name__}: {e}"
         ok = harvest is not None
-        integrity = posts = None
+        integrity = posts = plan = None
         if ok:
             assert harvest is not None
             harvest = flag_spam(as_text(harvest), self._spam_memo)
             posts = await self._check_posts(village, harvest)
             harvest = without_bodies(harvest)
             keep_feed_state(village, harvest, http.validators)
+            moved = not harvest.not_modified and harvest.platform != village.detected_platform
+            plan = {
+                **({} if moved else asked.plan),
+                **harvest.plan,
+                **self.robots.plan_entries(village.url),
+            }
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
                 status_code = http.last.status_code
             if scan_due:
-                integrity = await self._scan(village, harvest)
+                integrity = await self._scan(village, harvest, http)
                 posts = await self._recheck_post(village, posts)
         else:
             log.info(
@@ -244,6 +277,7 @@ class Poller:
                 [village.url, *([http.last.url] if http.last else [])]
             ),
             posts=posts,
+            plan=plan,
         )
 
     def _integrity_due(self, village: VillageForPoll, now: datetime) -> bool:
@@ -252,11 +286,19 @@ class Poller:
         last = village.integrity_checked_at
         return last is None or (now - last).total_seconds() >= self.settings.integrity_interval
 
-    async def _scan(self, village: VillageForPoll, harvest: Harvest) -> IntegrityReport | None:
-        """The integrity watch; a failure here is logged and never fails the poll."""
+    async def _scan(
+        self, village: VillageForPoll, harvest: Harvest, http: VillageHttp
+    ) -> IntegrityReport | None:
+        """The integrity watch; a failure here is logged and never fails the poll. What the
+        poll fetched (robots.txt, the sitemap) is not fetched again."""
         try:
             async with asyncio.timeout(self.settings.request_timeout * 6):
-                return await scan_site(self.fetcher, village.url, harvest.items[:20])
+                shared: dict[str, FetchResponse] = {}
+                if sitemap := http.sitemap():
+                    shared["sitemap"] = sitemap
+                if robots := await self.robots.answer(village.url):
+                    shared["robots"] = robots
+                return await scan_site(self.fetcher, village.url, harvest.items[:20], shared)
         except Exception:
             log.exception("village=%s url=%s: integrity scan failed", village.code, village.url)
             return None

@@ -272,6 +272,7 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore, PostFindings):
             last_duration_ms=last_duration_ms,
             cookies=_json_object(v.cookies),
             open_post_finding=open_post,
+            plan=_json_object(v.plan),  # poll plan (migration 0011)
         )
 
     def claim_due(self, now: datetime, lease_seconds: float, limit: int) -> list[VillageForPoll]:
@@ -402,6 +403,8 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore, PostFindings):
             v.last_success_at = outcome.started_at
         if outcome.validators:
             v.validators = json.dumps(dict(outcome.validators), sort_keys=True)
+        if outcome.plan is not None:  # poll plan (migration 0011)
+            v.plan = json.dumps(dict(outcome.plan), sort_keys=True)
         if outcome.cookies is not None:
             cookies = json.dumps(dict(outcome.cookies), sort_keys=True)
             if cookies != v.cookies:
