@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -339,7 +339,7 @@ class Poller:
             page = resp.content.decode("utf-8", errors="replace")
             verdict = await asyncio.to_thread(body_verdict, page, url)
         except Exception as e:  # the watch's extra look never fails the poll
-            log.info(
+            log.debug(
                 "village=%s url=%s: post %s not re-read: %r", village.code, village.url, url, e
             )
             return posts
@@ -380,8 +380,15 @@ class Poller:
         recent = time.monotonic() - self._last_success < OFFLINE_WINDOW
         return ok == 0 and len(held) >= OFFLINE_MIN_FAILURES and not recent
 
-    async def run_pass(self, villages: Sequence[VillageForPoll]) -> PassReport:
+    async def run_pass(
+        self,
+        villages: Sequence[VillageForPoll],
+        on_done: Callable[[VillageForPoll, PollOutcome], None] | None = None,
+    ) -> PassReport:
+        """Poll every village once; `on_done` hears of each village once it is recorded (a
+        progress bar)."""
         clock = time.monotonic()
+        done = on_done or (lambda _village, _outcome: None)
         held: list[tuple[VillageForPoll, PollOutcome]] = []
         counts = {"ok": 0, "failed": 0, "new": 0}
 
@@ -396,6 +403,7 @@ class Poller:
             # counter before awaiting and lose concurrent updates.
             counts["new"] += new
             counts["ok" if outcome.ok else "failed"] += 1
+            done(village, outcome)
 
         # Slowest first (longest-processing-time order): a site that took the whole deadline
         # last time starts now, not in the last wave where it would stretch the pass by a
@@ -419,6 +427,7 @@ class Poller:
                 )
             await self._record(village, outcome)
             counts["failed"] += 1
+            done(village, outcome)
         return PassReport(
             len(villages), counts["ok"], counts["failed"], counts["new"], time.monotonic() - clock
         )

@@ -587,7 +587,8 @@ class Store(ReadQueries, ScoreKeeping, Accounts, YardstickStore, PostFindings):
         )
         if status != v.status or v.status_since is None:
             if v.status_since is not None:
-                log.info("village=%s url=%s: status %s -> %s", v.code, v.url, v.status, status)
+                # DEBUG: the poller logs a village's one INFO line per pass (poll plan work)
+                log.debug("village=%s url=%s: status %s -> %s", v.code, v.url, v.status, status)
             v.status, v.status_since = status, now
 
     def record_integrity(self, code: str, report: Any, now: datetime) -> list[AlertEvent]:

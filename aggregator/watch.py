@@ -79,7 +79,7 @@ class _Variants:
         try:
             return await self.fetcher.get(url, headers=headers, follow_redirects=follow)
         except FetchError as e:
-            log.info("integrity: %s (%s) not fetched: %s", url, headers.get("User-Agent"), e)
+            log.debug("integrity: %s (%s) not fetched: %s", url, headers.get("User-Agent"), e)
             return None
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from aggregator.cli import poll_once
 from aggregator.fleet import Fleet
+from aggregator.fleet.kinds import OPENSID_KINDS
 from aggregator.models import Check, Service, Village
 from aggregator.settings import DistrictConfig, parse_config
 from aggregator.store import Store
@@ -164,6 +167,25 @@ def test_a_slow_site_is_a_working_site_and_the_rest_comes_with_later_polls(
                 kinds = {x.kind for x in s.exec(select(Service)).all()}
             assert all(c.ok for c in checks), [c.message for c in checks]
             assert {"ppid", "pemerintah", "lapak", "pembangunan", "pengaduan"} <= kinds, kinds
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_a_pass_logs_one_info_line_per_village_and_endpoint_404s_at_debug(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        async with Fleet.of_kinds(OPENSID_KINDS, seed=5) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            with caplog.at_level(logging.DEBUG):
+                await poll_once(config, store)
+            for v in fleet.villages:
+                mine = [r for r in caplog.records if f"village={v.code} " in r.getMessage()]
+                info = [r for r in mine if r.levelno >= logging.INFO]
+                assert len(info) <= 1, [r.getMessage() for r in info]
+            debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+            assert any("not published (HTTP 404)" in m for m in debug)
             store.close()
 
     asyncio.run(main())
