@@ -5,11 +5,11 @@ sitemap), services from public JSON or pages, visitor counts from the home page 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from aggregator.errors import FetchError, ParseError
 from aggregator.types import (
@@ -45,8 +45,10 @@ from connectors.opensid_parse import (
     parse_ppid,
     parse_sitemap,
     site_base,
+    stated_offsets,
+    zone_of,
 )
-from connectors.opensid_plan import SERVICES_EVERY, menu_digest, steady
+from connectors.opensid_plan import SERVICES_EVERY, menu_digest, remembered_links, steady
 from connectors.opensid_version import exact_version, version_key
 
 __all__ = ["Detection", "OpenSIDConnector", "canonical_item", "detect"]
@@ -54,9 +56,9 @@ __all__ = ["Detection", "OpenSIDConnector", "canonical_item", "detect"]
 log = logging.getLogger(__name__)
 
 # A poll follows the village's plan (VillageForPoll.plan): a steady poll of a known site
-# reads the feed alone; the home page is read every HOME_EVERY, each service page every
-# SERVICES_EVERY or as soon as the home page's menu or release changes. A full poll's
-# requests, each url at most once (VillageHttp memoises):
+# reads the feed (and service pages due, by the menu links remembered); the home page is
+# read every HOME_EVERY, each service page every SERVICES_EVERY or as soon as the home
+# page's menu or release changes. A full poll's requests, each url at most once:
 #   1 home page, HTML: detection, release, theme, visitor widget, menu links
 #   2 the feed (conditional GET); other feed candidates only if it fails
 #   3 /ppid, JSON on every release
@@ -68,18 +70,6 @@ log = logging.getLogger(__name__)
 # statistik is judged from the menu links of the home page (no request). Feed, /ppid and
 # /internal_api do not count as visits; the HTML pages do, once per session (spec §11.1).
 # First poll only (no remembered feed): backfill with up to 17 arsip pages or one sitemap.
-_PUBDATE_OFFSET = re.compile(rb"<pub[dD]ate>[^<]*?\s([+-]\d{4}|GMT|UTC)\s*</pub[dD]ate>")
-MAX_OFFSET_SCAN = 1 << 20
-
-
-def _zone_of(stated: bytes) -> timezone:
-    """The zone of an RFC 822 offset ("+0000", "GMT")."""
-    if stated in (b"GMT", b"UTC"):
-        return UTC
-    sign = -1 if stated[:1] == b"-" else 1
-    return timezone(sign * timedelta(hours=int(stated[1:3]), minutes=int(stated[3:5])))
-
-
 MAX_BACKFILL = 500
 MAX_CONFIRM = 60  # sitemap-only articles confirmed by their page on a first poll
 ARSIP_PAGE_SIZE = 30  # the JSON:API paginator's maximum (spec §6.2)
@@ -170,14 +160,19 @@ class _Poll:
     async def run(self) -> Harvest:
         found = detect(self.home) if self.home is not None else None
         version = found.version if found else None
-        links: dict[str, str] = {}
+        links = remembered_links(self.known)  # the menu as the home page showed it lately
         if self.home is not None:
             self.metrics.update(parse_visitor_widget(self.home.content))
             links = service_links(self.home.content, self.base)
             menu = menu_digest(version, links)
             if menu != self.known.get("menu"):
                 self.known = {}  # the menu or the release moved: every service page is due
-            self.plan |= {"home": self.now.isoformat(), "menu": menu}
+            self.plan |= {
+                "home": self.now.isoformat(),
+                "menu": menu,
+                "links": json.dumps(links, sort_keys=True),
+                "version": version or "",
+            }
         feed_url, feed = await self.feed()
         items = tuple(canonical_item(i) for i in feed.items) if feed else ()
         if feed is not None and self.feed_body:
@@ -186,9 +181,11 @@ class _Poll:
             version = version or exact_version(feed.version)
             if self.home is not None and found is None and feed.platform != "opensid":
                 self.note("no OpenSID markers on the home page or in the feed")
-        api = self.known.get("api") == "1"
-        if self.home is not None:
-            api, version = await self.read_services(version, links)
+        # Service pages due (their day has come, or a slow site's deferred ones): read now,
+        # with the menu links remembered when the home page was not read by this poll.
+        known_version = version or self.known.get("version") or None
+        api, learnt = await self.read_services(known_version, links)
+        version = version or (learnt if learnt != known_version else None)
         if self.village.feed_url is None and feed is not None:
             items += await self.backfill(api, {i.url for i in items})
         return Harvest(
@@ -231,13 +228,13 @@ class _Poll:
         those digits with php.ini's offset, not the village's: a server left at UTC says
         "+0000" for WIB digits, seven hours late (seen on real 2310-2410). The digits are
         the local time the article page shows, so they are read as WIB whatever the offset."""
-        offsets = set(_PUBDATE_OFFSET.findall(raw[:MAX_OFFSET_SCAN]))
+        offsets = stated_offsets(raw)
         if len(offsets) != 1:
             return items  # +0700 (right), none, or mixed: leave the parser's reading
         (stated,) = offsets
         if stated == b"+0700":
             return items
-        zone = _zone_of(stated)
+        zone = zone_of(stated)
         self.note(f"feed: times given at {stated.decode()} read as the village's local time (WIB)")
         return tuple(
             replace(i, published_at=i.published_at.astimezone(zone).replace(tzinfo=WIB))

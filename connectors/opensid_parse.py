@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -260,3 +260,20 @@ def parse_sitemap(content: bytes) -> tuple[ParsedItem, ...]:
             ),
         )
     return tuple(items.values())
+
+
+_PUBDATE_OFFSET = re.compile(rb"<pub[dD]ate>[^<]*?\s([+-]\d{4}|GMT|UTC)\s*</pub[dD]ate>")
+MAX_OFFSET_SCAN = 1 << 20
+
+
+def stated_offsets(raw: bytes) -> set[bytes]:
+    """The zone offsets a feed's pubDates print ("+0700", "+0000", "GMT")."""
+    return set(_PUBDATE_OFFSET.findall(raw[:MAX_OFFSET_SCAN]))
+
+
+def zone_of(stated: bytes) -> timezone:
+    """The zone of an RFC 822 offset ("+0000", "GMT")."""
+    if stated in (b"GMT", b"UTC"):
+        return UTC
+    sign = -1 if stated[:1] == b"-" else 1
+    return timezone(sign * timedelta(hours=int(stated[1:3]), minutes=int(stated[3:5])))

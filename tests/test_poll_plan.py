@@ -167,6 +167,8 @@ def test_a_slow_site_is_a_working_site_and_the_rest_comes_with_later_polls(
                 kinds = {x.kind for x in s.exec(select(Service)).all()}
             assert all(c.ok for c in checks), [c.message for c in checks]
             assert {"ppid", "pemerintah", "lapak", "pembangunan", "pengaduan"} <= kinds, kinds
+            # The deferred pages came by the menu links the first poll remembered.
+            assert _paths(fleet, code, 0).count("/") == 1
             store.close()
 
     asyncio.run(main())
