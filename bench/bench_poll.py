@@ -1,4 +1,4 @@
-"""Poll passes over N simulated villages with a realistic latency mix (issue 8).
+"""Poll passes over N simulated villages with a realistic latency mix.
 
 Most villages answer in 50-800 ms, 5 % take 3-8 s, 5 % never answer. The village sites are
 served by a separate process (so its CPU is not counted), each under its own host name
@@ -160,13 +160,17 @@ def serve(seed: int, items: int, port_out: Any, generation: Any, sites: str, cou
     asyncio.run(main())
 
 
-def config_text(n: int, port: int, concurrency: int, timeout: float | None, sites: str) -> str:
+def config_text(
+    n: int, port: int, concurrency: int, timeout: float | None, sites: str, watch: bool = True
+) -> str:
     lines = [
         'kabupaten: {code: "33.03", name: Purbalingga}',
         "settings:",
         "  allow_private_addresses: true",
         f"  concurrency: {concurrency}",
     ]
+    if sites == "opensid" and not watch:
+        lines.append("  integrity_watch: false")
     if sites == "feed":
         lines += [
             "  integrity_watch: false  # the bare poll path; bench_integrity.py measures it",
@@ -235,7 +239,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     requests: dict[str, dict[str, int]] = {}
     failures: dict[str, tuple[int, int]] = {}
     try:
-        text_ = config_text(args.villages, port, args.concurrency, args.timeout, args.sites)
+        text_ = config_text(
+            args.villages, port, args.concurrency, args.timeout, args.sites, not args.no_watch
+        )
         config = parse_config(text_)
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(f"sqlite:///{tmp}/bench.db", config.settings)
@@ -312,6 +318,9 @@ def main() -> None:
         "--timeout", type=float, help="request deadline, s (default: the settings' default)"
     )
     parser.add_argument("--items", type=int, default=50, help="items per feed")
+    parser.add_argument(
+        "--no-watch", action="store_true", help="opensid sites with the integrity watch off"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", help="write cProfile stats of each pass to PROFILE.<pass>")
     result = asyncio.run(run(parser.parse_args()))
