@@ -224,6 +224,8 @@ class Poller:
         except FetchError as e:
             phase, message, status_code = e.phase, e.message, e.status_code
             retry_after = e.retry_after
+            if phase == "deferred":  # a connector that could not go on without that request
+                phase, message = "http", f"poll not complete within {budget:g}s ({message})"
         except ParseError as e:
             phase, message = "parse", str(e)
         except TimeoutError:
