@@ -191,3 +191,22 @@ def test_a_pass_logs_one_info_line_per_village_and_endpoint_404s_at_debug(
             store.close()
 
     asyncio.run(main())
+
+
+def test_a_first_poll_and_its_integrity_scan_read_robots_txt_and_the_sitemap_once(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        async with Fleet.of_kinds([KIND], seed=5) as fleet:
+            config, store = _setup(fleet, tmp_path, integrity_watch=True)
+            code = fleet.villages[0].code
+            await poll_once(config, store)
+            paths = _paths(fleet, code, 0)
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None and v.integrity_checked_at is not None  # the scan ran
+            assert paths.count("/robots.txt") == 1, paths
+            assert sum(1 for p in paths if p.endswith("sitemap.xml")) == 1, paths
+            store.close()
+
+    asyncio.run(main())
