@@ -103,6 +103,8 @@ class Village(SQLModel, table=True):
     # The site's cookies (host → name → value): its session outlives polls and restarts, so
     # the village's visitor counter sees Sipande as one returning visitor (fetch/cookies.py).
     cookies: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # The poll plan (VillageForPoll.plan): when each part of a poll was last read in full.
+    plan: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     # Derived, refreshed after every poll and by the housekeeping job.
     last_post_at: datetime | None = _ts()
     posts_30d: int = 0

@@ -101,6 +101,9 @@ class Harvest:
     # What to remember about the feed for the next poll (kept with its validators):
     # "body" digest and the entries' "items" fingerprints; empty = keep what was remembered.
     feed_state: Mapping[str, str] = field(default_factory=dict)
+    # What the village's plan should remember from this poll (see VillageForPoll.plan):
+    # the parts read in full, at this poll's time, and facts such as the home page's menu.
+    plan: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,10 @@ class VillageForPoll:
     last_duration_ms: int | None = None  # of its newest check: slow sites are started first
     cookies: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # host → name → value
     open_post_finding: str | None = None  # the post url of its open post-body finding
+    # The village's plan: when each part of a poll was last read in full (ISO times by part:
+    # "home", "svc:lapak"...) and what those reads taught. Empty: read everything (a first
+    # poll, a failing village, a platform change).
+    plan: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,7 @@ class PollOutcome:
     integrity: Any = None  # integrity.watch.IntegrityReport when a scan ran with this poll
     cookies: Mapping[str, Mapping[str, str]] | None = None  # the site's session, to keep
     posts: Any = None  # aggregator.integrity.postcheck.PostCheck: what the items' bodies showed
+    plan: Mapping[str, str] | None = None  # the village's plan to keep; None: leave it
 
 
 @dataclass(frozen=True)

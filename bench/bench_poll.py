@@ -2,18 +2,26 @@
 
 Most villages answer in 50-800 ms, 5 % take 3-8 s, 5 % never answer. The village sites are
 served by a separate process (so its CPU is not counted), each under its own host name
-through fetch's static host table; robots.txt is a 404 as on most village sites. Three
-passes, each over every village:
+through fetch's static host table. Two kinds of fleet (--sites):
 
-- initial: the first poll of every site, all 50 feed items new (and robots.txt fetched);
-- changed: every site has published one new article since (new ETag, 50 items of which 49
-  were read before): the steady state of a village that posts;
-- unchanged: nothing changed (HTTP 304).
+- opensid (the default): what users run. OpenSID 24.10-like sites (bench/opensid_sites.py:
+  home page, a feed without validators, service pages, sitemap, article pages) polled as
+  `platform: auto` with the default settings (integrity watch on, default request timeout);
+- feed: feed-only sites with ETags and the integrity watch off, the bare poll path.
 
-Prints one JSON line and a readable table: per pass the wall time, the ideal wall time for
-that mix and concurrency, their ratio and the CPU ms per village; and peak RSS.
+Three passes, each over every village, on one store:
 
-    .venv/bin/python bench/bench_poll.py --villages 2000 --concurrency 256
+- initial: the first poll of every site;
+- unchanged: nothing changed since (the steady state);
+- changed: every site has published one new article since.
+
+Prints one JSON line and a readable table: per pass the requests per village by kind (as
+the sites counted them), the wall time against its ideal (one request per village at its
+latency, two on the first pass, spread over the concurrency), the CPU ms per village and the
+villages failed (and how many of those answer within the request timeout); peak RSS; and the
+projection to 84,000 villages every 30 minutes (requests per second and cores).
+
+    .venv/bin/python bench/bench_poll.py --villages 2000
 """
 
 from __future__ import annotations
@@ -30,18 +38,22 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import text
+
 from aggregator.fetch.client import Fetcher
 from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
 from aggregator.store import Store
+from bench import opensid_sites
 
 HOST = "v{}.bench.desa.id"
+NATION = 84_000  # villages in Indonesia, polled every PERIOD seconds
+PERIOD = 1800.0
 
 
 def latency(i: int, seed: int) -> float | None:
@@ -56,31 +68,8 @@ def latency(i: int, seed: int) -> float | None:
 
 
 def feed(i: int, items: int, now: datetime, generation: int = 0) -> bytes:
-    """An OpenSID-shaped feed (no XML declaration, +0700 dates, CDATA bodies); each
-    generation adds one newer article on top and drops the oldest."""
-    base = f"http://{HOST.format(i)}"
-    parts = [
-        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>',
-        f"<title>Desa Uji {i}</title><link>{base}/</link>",
-        "<dc:rights>Copyright 2016-2026 OpenDesa - OpenSID 24.10</dc:rights>",
-    ]
-    for n in range(-generation, items - generation):
-        when = now - timedelta(days=n * 3, hours=i % 24)
-        link = f"{base}/index.php/artikel/{when.year}/{when.month}/{when.day}/berita-{n}"
-        body = (
-            f"<p>Pemerintah Desa Uji {i} melaksanakan kegiatan ke-{n} bersama warga RT 0{n % 9}."
-            " Kegiatan dihadiri perangkat desa, BPD, PKK dan karang taruna.</p>" * 4
-        )
-        parts.append(
-            f"<item><title>Kegiatan desa ke-{n} &amp; musyawarah</title><link>{link}</link>"
-            f"<guid>{link}</guid><pubDate>{format_datetime(when)}</pubDate>"
-            "<category><![CDATA[Berita Desa]]></category>"
-            f"<description><![CDATA[{body[:260]} [...]]]></description>"
-            f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
-        )
-    parts.append("</channel></rss>")
-    return "".join(parts).encode()
+    """The feed-only fleet's feed (see opensid_sites.feed)."""
+    return opensid_sites.feed(f"http://{HOST.format(i)}", i, items, now, generation)
 
 
 async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, dict[str, str]] | None:
@@ -111,22 +100,41 @@ def answer(line: bytes, headers: dict[str, str], etag: str, body: Callable[[], b
     )
 
 
-def serve(seed: int, items: int, port_out: Any, generation: Any) -> None:
+def opensid_answer(line: bytes, i: int, port: int, items: int, now: datetime, gen: int) -> bytes:
+    base = f"http://{HOST.format(i)}:{port}"
+    path = line.split()[1].decode("latin-1")
+    status, kind, body = opensid_sites.respond(path, base, i, items, now, gen)
+    content = body()
+    reason = "OK" if status == 200 else "Not Found"
+    return (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\n"
+        f"Content-Length: {len(content)}\r\n\r\n"
+    ).encode() + content
+
+
+def serve(seed: int, items: int, port_out: Any, generation: Any, sites: str, counts: Any) -> None:
     """The village sites: one loopback port, the Host header says which village."""
     now = datetime.now(UTC) - timedelta(days=4)  # generation 1 is still in the past
     cache: dict[tuple[int, int], bytes] = {}
+    port = 0
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while (request := await read_request(reader)) is not None:
                 line, headers = request
                 i = int(headers.get("host", "v0").split(".")[0][1:])
+                kind = opensid_sites.kind_of(line.split()[1].decode("latin-1"))
+                counts[opensid_sites.KINDS.index(kind)] += 1
                 delay = latency(i, seed)
                 if delay is None:
                     await asyncio.sleep(3600)
                     return
                 await asyncio.sleep(delay)
                 gen = generation.value
+                if sites == "opensid":
+                    writer.write(opensid_answer(line, i, port, items, now, gen))
+                    await writer.drain()
+                    continue
 
                 def body(i: int = i, gen: int = gen) -> bytes:
                     cache.pop((i, gen - 1), None)
@@ -142,34 +150,45 @@ def serve(seed: int, items: int, port_out: Any, generation: Any) -> None:
             writer.close()
 
     async def main() -> None:
+        nonlocal port
         server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
-        port_out.send(server.sockets[0].getsockname()[1])
+        port = server.sockets[0].getsockname()[1]
+        port_out.send(port)
         async with server:
             await server.serve_forever()
 
     asyncio.run(main())
 
 
-def config_text(n: int, port: int, concurrency: int, timeout: float) -> str:
+def config_text(
+    n: int, port: int, concurrency: int, timeout: float | None, sites: str, watch: bool = True
+) -> str:
     lines = [
         'kabupaten: {code: "33.03", name: Purbalingga}',
         "settings:",
         "  allow_private_addresses: true",
-        "  integrity_watch: false  # the bare poll path; bench_integrity.py measures the watch",
         f"  concurrency: {concurrency}",
-        f"  request_timeout: {timeout:g}s",
-        "  connect_timeout: 5s",
-        "kecamatan:",
     ]
+    if sites == "opensid" and not watch:
+        lines.append("  integrity_watch: false")
+    if sites == "feed":
+        lines += [
+            "  integrity_watch: false  # the bare poll path; bench_integrity.py measures it",
+            "  connect_timeout: 5s",
+        ]
+    if timeout is not None:
+        lines.append(f"  request_timeout: {timeout:g}s")
+    lines.append("kecamatan:")
     per_kec = max(100, -(-n // 99))  # kecamatan codes have two digits
     for k in range((n + per_kec - 1) // per_kec):
         lines += [f'  - code: "33.03.{k + 1:02d}"', f"    name: Kecamatan {k + 1}", "    villages:"]
         for j in range(min(per_kec, n - k * per_kec)):
             i = k * per_kec + j
-            url = f"http://{HOST.format(i)}:{port}/index.php/feed"
+            path, platform = ("/", "auto") if sites == "opensid" else ("/index.php/feed", "feed")
+            url = f"http://{HOST.format(i)}:{port}{path}"
             lines.append(
                 f'      - {{code: "33.03.{k + 1:02d}.{2001 + j}", name: "Uji {i}", '
-                f'url: "{url}", platform: feed}}'
+                f'url: "{url}", platform: {platform}}}'
             )
     return "\n".join(lines) + "\n"
 
@@ -196,17 +215,34 @@ async def one_pass(
     )
 
 
+def failed_answering(store: Store, delays: list[float | None]) -> tuple[int, int]:
+    """(villages whose newest check failed, those of them whose site answers every request)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, last_check_ok FROM village")).all()
+    failed = [int(name.split()[-1]) for name, ok in rows if not ok]
+    return len(failed), sum(1 for i in failed if delays[i] is not None)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     receiver, sender = multiprocessing.Pipe(duplex=False)
     spawn = multiprocessing.get_context("spawn")
     generation = spawn.Value("i", 0)
+    counts = spawn.Array("l", len(opensid_sites.KINDS))
     server = spawn.Process(
-        target=serve, args=(args.seed, args.items, sender, generation), daemon=True
+        target=serve,
+        args=(args.seed, args.items, sender, generation, args.sites, counts),
+        daemon=True,
     )
     server.start()
     port = receiver.recv()
+    delays = [latency(i, args.seed) for i in range(args.villages)]
+    requests: dict[str, dict[str, int]] = {}
+    failures: dict[str, tuple[int, int]] = {}
     try:
-        config = parse_config(config_text(args.villages, port, args.concurrency, args.timeout))
+        text_ = config_text(
+            args.villages, port, args.concurrency, args.timeout, args.sites, not args.no_watch
+        )
+        config = parse_config(text_)
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(f"sqlite:///{tmp}/bench.db", config.settings)
             store.migrate()
@@ -215,11 +251,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async with Fetcher(config.settings, hosts=hosts) as fetcher:
                 poller = Poller(store, fetcher, config.settings)
                 passes = {}
-                for name in ("initial", "changed", "unchanged"):
+                for name in ("initial", "unchanged", "changed"):
                     if name == "changed":
                         generation.value = 1  # every site publishes one article
                     where = f"{args.profile}.{name}" if args.profile else None
+                    counts[:] = [0] * len(opensid_sites.KINDS)
                     passes[name] = await one_pass(poller, store, where)
+                    requests[name] = dict(zip(opensid_sites.KINDS, counts[:], strict=True))
+                    failures[name] = failed_answering(store, delays)
                 writes = {
                     "writer_batches": poller.writer.batches,
                     "writer_peak_queue": poller.writer.peak_queue,
@@ -227,41 +266,61 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             store.close()
     finally:
         server.kill()
-    delays = [latency(i, args.seed) for i in range(args.villages)]
-    spent = [args.timeout if d is None else d for d in delays]
-    # Each request waits out the site's latency; the initial pass also asks for robots.txt.
+    timeout = config.settings.request_timeout
+    spent = [timeout if d is None else d for d in delays]
+    # Each request waits out the site's latency; a first poll needs two (home page, feed).
     ideal = max(sum(spent) / args.concurrency, max(spent))
     first_ideal = max(sum(2 * s for s in spent) / args.concurrency, 2 * max(spent))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    n = args.villages
     out: dict[str, Any] = {
         "bench": "poll_pass",
-        "villages": args.villages,
+        "sites": args.sites,
+        "villages": n,
         "concurrency": args.concurrency,
-        "request_timeout_s": args.timeout,
+        "request_timeout_s": timeout,
+        "integrity_watch": config.settings.integrity_watch,
         "items_per_feed": args.items,
     }
     for name, (wall, cpu, writer_cpu, report) in passes.items():
         best = first_ideal if name == "initial" else ideal
+        total = sum(requests[name].values())
+        by_kind = {k: round(v / n, 2) for k, v in requests[name].items() if v}
         out |= {
+            f"{name}_requests_per_village": round(total / n, 2),
+            f"{name}_requests_by_kind": by_kind,
             f"{name}_wall_s": round(wall, 2),
             f"{name}_ideal_wall_s": round(best, 2),
             f"{name}_wall_over_ideal": round(wall / best, 3),
-            f"{name}_cpu_ms_per_village": round(cpu * 1000 / args.villages, 2),
-            f"{name}_writer_cpu_ms_per_village": round(writer_cpu * 1000 / args.villages, 2),
+            f"{name}_cpu_ms_per_village": round(cpu * 1000 / n, 2),
+            f"{name}_writer_cpu_ms_per_village": round(writer_cpu * 1000 / n, 2),
             f"{name}_ok": report.ok,
+            f"{name}_failed": failures[name][0],
+            f"{name}_failed_but_answering": failures[name][1],
             f"{name}_new_items": report.new_items,
         }
     out |= writes
     out["peak_rss_mb"] = round(rss_mb, 1)
+    for name in ("unchanged", "changed"):
+        wall, cpu, _writer, _report = passes[name]
+        per_village = sum(requests[name].values()) / n
+        out[f"nation_{name}_requests_per_s"] = round(per_village * NATION / PERIOD, 1)
+        out[f"nation_{name}_cores"] = round(cpu / n * NATION / PERIOD, 3)
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--villages", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=256)
-    parser.add_argument("--timeout", type=float, default=10.0, help="request deadline, s")
+    parser.add_argument("--sites", choices=("opensid", "feed"), default="opensid")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--timeout", type=float, help="request deadline, s (default: the settings' default)"
+    )
     parser.add_argument("--items", type=int, default=50, help="items per feed")
+    parser.add_argument(
+        "--no-watch", action="store_true", help="opensid sites with the integrity watch off"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", help="write cProfile stats of each pass to PROFILE.<pass>")
     result = asyncio.run(run(parser.parse_args()))

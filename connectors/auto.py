@@ -6,11 +6,13 @@ is noticed on the next poll and noted on the check.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from aggregator.types import FetchResponse, Harvest, HttpGetter, VillageForPoll
 from connectors import opensid, wordpress
 from connectors.base import Connector, require_ok
 from connectors.feed import discover_feeds, looks_like_feed
+from connectors.opensid_plan import steady
 
 CMS = ("opensid", "wordpress")
 
@@ -33,6 +35,10 @@ class AutoConnector:
         self._connectors = connectors
 
     async def collect(self, village: VillageForPoll, http: HttpGetter) -> Harvest:
+        if village.detected_platform == "opensid" and steady(village, datetime.now(UTC)):
+            # Its plan says the home page was read lately: the poll goes straight to the feed
+            # (a feed that moved or broke sends the connector back to the home page).
+            return await self._connectors["opensid"].collect(village, http)
         # Fetched once per poll: the chosen connector gets the same response from the memo.
         home = require_ok(await http.get(village.url, conditional=False))
         platform = detect_platform(home)
@@ -42,7 +48,7 @@ class AutoConnector:
         changed = before in CMS and platform in CMS and before != platform
         if changed:
             # What we remembered (feed url, validators) belongs to the old platform.
-            village = replace(village, feed_url=None, validators={})
+            village = replace(village, feed_url=None, validators={}, plan={})
         harvest = await self._connectors[platform].collect(village, http)
         if changed:
             note = f"platform changed from {before} to {harvest.platform}"

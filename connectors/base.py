@@ -6,7 +6,7 @@ Connectors parse with pure functions and do no I/O of their own beyond `http.get
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -53,6 +53,20 @@ def require_ok(resp: FetchResponse) -> FetchResponse:
         status_code=resp.status_code,
         retry_after=retry,
     )
+
+
+def read_at(plan: Mapping[str, str], part: str) -> datetime | None:
+    """When the plan says `part` was last read in full; None: never (or unreadable)."""
+    try:
+        return datetime.fromisoformat(plan[part])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def is_fresh(plan: Mapping[str, str], part: str, every: float, now: datetime) -> bool:
+    """Whether `part` was read in full less than `every` seconds before `now`."""
+    at = read_at(plan, part)
+    return at is not None and 0 <= (now - at).total_seconds() < every
 
 
 def by_url(item: ParsedItem) -> str | None:

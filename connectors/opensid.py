@@ -5,8 +5,9 @@ sitemap), services from public JSON or pages, visitor counts from the home page 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -19,7 +20,7 @@ from aggregator.types import (
     ServiceObservation,
     VillageForPoll,
 )
-from connectors.base import parse_off_loop, require_ok
+from connectors.base import is_fresh, parse_off_loop, require_ok
 from connectors.feed import ParsedFeed, discover_feeds, feed_state, looks_like_feed, reread_feed
 from connectors.normalise import WIB, content_hash, normalise_url
 from connectors.opensid_confirm import DRAFT, NEWS, STATIC, menu_pages, verdict
@@ -44,14 +45,19 @@ from connectors.opensid_parse import (
     parse_ppid,
     parse_sitemap,
     site_base,
+    stated_offsets,
 )
+from connectors.opensid_plan import SERVICES_EVERY, menu_digest, remembered_links, steady
 from connectors.opensid_version import exact_version, version_key
 
 __all__ = ["Detection", "OpenSIDConnector", "canonical_item", "detect"]
 
 log = logging.getLogger(__name__)
 
-# Requests of one poll, each url at most once (VillageHttp memoises), ≤ 9 in steady state:
+# A poll follows the village's plan (VillageForPoll.plan): a steady poll of a known site
+# reads the feed (and service pages due, by the menu links remembered); the home page is
+# read every HOME_EVERY, each service page every SERVICES_EVERY or as soon as the home
+# page's menu or release changes. A full poll's requests, each url at most once:
 #   1 home page, HTML: detection, release, theme, visitor widget, menu links
 #   2 the feed (conditional GET); other feed candidates only if it fails
 #   3 /ppid, JSON on every release
@@ -63,8 +69,6 @@ log = logging.getLogger(__name__)
 # statistik is judged from the menu links of the home page (no request). Feed, /ppid and
 # /internal_api do not count as visits; the HTML pages do, once per session.
 # First poll only (no remembered feed): backfill with up to 17 arsip pages or one sitemap.
-_PUBDATE_OFFSET = re.compile(rb"<pub[dD]ate>[^<]*?\s([+-]\d{4}|GMT|UTC)\s*</pub[dD]ate>")
-MAX_OFFSET_SCAN = 1 << 20
 _UTC_NAMES = {b"+0000", b"-0000", b"GMT", b"UTC"}
 
 
@@ -101,11 +105,20 @@ def _ok(resp: FetchResponse) -> bool:
 class _Poll:
     """One poll of one village: the requests in order and what they taught."""
 
-    def __init__(self, village: VillageForPoll, http: HttpGetter, home: FetchResponse) -> None:
+    def __init__(
+        self,
+        village: VillageForPoll,
+        http: HttpGetter,
+        home: FetchResponse | None,
+        now: datetime | None = None,
+    ) -> None:
         self.village = village
         self.http = http
-        self.home = home
-        self.base = site_base(home.url)
+        self.home = home  # None: a steady poll, the feed alone
+        self.base = site_base(home.url if home is not None else village.url)
+        self.now = now or datetime.now(UTC)
+        self.known: Mapping[str, str] = village.plan
+        self.plan: dict[str, str] = {}  # what this poll read in full, for the plan
         self.notes: list[str] = []
         self.services: list[ServiceObservation] = []
         self.metrics: dict[str, float] = {}
@@ -118,14 +131,15 @@ class _Poll:
         return f"{self.base}/index.php/{path}"
 
     def note(self, text: str) -> None:
-        self.notes.append(text)
-        log.info("village=%s url=%s: %s", self.village.code, self.village.url, text)
+        self.notes.append(text)  # on the check; the poller logs one line per village
+        log.debug("village=%s url=%s: %s", self.village.code, self.village.url, text)
 
     async def get(self, kind: str, url: str) -> FetchResponse | None:
         """GET an optional endpoint; a network failure becomes a note and None.
 
         After one failure the remaining optional endpoints are skipped: a site that stopped
         answering would otherwise spend the poll's deadline and lose the news already read.
+        What is skipped stays due in the plan: the next poll reads it.
         """
         if self.gave_up:
             return None
@@ -133,28 +147,47 @@ class _Poll:
             return await self.http.get(url, conditional=False)
         except FetchError as e:
             self.gave_up = True
-            self.note(f"{kind}: {e.message} (later endpoints skipped)")
+            later = "deferred to the next poll" if e.phase == "deferred" else "skipped"
+            self.note(f"{kind}: {e.message} (later endpoints {later})")
             return None
 
+    def due(self, part: str) -> bool:
+        return not is_fresh(self.known, f"svc:{part}", SERVICES_EVERY, self.now)
+
+    def done(self, part: str) -> None:
+        """`part` was read in full (not cut short by a failure or the poll's budget)."""
+        if not self.gave_up:
+            self.plan[f"svc:{part}"] = self.now.isoformat()
+
     async def run(self) -> Harvest:
-        found = detect(self.home)
+        found = detect(self.home) if self.home is not None else None
         version = found.version if found else None
-        self.metrics.update(parse_visitor_widget(self.home.content))
-        links = service_links(self.home.content, self.base)
+        links = remembered_links(self.known)  # the menu as the home page showed it lately
+        if self.home is not None:
+            self.metrics.update(parse_visitor_widget(self.home.content))
+            links = service_links(self.home.content, self.base)
+            menu = menu_digest(version, links)
+            if menu != self.known.get("menu"):
+                self.known = {}  # the menu or the release moved: every service page is due
+            self.plan |= {
+                "home": self.now.isoformat(),
+                "menu": menu,
+                "links": json.dumps(links, sort_keys=True),
+                "version": version or "",
+            }
         feed_url, feed = await self.feed()
         items = tuple(canonical_item(i) for i in feed.items) if feed else ()
         if feed is not None and self.feed_body:
             items = self.local_times(self.feed_body, items)
         if feed is not None:
             version = version or exact_version(feed.version)
-            if found is None and feed.platform != "opensid":
+            if self.home is not None and found is None and feed.platform != "opensid":
                 self.note("no OpenSID markers on the home page or in the feed")
-        api = await self.probe_api(version)
-        await self.ppid()
-        for kind in SERVICE_PAGES:
-            await self.service(kind, api, links.get(kind))
-        residents = await self.statistik(links.get("statistik"), api)
-        version = await self.layanan_mandiri(links.get("layanan_mandiri"), version, residents)
+        # Service pages due (their day has come, or a slow site's deferred ones): read now,
+        # with the menu links remembered when the home page was not read by this poll.
+        known_version = version or self.known.get("version") or None
+        api, learnt = await self.read_services(known_version, links)
+        version = version or (learnt if learnt != known_version else None)
         if self.village.feed_url is None and feed is not None:
             items += await self.backfill(api, {i.url for i in items})
         return Harvest(
@@ -167,7 +200,30 @@ class _Poll:
             not_modified=feed is None,
             notes=tuple(self.notes),
             feed_state=self.feed_state,
+            plan=self.plan,
         )
+
+    async def read_services(
+        self, version: str | None, links: dict[str, str]
+    ) -> tuple[bool, str | None]:
+        """The service pages the plan has due; returns (JSON API exists, release)."""
+        api = self.known.get("api") == "1"
+        if self.due("arsip"):
+            api = await self.probe_api(version)
+            self.plan["api"] = "1" if api else "0"
+            self.done("arsip")
+        if self.due("ppid"):
+            await self.ppid()
+            self.done("ppid")
+        for kind in SERVICE_PAGES:
+            if self.due(kind):
+                await self.service(kind, api, links.get(kind))
+                self.done(kind)
+        if self.due("statistik"):
+            residents = await self.statistik(links.get("statistik"), api)
+            version = await self.layanan_mandiri(links.get("layanan_mandiri"), version, residents)
+            self.done("statistik")
+        return api, version
 
     def local_times(self, raw: bytes, items: tuple[ParsedItem, ...]) -> tuple[ParsedItem, ...]:
         """OpenSID stores an article's time as the village's wall clock and its feed prints
@@ -175,7 +231,7 @@ class _Poll:
         unset) says "+0000" for WIB digits, seven hours late (seen on real 2310-2410). Such
         digits are the local time the article page shows, so they are read as WIB. Another
         offset (+0800 on a server set to Asia/Makassar) was set on purpose and is kept."""
-        offsets = set(_PUBDATE_OFFSET.findall(raw[:MAX_OFFSET_SCAN]))
+        offsets = stated_offsets(raw)
         if not offsets or not offsets <= _UTC_NAMES:
             return items
         self.note("feed: times given in UTC (+0000) read as the village's local time (WIB)")
@@ -191,7 +247,8 @@ class _Poll:
         # /index.php/feed exists on every release; discovered links come last because
         # esensi's rss "alternate" link points at the sitemap.
         candidates = [self.village.feed_url, self.url("feed")]
-        candidates += discover_feeds(self.home.content, self.home.url)[:1]
+        if self.home is not None:
+            candidates += discover_feeds(self.home.content, self.home.url)[:1]
         failure: FetchError | ParseError = ParseError("no feed")
         for url in dict.fromkeys(u for u in candidates if u):
             try:
@@ -384,7 +441,9 @@ class _Poll:
             if i.url not in known and (i.published_at is None or i.published_at <= now)
         ]
         fresh.sort(key=lambda i: i.published_at or now, reverse=True)
-        menu = menu_pages(self.home.content, self.home.url)
+        home = self.home
+        assert home is not None  # a first poll (the only one that backfills) reads it
+        menu = menu_pages(home.content, home.url)
         left_out: dict[str, int] = {}
         for item in fresh[:MAX_CONFIRM]:
             page = await self.get("artikel", item.url)
@@ -421,5 +480,15 @@ class OpenSIDConnector:
 
     async def collect(self, village: VillageForPoll, http: HttpGetter) -> Harvest:
         # Only the home page and the feed are required; every other endpoint is optional.
+        now = datetime.now(UTC)
+        if steady(village, now):
+            try:
+                return await _Poll(village, http, None, now).run()
+            except FetchError as e:
+                if e.status_code is None:
+                    raise  # the site does not answer: a failure, re-planned next poll
+            except ParseError:
+                pass
+            # The feed moved or broke: read the home page and find it again.
         home = require_ok(await http.get(village.url, conditional=False))
-        return await _Poll(village, http, home).run()
+        return await _Poll(village, http, home, now).run()

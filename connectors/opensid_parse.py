@@ -260,3 +260,12 @@ def parse_sitemap(content: bytes) -> tuple[ParsedItem, ...]:
             ),
         )
     return tuple(items.values())
+
+
+_PUBDATE_OFFSET = re.compile(rb"<pub[dD]ate>[^<]*?\s([+-]\d{4}|GMT|UTC)\s*</pub[dD]ate>")
+MAX_OFFSET_SCAN = 1 << 20
+
+
+def stated_offsets(raw: bytes) -> set[bytes]:
+    """The zone offsets a feed's pubDates print ("+0700", "+0000", "GMT")."""
+    return set(_PUBDATE_OFFSET.findall(raw[:MAX_OFFSET_SCAN]))

@@ -362,7 +362,7 @@ class WordPressConnector:
                 return replace(found, version=version)
             refusal = found
         reason = refusal.reason if refusal else "not found"
-        log.info("village=%s url=%s: REST API unavailable (%s)", village.code, home.url, reason)
+        log.debug("village=%s url=%s: REST API unavailable (%s)", village.code, home.url, reason)
         note = f"REST API unavailable ({reason}); read the RSS feed"
         candidates = [u for u in discover_feeds(home.content, home.url) if "/comments/" not in u]
         for path in ("feed/", "?feed=rss2"):  # the second without pretty permalinks

@@ -1,13 +1,17 @@
-"""Progress of a long command: a redrawn bar on a terminal, a few plain lines in a log."""
+"""Progress of a long command (discover, poll --once): a bar on a terminal (tqdm), a few
+plain lines in a log."""
 
 from __future__ import annotations
 
 import sys
 import time
 from types import TracebackType
-from typing import TextIO
+from typing import Any, Self, TextIO
 
-BAR_WIDTH = 30
+from tqdm import tqdm
+
+from aggregator.types import PollOutcome, VillageForPoll
+
 LOG_EVERY_SECONDS = 10.0
 
 
@@ -26,10 +30,17 @@ class Progress:
         self._next_line = self._step
         self._last_line = time.monotonic()
         self._closed = False
+        self._bar: tqdm[Any] | None = None
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> Self:
         if self.tty:
-            self._draw("")
+            self._bar = tqdm(
+                total=self.total,
+                desc=self.label,
+                file=self.stream,
+                unit=" desa",
+                dynamic_ncols=True,
+            )
         return self
 
     def __exit__(
@@ -42,8 +53,10 @@ class Progress:
 
     def advance(self, steps: int = 1, note: str = "") -> None:
         self.done = min(self.total, self.done + steps) if self.total else self.done + steps
-        if self.tty:
-            self._draw(note)
+        if self._bar is not None:
+            if note:
+                self._bar.set_postfix_str(note[:40], refresh=False)
+            self._bar.update(steps)
             return
         now = time.monotonic()
         if self.done >= self._next_line or now - self._last_line >= LOG_EVERY_SECONDS:
@@ -57,9 +70,8 @@ class Progress:
         if self._closed:
             return
         self._closed = True
-        if self.tty:
-            self._draw("")
-            self.stream.write("\n")
+        if self._bar is not None:
+            self._bar.close()
         else:
             self._line()
         self.stream.flush()
@@ -71,11 +83,15 @@ class Progress:
         self.stream.write(f"{self.label}: {self.done}/{self.total} ({self._percent()}%)\n")
         self.stream.flush()
 
-    def _draw(self, note: str) -> None:
-        filled = BAR_WIDTH if not self.total else BAR_WIDTH * self.done // self.total
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        text = f"\r{self.label} [{bar}] {self.done}/{self.total} {self._percent():3d}%"
-        if note:
-            text += f" {note[:40]}"
-        self.stream.write(text + "\x1b[K")  # erase what a longer previous note left behind
-        self.stream.flush()
+
+class PassProgress(Progress):
+    """A poll pass (`poll --once`): one step per village polled, the failures so far noted."""
+
+    def __init__(self, total: int, *, stream: TextIO | None = None) -> None:
+        super().__init__("poll", total, stream=stream)
+        self.failed = 0
+
+    def polled(self, village: VillageForPoll, outcome: PollOutcome) -> None:
+        if not outcome.ok:
+            self.failed += 1
+        self.advance(note=f"{self.failed} gagal" if self.failed else "")

@@ -35,8 +35,12 @@ async def poll_once(
     targets = store.due_villages(
         datetime.now(UTC), codes=villages or None, kecamatan=kecamatan, all_villages=True
     )
+    from aggregator.cli.progress import PassProgress
+
     async with Fetcher(config.settings) as fetcher:
-        report = await Poller(store, fetcher, config.settings).run_pass(targets)
+        with PassProgress(len(targets)) as progress:  # a bar on a terminal
+            poller = Poller(store, fetcher, config.settings)
+            report = await poller.run_pass(targets, on_done=progress.polled)
     print(
         f"Polled {report.villages} villages in {report.seconds:.1f}s: "
         f"{report.ok} ok, {report.failed} failed, {report.new_items} new items"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -79,7 +79,7 @@ class _Variants:
         try:
             return await self.fetcher.get(url, headers=headers, follow_redirects=follow)
         except FetchError as e:
-            log.info("integrity: %s (%s) not fetched: %s", url, headers.get("User-Agent"), e)
+            log.debug("integrity: %s (%s) not fetched: %s", url, headers.get("User-Agent"), e)
             return None
 
 
@@ -115,15 +115,25 @@ class Fetched:
     requests: int = 0
 
 
-async def fetch_plan(fetcher: Fetcher, home_url: str, items: Sequence[ParsedItem]) -> Fetched:
+async def fetch_plan(
+    fetcher: Fetcher,
+    home_url: str,
+    items: Sequence[ParsedItem],
+    shared: Mapping[str, FetchResponse] | None = None,
+) -> Fetched:
+    """`shared`: what the poll beside the scan already fetched ("robots", "sitemap"), read
+    from there instead of asked again."""
+    shared = shared or {}
     host = _host(home_url)
     v = _Variants(fetcher)
     browser = await _view(v, home_url, {"User-Agent": BROWSER_UA}, host)
     crawler = await _view(v, home_url, {"User-Agent": CRAWLER_UA}, host)
     search = await _view(v, home_url, {"User-Agent": BROWSER_UA, "Referer": SEARCH_REFERER}, host)
     origin = f"{urlsplit(home_url).scheme}://{urlsplit(home_url).netloc}"
-    robots = await v.get(origin + "/robots.txt", {"User-Agent": BROWSER_UA})
-    sitemap = await v.get(origin + "/sitemap.xml", {"User-Agent": BROWSER_UA})
+    robots = shared.get("robots") or await v.get(origin + "/robots.txt", {"User-Agent": BROWSER_UA})
+    sitemap = shared.get("sitemap") or await v.get(
+        origin + "/sitemap.xml", {"User-Agent": BROWSER_UA}
+    )
     pages = []
     for item in [i for i in items if i.url and _host(i.url) == host][:ITEM_PAGES]:
         page = await v.get(item.url, {"User-Agent": BROWSER_UA})
@@ -196,9 +206,12 @@ def analyse(f: Fetched) -> IntegrityReport:
 
 
 async def scan_site(
-    fetcher: Fetcher, home_url: str, items: Sequence[ParsedItem]
+    fetcher: Fetcher,
+    home_url: str,
+    items: Sequence[ParsedItem],
+    shared: Mapping[str, FetchResponse] | None = None,
 ) -> IntegrityReport:
     """Run the fetch plan for one village and assess it (the analysis is CPU work: it runs in
     a thread so the event loop keeps every other village's deadlines honest)."""
-    fetched = await fetch_plan(fetcher, home_url, items)
+    fetched = await fetch_plan(fetcher, home_url, items, shared)
     return await asyncio.to_thread(analyse, fetched)

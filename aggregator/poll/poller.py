@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from aggregator.alerts import AlertEvent
 from aggregator.alerts.outbox import queue_alerts
@@ -107,9 +108,14 @@ class VillageHttp:
         fetcher: Fetcher,
         validators: Mapping[str, Mapping[str, str]],
         robots: RobotsCache | None = None,
+        budget: tuple[float, float] | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._robots = robots
+        # (deadline on the monotonic clock, one request's timeout): once two requests are
+        # done (the news read), no request starts that might not end before the deadline;
+        # it is deferred to the next poll (FetchError phase "deferred"), not a failure.
+        self._budget = budget
         self._old = validators
         self.validators: dict[str, dict[str, str]] = {k: dict(v) for k, v in validators.items()}
         self.bytes = 0
@@ -122,6 +128,10 @@ class VillageHttp:
             return self._seen[(url, conditional)]
         if (url, False) in self._seen:  # a full response answers a conditional ask too
             return self._seen[(url, False)]
+        if self._budget is not None and self.requests >= 2:
+            deadline, request_timeout = self._budget
+            if time.monotonic() + request_timeout > deadline:
+                raise FetchError("deferred", "no time left in this poll", url=url)
         if self._robots is not None and not await self._robots.allowed(url):
             raise FetchError("robots", "disallowed by the site's robots.txt", url=url)
         known = self._old.get(url, {}) if conditional else {}
@@ -143,6 +153,14 @@ class VillageHttp:
             else:
                 self.validators.pop(url, None)
         return resp
+
+    def sitemap(self) -> FetchResponse | None:
+        """The site's sitemap, if this poll read one (OpenSID's first poll does)."""
+        for (url, _conditional), resp in self._seen.items():
+            path = urlsplit(url).path
+            if path.endswith("/sitemap.xml") and path.count("/") <= 2 and resp.status_code == 200:
+                return resp
+        return None
 
 
 @dataclass(frozen=True)
@@ -183,7 +201,14 @@ class Poller:
         started = datetime.now(UTC)
         clock = time.monotonic()
         self.fetcher.cookies.seed(village.cookies)
-        http = VillageHttp(self.fetcher, village.validators, self.robots)
+        self.robots.seed(village.url, village.plan)
+        budget = self.settings.request_timeout * 3
+        http = VillageHttp(
+            self.fetcher,
+            village.validators,
+            self.robots,
+            (clock + budget, self.settings.request_timeout),
+        )
         harvest = None
         phase = message = None
         status_code = None
@@ -191,36 +216,46 @@ class Poller:
         scan_due = self._integrity_due(village, started)
         # The watch reads the newest items' text: normalise every entry on a scan's poll.
         asked = forget_feed_state(village) if scan_due else village
+        # A failing village is re-planned: everything is read again until it answers.
+        asked = replace(asked, plan={} if village.consecutive_failures else village.plan)
         try:
             # A connector makes several requests; bound the whole poll, not only each one.
-            async with asyncio.timeout(self.settings.request_timeout * 3):
+            async with asyncio.timeout(budget):
                 harvest = await connector_for(village.platform).collect(asked, http)
         except FetchError as e:
             phase, message, status_code = e.phase, e.message, e.status_code
             retry_after = e.retry_after
+            if phase == "deferred":  # a connector that could not go on without that request
+                phase, message = "http", f"poll not complete within {budget:g}s ({message})"
         except ParseError as e:
             phase, message = "parse", str(e)
         except TimeoutError:
             phase = "http"
-            message = f"poll not complete within {self.settings.request_timeout * 3:g}s"
+            message = f"poll not complete within {budget:g}s"
         except AggregatorError as e:
             phase, message = "parse", str(e)
         except Exception as e:  # a parser bug on a hostile page must not stop the pass
             log.exception("village=%s url=%s: connector crashed", village.code, village.url)
             phase, message = "parse", f"unexpected {type(e).__name__}: {e}"
         ok = harvest is not None
-        integrity = posts = None
+        integrity = posts = plan = None
         if ok:
             assert harvest is not None
             harvest = flag_spam(as_text(harvest), self._spam_memo)
             posts = await self._check_posts(village, harvest)
             harvest = without_bodies(harvest)
             keep_feed_state(village, harvest, http.validators)
+            moved = not harvest.not_modified and harvest.platform != village.detected_platform
+            plan = {
+                **({} if moved else asked.plan),
+                **harvest.plan,
+                **self.robots.plan_entries(village.url),
+            }
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
                 status_code = http.last.status_code
             if scan_due:
-                integrity = await self._scan(village, harvest)
+                integrity = await self._scan(village, harvest, http)
                 posts = await self._recheck_post(village, posts)
         else:
             log.info(
@@ -245,6 +280,7 @@ class Poller:
                 [village.url, *([http.last.url] if http.last else [])]
             ),
             posts=posts,
+            plan=plan,
         )
 
     def _integrity_due(self, village: VillageForPoll, now: datetime) -> bool:
@@ -253,11 +289,19 @@ class Poller:
         last = village.integrity_checked_at
         return last is None or (now - last).total_seconds() >= self.settings.integrity_interval
 
-    async def _scan(self, village: VillageForPoll, harvest: Harvest) -> IntegrityReport | None:
-        """The integrity watch; a failure here is logged and never fails the poll."""
+    async def _scan(
+        self, village: VillageForPoll, harvest: Harvest, http: VillageHttp
+    ) -> IntegrityReport | None:
+        """The integrity watch; a failure here is logged and never fails the poll. What the
+        poll fetched (robots.txt, the sitemap) is not fetched again."""
         try:
             async with asyncio.timeout(self.settings.request_timeout * 6):
-                return await scan_site(self.fetcher, village.url, harvest.items[:20])
+                shared: dict[str, FetchResponse] = {}
+                if sitemap := http.sitemap():
+                    shared["sitemap"] = sitemap
+                if robots := await self.robots.answer(village.url):
+                    shared["robots"] = robots
+                return await scan_site(self.fetcher, village.url, harvest.items[:20], shared)
         except Exception:
             log.exception("village=%s url=%s: integrity scan failed", village.code, village.url)
             return None
@@ -298,7 +342,7 @@ class Poller:
             page = resp.content.decode("utf-8", errors="replace")
             verdict = await asyncio.to_thread(body_verdict, page, url)
         except Exception as e:  # the watch's extra look never fails the poll
-            log.info(
+            log.debug(
                 "village=%s url=%s: post %s not re-read: %r", village.code, village.url, url, e
             )
             return posts
@@ -347,8 +391,15 @@ class Poller:
         recent = time.monotonic() - self._last_success < OFFLINE_WINDOW
         return ok == 0 and len(held) >= OFFLINE_MIN_FAILURES and not recent
 
-    async def run_pass(self, villages: Sequence[VillageForPoll]) -> PassReport:
+    async def run_pass(
+        self,
+        villages: Sequence[VillageForPoll],
+        on_done: Callable[[VillageForPoll, PollOutcome], None] | None = None,
+    ) -> PassReport:
+        """Poll every village once; `on_done` hears of each village once it is recorded (a
+        progress bar)."""
         clock = time.monotonic()
+        done = on_done or (lambda _village, _outcome: None)
         held: list[tuple[VillageForPoll, PollOutcome]] = []
         counts = {"ok": 0, "failed": 0, "new": 0}
 
@@ -363,6 +414,7 @@ class Poller:
             # counter before awaiting and lose concurrent updates.
             counts["new"] += new
             counts["ok" if outcome.ok else "failed"] += 1
+            done(village, outcome)
 
         # Slowest first (longest-processing-time order): a site that took the whole deadline
         # last time starts now, not in the last wave where it would stretch the pass by a
@@ -386,6 +438,7 @@ class Poller:
                 )
             await self._record(village, outcome)
             counts["failed"] += 1
+            done(village, outcome)
         return PassReport(
             len(villages), counts["ok"], counts["failed"], counts["new"], time.monotonic() - clock
         )

@@ -67,7 +67,8 @@ def apply_status(
     status = status_of(facts, now, settings)
     if status != v.status or v.status_since is None:
         if v.status_since is not None:
-            log.info("village=%s url=%s: status %s -> %s", v.code, v.url, v.status, status)
+            # DEBUG: the poller logs a village's one INFO line per pass
+            log.debug("village=%s url=%s: status %s -> %s", v.code, v.url, v.status, status)
         v.status, v.status_since = status, now
 
 

@@ -101,6 +101,8 @@ class Polls(StoreBase):
             v.last_success_at = outcome.started_at
         if outcome.validators:
             v.validators = json.dumps(dict(outcome.validators), sort_keys=True)
+        if outcome.plan is not None:  # what to fetch when (connectors/opensid_plan.py)
+            v.plan = json.dumps(dict(outcome.plan), sort_keys=True)
         if outcome.cookies is not None:
             cookies = json.dumps(dict(outcome.cookies), sort_keys=True)
             if cookies != v.cookies:

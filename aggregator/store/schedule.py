@@ -169,6 +169,7 @@ class Schedule(StoreBase):
             integrity_checked_at=v.integrity_checked_at,
             last_duration_ms=last_duration_ms,
             cookies=_json_object(v.cookies),
+            plan=_json_object(v.plan),
             open_post_finding=open_post,
         )
 

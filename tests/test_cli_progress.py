@@ -30,9 +30,10 @@ def test_a_bar_redrawn_in_place_on_a_terminal() -> None:
         progress.advance(note="Kedungbenda")
         progress.advance(3)
     text = out.getvalue()
-    assert text.count("\n") == 1 and text.endswith("\n")
-    assert "\rdiscover [#######-----------------------] 1/4  25% Kedungbenda" in text
-    assert f"\rdiscover [{'#' * 30}] 4/4 100%" in text
+    assert text.count("\n") == 1 and text.endswith("\n")  # one line, redrawn
+    assert text.startswith("\rdiscover:   0%") and text.count("\r") >= 2
+    final = text.rsplit("\r", 1)[1]
+    assert final.startswith("discover: 100%") and "4/4" in final and "Kedungbenda" in final
 
 
 def test_nothing_to_do_is_still_reported() -> None:

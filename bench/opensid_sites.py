@@ -1,0 +1,164 @@
+"""OpenSID-like village sites for bench_poll.py: what a 24.10 site answers, by path.
+
+A home page with OpenSID's markers (esensi theme assets, "OpenSID v24.10" in the footer),
+its visitor widget, a menu and a dozen article teasers; a feed without validators (no ETag,
+no Last-Modified: the poller compares body digests); the service pages a 24.10 serves
+(/ppid JSON, pemerintah and the self-service sign-in small pages, lapak, pembangunan and
+pengaduan 404 as when left out of the menu); a sitemap listing the feed's articles and two
+older ones; article pages naming their category; robots.txt a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+
+KINDS = ("home", "robots", "feed", "service", "sitemap", "article", "other")
+OLDER = 2  # articles the sitemap lists beyond the feed's
+
+
+def kind_of(path: str) -> str:
+    path = path.split("?")[0]
+    if path in ("/", "/index.php", "/index.php/"):
+        return "home"
+    if path == "/robots.txt":
+        return "robots"
+    if path.endswith("/feed"):
+        return "feed"
+    if path.endswith("sitemap.xml"):
+        return "sitemap"
+    if "/artikel/" in path:
+        return "article"
+    if path.startswith("/index.php/"):
+        return "service"
+    return "other"
+
+
+def article_url(base: str, n: int, when: datetime) -> str:
+    return f"{base}/index.php/artikel/{when.year}/{when.month}/{when.day}/berita-{n}"
+
+
+def dates(i: int, now: datetime, first: int, last: int) -> list[tuple[int, datetime]]:
+    return [(n, now - timedelta(days=n * 3, hours=i % 24)) for n in range(first, last)]
+
+
+def feed(base: str, i: int, items: int, now: datetime, generation: int) -> bytes:
+    """An OpenSID-shaped feed (no XML declaration, +0700 dates, CDATA bodies); each
+    generation adds one newer article on top and drops the oldest."""
+    parts = [
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>',
+        f"<title>Desa Uji {i}</title><link>{base}/</link>",
+        "<dc:rights>Copyright 2016-2026 OpenDesa - OpenSID 24.10</dc:rights>",
+    ]
+    for n, when in dates(i, now, -generation, items - generation):
+        link = article_url(base, n, when)
+        body = (
+            f"<p>Pemerintah Desa Uji {i} melaksanakan kegiatan ke-{n} bersama warga RT 0{n % 9}."
+            " Kegiatan dihadiri perangkat desa, BPD, PKK dan karang taruna.</p>" * 4
+        )
+        parts.append(
+            f"<item><title>Kegiatan desa ke-{n} &amp; musyawarah</title><link>{link}</link>"
+            f"<guid>{link}</guid><pubDate>{format_datetime(when)}</pubDate>"
+            "<category><![CDATA[Berita Desa]]></category>"
+            f"<description><![CDATA[{body[:260]} [...]]]></description>"
+            f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
+        )
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
+
+
+def home(base: str, i: int, now: datetime, generation: int) -> bytes:
+    teasers = "".join(
+        f'<article class="post"><h2><a href="{article_url(base, n, when)}">Kegiatan desa '
+        f'ke-{n} &amp; musyawarah</a></h2><p class="meta">{when:%d %B %Y}</p>'
+        f"<p>Pemerintah Desa Uji {i} melaksanakan kegiatan ke-{n} bersama warga.</p>"
+        '<a class="more" href="#">Selengkapnya</a></article>'
+        for n, when in dates(i, now, -generation, 12 - generation)
+    )
+    menu = "".join(
+        f'<li><a href="{base}/index.php/{path}">{label}</a></li>'
+        for path, label in (
+            ("artikel/1", "Profil Desa"),
+            ("pemerintah", "Pemerintah Desa"),
+            ("first/kategori/berita-desa", "Berita Desa"),
+            ("galeri", "Galeri"),
+        )
+    )
+    page = (
+        "<!DOCTYPE html><html lang='id'><head><meta charset='utf-8'>"
+        f"<title>Website Desa Uji {i}</title>"
+        f'<link rel="stylesheet" href="{base}/desa/themes/esensi/assets/css/style.css?v=2410">'
+        f'<link rel="alternate" type="application/rss+xml" href="{base}/index.php/feed">'
+        f'<script src="{base}/desa/themes/esensi/assets/js/app.js"></script></head><body>'
+        f'<header><img src="{base}/desa/logo/logo.png" alt="logo"><h1>Desa Uji {i}</h1></header>'
+        f"<nav><ul>{menu}</ul></nav><main>{teasers}</main>"
+        '<aside><h3>Statistik Pengunjung</h3><table class="counter">'
+        f"<tr><td>Hari ini</td><td>:</td><td>{(i * 7 + generation) % 90 + 3}</td></tr>"
+        f"<tr><td>Kemarin</td><td>:</td><td>{(i * 11) % 120 + 5}</td></tr>"
+        f"<tr><td>Total Pengunjung</td><td>:</td><td>{10_000 + i * 37}</td></tr>"
+        "</table></aside>"
+        "<footer><p>Hak cipta Desa Uji. Didukung OpenSID v24.10</p></footer></body></html>"
+    )
+    return page.encode()
+
+
+def sitemap(base: str, i: int, items: int, now: datetime, generation: int) -> bytes:
+    urls = "".join(
+        f"<url><loc>{article_url(base, n, when)}</loc><lastmod>{when:%Y-%m-%d}</lastmod></url>"
+        for n, when in dates(i, now, -generation, items - generation + OLDER)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{base}/</loc></url>{urls}</urlset>"
+    ).encode()
+
+
+def article(base: str, path: str) -> bytes:
+    slug = path.rstrip("/").rsplit("/", 1)[-1]
+    title = slug.replace("-", " ").title()
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f'<meta property="og:title" content="{title}"><title>{title}</title></head><body>'
+        f'<nav class="breadcrumb"><a href="{base}/">Beranda</a>'
+        f'<a href="{base}/index.php/first/kategori/berita-desa">Berita Desa</a></nav>'
+        f"<article><h1>{title}</h1><p>Isi berita desa.</p></article></body></html>"
+    ).encode()
+
+
+PPID = b'{"status":"success","data":{"ppid":[],"total data":0}}'
+PEMERINTAH = (
+    b"<!DOCTYPE html><html><body><h1>Pemerintah Desa</h1><div class='aparatur'>"
+    b"<div class='card'><h3>Sutrisno</h3><p>Kepala Desa</p></div>"
+    b"<div class='card'><h3>Wahyuni</h3><p>Sekretaris Desa</p></div></div></body></html>"
+)
+MANDIRI = (
+    b"<!DOCTYPE html><html><body><form action='layanan-mandiri/cek'>"
+    b"<input name='nik'><input name='password' type='password'></form>"
+    b"<footer>OpenSID v24.10</footer></body></html>"
+)
+
+
+def respond(
+    path: str, base: str, i: int, items: int, now: datetime, generation: int
+) -> tuple[int, str, Callable[[], bytes]]:
+    """(status, content type, body) of a request for `path` on village `i`'s site."""
+    kind = kind_of(path)
+    html = "text/html; charset=UTF-8"
+    if kind == "home":
+        return 200, html, lambda: home(base, i, now, generation)
+    if kind == "feed":
+        return 200, "text/xml; charset=UTF-8", lambda: feed(base, i, items, now, generation)
+    if kind == "sitemap":
+        return 200, "text/xml", lambda: sitemap(base, i, items, now, generation)
+    if kind == "article":
+        return 200, html, lambda: article(base, path)
+    if path.startswith("/index.php/ppid"):
+        return 200, "application/json", lambda: PPID
+    if path.startswith("/index.php/pemerintah"):
+        return 200, html, lambda: PEMERINTAH
+    if path.startswith("/index.php/layanan-mandiri"):
+        return 200, html, lambda: MANDIRI
+    return 404, html, lambda: b"<html><body>404 Page Not Found</body></html>"

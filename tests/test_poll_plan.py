@@ -1,0 +1,212 @@
+"""The poll plan: a steady poll of a known OpenSID site reads the feed alone; the home page
+and the service pages are read on their own cadence; a slow site is a working site."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from aggregator.cli import poll_once
+from aggregator.models import Check, Service, Village
+from aggregator.settings import DistrictConfig, parse_config
+from aggregator.store import Store
+from fleet import Fleet
+from fleet.kinds import OPENSID_KINDS
+
+KIND = "opensid-2410-esensi"
+FAST: dict[str, object] = {
+    "request_timeout": "2s",
+    "connect_timeout": "2s",
+    "integrity_watch": False,
+}
+
+
+def _setup(fleet: Fleet, tmp_path: Path, **settings: object) -> tuple[DistrictConfig, Store]:
+    config = parse_config(fleet.config_yaml(settings={**FAST, **settings}), "fleet.yaml")
+    store = Store(f"sqlite:///{tmp_path}/plan.db", config.settings)
+    store.migrate()
+    store.sync_config(config, datetime.now(UTC))
+    return config, store
+
+
+def _paths(fleet: Fleet, code: str, since: int) -> list[str]:
+    return [r.path for r in fleet.requests(code)[since:]]
+
+
+def _age_plan(store: Store, code: str, hours: float, parts: tuple[str, ...]) -> None:
+    """Pretend the plan's `parts` were read `hours` ago."""
+    with Session(store.engine) as s:
+        v = s.get(Village, code)
+        assert v is not None
+        plan = json.loads(v.plan)
+        then = (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
+        for key in plan:
+            if key in parts or (key.startswith("svc:") and "svc" in parts):
+                plan[key] = then
+        v.plan = json.dumps(plan)
+        s.add(v)
+        s.commit()
+
+
+def test_a_steady_poll_reads_the_feed_alone_and_the_plan_brings_the_rest_back(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        async with Fleet.of_kinds([KIND], seed=5) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            code = fleet.villages[0].code
+            await poll_once(config, store)
+            first = _paths(fleet, code, 0)
+            assert "/" in first and any("pemerintah" in p for p in first)
+            with Session(store.engine) as s:
+                plan = json.loads(s.get(Village, code).plan)  # type: ignore[union-attr]
+                kinds = {x.kind for x in s.exec(select(Service)).all()}
+            assert "home" in plan and "svc:pemerintah" in plan and "menu" in plan
+            assert {"pemerintah", "ppid", "lapak"} <= kinds
+
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            steady = _paths(fleet, code, seen)
+            assert steady == ["/index.php/feed"], steady  # no home page, no service page
+
+            # The home page is due after HOME_EVERY: read again, services still not due.
+            _age_plan(store, code, 7, ("home",))
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            again = _paths(fleet, code, seen)
+            assert "/" in again and not any("pemerintah" in p for p in again), again
+
+            # A day later every service page is read again, once.
+            _age_plan(store, code, 25, ("home", "svc"))
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            daily = _paths(fleet, code, seen)
+            assert daily.count("/") == 1 and daily.count("/index.php/pemerintah") == 1, daily
+            with Session(store.engine) as s:
+                checks = s.exec(select(Check).where(Check.village_code == code)).all()
+            assert len(checks) == 4 and all(c.ok for c in checks)
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_a_steady_poll_whose_feed_moved_finds_it_again(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Fleet.of_kinds([KIND], seed=5) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            code = fleet.villages[0].code
+            await poll_once(config, store)
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None and v.feed_url
+                v.feed_url = v.feed_url.replace("/feed", "/feed-lama")  # now a 404
+                s.add(v)
+                s.commit()
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            paths = _paths(fleet, code, seen)
+            # The remembered url is a 404: OpenSID's own feed url is tried next (a site
+            # whose feed cannot be found that way is read from its home page again).
+            assert paths == ["/index.php/feed-lama", "/index.php/feed"], paths
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None and v.last_check_ok and v.feed_url
+                assert v.feed_url.endswith("/index.php/feed")
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_a_failing_village_is_re_planned_with_its_home_page(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Fleet.of_kinds([KIND], seed=5) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            code = fleet.villages[0].code
+            await poll_once(config, store)
+            fleet.set_behaviour(code, "down_500")
+            await poll_once(config, store)
+            fleet.set_behaviour(code, "active")
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            paths = _paths(fleet, code, seen)
+            assert "/" in paths and "/index.php/pemerintah" in paths, paths
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_a_slow_site_is_a_working_site_and_the_rest_comes_with_later_polls(
+    tmp_path: Path,
+) -> None:
+    """Each request answered in 1.5 s, a 2 s request timeout: a poll (6 s) fits the home
+    page and the feed, not the nine requests of a full read."""
+
+    async def main() -> None:
+        async with Fleet.of_kinds([KIND], behaviour="slow", seed=5, slow_seconds=1.5) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            code = fleet.villages[0].code
+            await poll_once(config, store)
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None
+                assert v.last_check_ok, v.last_error_message
+                assert v.news_count >= 20 and v.consecutive_failures == 0
+                first = s.exec(select(Check).where(Check.village_code == code)).one()
+                assert "deferred to the next poll" in (first.message or "")
+                assert first.duration_ms < 6000
+            for _ in range(6):
+                await poll_once(config, store)
+            with Session(store.engine) as s:
+                checks = s.exec(select(Check).where(Check.village_code == code)).all()
+                kinds = {x.kind for x in s.exec(select(Service)).all()}
+            assert all(c.ok for c in checks), [c.message for c in checks]
+            assert {"ppid", "pemerintah", "lapak", "pembangunan", "pengaduan"} <= kinds, kinds
+            # The deferred pages came by the menu links the first poll remembered.
+            assert _paths(fleet, code, 0).count("/") == 1
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_a_pass_logs_one_info_line_per_village_and_endpoint_404s_at_debug(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        async with Fleet.of_kinds(OPENSID_KINDS, seed=5) as fleet:
+            config, store = _setup(fleet, tmp_path)
+            with caplog.at_level(logging.DEBUG):
+                await poll_once(config, store)
+            for v in fleet.villages:
+                mine = [r for r in caplog.records if f"village={v.code} " in r.getMessage()]
+                info = [r for r in mine if r.levelno >= logging.INFO]
+                assert len(info) <= 1, [r.getMessage() for r in info]
+            debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+            assert any("not published (HTTP 404)" in m for m in debug)
+            store.close()
+
+    asyncio.run(main())
+
+
+def test_a_first_poll_and_its_integrity_scan_read_robots_txt_and_the_sitemap_once(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        async with Fleet.of_kinds([KIND], seed=5) as fleet:
+            config, store = _setup(fleet, tmp_path, integrity_watch=True)
+            code = fleet.villages[0].code
+            await poll_once(config, store)
+            paths = _paths(fleet, code, 0)
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None and v.integrity_checked_at is not None  # the scan ran
+            assert paths.count("/robots.txt") == 1, paths
+            assert sum(1 for p in paths if p.endswith("sitemap.xml")) == 1, paths
+            store.close()
+
+    asyncio.run(main())
