@@ -215,6 +215,9 @@ class ScoreSnapshot(SQLModel, table=True):
     score: float | None = None
     status: str = Field(max_length=16)
     components: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # Reconstructed from the news archive on the village's first poll (status, freshness and
+    # cadence only); a measured snapshot of the same day replaces it.
+    reconstructed: bool = False
 
 
 class KecamatanSnapshot(SQLModel, table=True):
@@ -233,6 +236,7 @@ class KecamatanSnapshot(SQLModel, table=True):
     mean_kip: float | None = None  # Keterbukaan Informasi
     mean_security: float | None = None  # Keamanan Digital
     ready: bool = False
+    reconstructed: bool = False  # rebuilt from reconstructed village rows
 
 
 class CheckRollup(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""Daily history: a village's and a kecamatan's snapshots, and the kabupaten's counts per
+"""Daily history: a village's and a kecamatan's snapshots (each marked `reconstructed` when
+read from a news archive rather than measured), and the kabupaten's counts per
 status summed over the kecamatan roll-ups (kept in memory for the days that no longer
 change).
 
@@ -63,6 +64,7 @@ class History(StoreBase):
                     "checks": r.checks if r else None,
                     "uptime": round(r.ok / r.checks, 3) if r and r.checks else None,
                     "mean_response_ms": round(r.total_ms / r.checks) if r and r.checks else None,
+                    "reconstructed": sn.reconstructed,
                 }
             )
         return out
@@ -84,6 +86,7 @@ class History(StoreBase):
                 "counts": json.loads(r.counts),
                 "mean_score": r.mean_score,
                 "ready": r.ready,
+                "reconstructed": r.reconstructed,
             }
             for r in rows
         ]
@@ -112,6 +115,7 @@ class History(StoreBase):
                 col(k.day),
                 func.sum(col(k.villages)),
                 func.sum(case((col(k.ready), 1), else_=0)),
+                func.max(case((col(k.reconstructed), 1), else_=0)),
                 *[func.sum(count_of(st)) for st in STATUSES],
                 *weighted(col(k.mean_score)),
                 *weighted(col(k.mean_kip)),
@@ -129,7 +133,7 @@ class History(StoreBase):
 
     @staticmethod
     def _history_entry(row: Any) -> dict[str, Any]:
-        day, villages, ready, *rest = row
+        day, villages, ready, reconstructed, *rest = row
         counts = {st: int(n or 0) for st, n in zip(STATUSES, rest, strict=False)}
         means = rest[len(STATUSES) :]
         out: dict[str, Any] = {
@@ -137,6 +141,8 @@ class History(StoreBase):
             "villages": int(villages or 0),
             "counts": counts,
             "ready": int(ready or 0),
+            # Any of the day's kecamatan rows reconstructed from news archives.
+            "reconstructed": bool(reconstructed),
         }
         for i, key in enumerate(("mean_score", "mean_kip", "mean_security")):
             total, weight = means[2 * i], means[2 * i + 1]

@@ -136,6 +136,7 @@ class Scores(StoreBase):
                 s.add(v)
                 snap = snaps.get(v.code) or ScoreSnapshot(village_code=v.code, day=day, status="")
                 snap.score, snap.status = v.score, v.status
+                snap.reconstructed = False  # a measured day replaces a reconstructed one
                 snap.components = json.dumps(
                     {c.key: c.points for c in result.components}, separators=(",", ":")
                 )
@@ -199,6 +200,7 @@ class Scores(StoreBase):
             snap.mean_kip = round(sum(kips) / len(kips), 1) if kips else None
             snap.mean_security = round(sum(secs) / len(secs), 1) if secs else None
             snap.ready = is_ready(len(with_site), sum(v.status == "active" for v in with_site))
+            snap.reconstructed = False
             s.add(snap)
 
     def rollup_checks(self, now: datetime) -> int:

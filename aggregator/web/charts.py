@@ -2,11 +2,13 @@
 
 Colours are presentation attributes (not `style=`) so the strict CSP needs no inline styles;
 every chart is `role="img"` with a title and description, and pages show the data as a table.
+Days reconstructed from a news archive (not measured) are drawn apart: a dashed, lighter
+line and paler status cells, with RECONSTRUCTED_NOTE in the legend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +29,9 @@ STATUS_COLOURS = {
 INK, GRID, MUTED = "#1f2933", "#d9dee3", "#52606d"
 
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
+RECONSTRUCTED_NOTE = "Pucat/putus-putus: direkonstruksi dari arsip berita"
+RECONSTRUCTED_OPACITY = "0.45"
+DASH = "6 4"
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,10 @@ def line_chart(
     percent: bool = False,
     width: int = 960,
     height: int = 200,
+    reconstructed: Collection[date] = (),
 ) -> Markup:
-    """Lines over days (shared x axis); gaps where a value is None."""
+    """Lines over days (shared x axis); gaps where a value is None. A segment that ends on
+    a `reconstructed` day is dashed and lighter, with a note in the top right corner."""
     days = sorted({d for s in series for d, _ in s.points})
     values = [v for s in series for _, v in s.points if v is not None]
     top = y_max if y_max is not None else max([1.0, *values])
@@ -99,28 +106,45 @@ def line_chart(
     frame, step, plot_h = _frame(days, top, percent, width, height)
     parts += frame
     index = {d: i for i, d in enumerate(days)}
+    past = set(reconstructed)
     for s in series:
-        path: list[str] = []
-        pen_down = False
+        paths: dict[bool, list[str]] = {False: [], True: []}  # measured, reconstructed
+        previous: tuple[float, float] | None = None
         dots: list[str] = []
         for d, v in sorted(s.points):
             if v is None:
-                pen_down = False
+                previous = None
                 continue
             x = LEFT + step * index[d] if len(days) > 1 else LEFT + (width - LEFT - RIGHT) / 2
             y = TOP + plot_h * (1 - min(v, top) / top)
-            path.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
-            pen_down = True
+            start = previous or (x, y)
+            paths[d in past].append(f"M{start[0]:.1f} {start[1]:.1f}L{x:.1f} {y:.1f}")
+            previous = (x, y)
             tip = f"{tanggal_pendek(d)}: {s.label} {_fmt(v, percent)}"
+            if d in past:
+                tip += " (direkonstruksi)"
+            fade = f' fill-opacity="{RECONSTRUCTED_OPACITY}"' if d in past else ""
             dots.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{s.colour}">'
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{s.colour}"{fade}>'
                 f"<title>{escape(tip)}</title></circle>"
             )
-        if path:
-            parts.append(
-                f'<path d="{" ".join(path)}" fill="none" stroke="{s.colour}" stroke-width="2"/>'
-            )
+        for faded, path in paths.items():
+            if path:
+                extra = (
+                    f' stroke-dasharray="{DASH}" stroke-opacity="{RECONSTRUCTED_OPACITY}"'
+                    if faded
+                    else ""
+                )
+                parts.append(
+                    f'<path d="{"".join(path)}" fill="none" stroke="{s.colour}" '
+                    f'stroke-width="2"{extra}/>'
+                )
         parts += dots
+    if past & set(days):
+        parts.append(
+            f'<text x="{width - RIGHT}" y="{TOP + 10}" text-anchor="end" font-size="13" '
+            f'fill="{MUTED}">{escape(RECONSTRUCTED_NOTE)}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -171,15 +195,21 @@ def status_strip(
     desc: str,
     width: int = 960,
     height: int = 70,
+    reconstructed: Collection[date] = (),
 ) -> Markup:
-    """A band of one coloured cell per day (the status that day) with a legend beneath."""
+    """A band of one coloured cell per day (the status that day) with a legend beneath;
+    `reconstructed` days are paler."""
     parts = _svg_open(ident, title, desc, width, height)
     slot = (width - LEFT - RIGHT) / max(1, len(days))
+    past = set(reconstructed)
     for i, (d, status) in enumerate(days):
         label = STATUS_LABELS.get(status, status)
+        if d in past:
+            label += " (direkonstruksi)"
+        fade = f' fill-opacity="{RECONSTRUCTED_OPACITY}"' if d in past else ""
         parts.append(
             f'<rect x="{LEFT + slot * i:.1f}" y="{TOP}" width="{slot + 0.3:.1f}" height="22" '
-            f'fill="{STATUS_COLOURS.get(status, GRID)}">'
+            f'fill="{STATUS_COLOURS.get(status, GRID)}"{fade}>'
             f"<title>{escape(f'{tanggal_pendek(d)}: {label}')}</title></rect>"
         )
     if days:
@@ -199,6 +229,11 @@ def status_strip(
             f"{escape(label)}</text>"
         )
         x += 26 + 8 * len(label)
+    if past & {d for d, _ in days}:
+        parts.append(
+            f'<text x="{width / 2:.1f}" y="{TOP + 36}" text-anchor="middle" font-size="13" '
+            f'fill="{MUTED}">{escape(RECONSTRUCTED_NOTE)}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 

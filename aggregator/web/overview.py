@@ -164,6 +164,7 @@ def overview_context(
             counts=total["counts"],
         )
     history = trend(store, now, chosen)
+    past = [as_date(h["day"]) for h in history if h.get("reconstructed")]
     where = f"Kecamatan {names[chosen]}" if chosen else "kabupaten"
     chart = line_chart(
         "tren-aktif",
@@ -180,6 +181,7 @@ def overview_context(
             f"{len(history)} hari tercatat. Angka lengkap ada di tabel di bawah grafik."
         ),
         y_max=float(max([1, *(h["villages"] for h in history)])),
+        reconstructed=past,
     )
 
     def points(key: str) -> list[tuple[date, float | None]]:
@@ -198,6 +200,7 @@ def overview_context(
             f"di {where}, 0 sampai 100. Angka lengkap ada di tabel di bawah grafik."
         ),
         y_max=100.0,
+        reconstructed=past,
     )
     return {
         "all_kecamatan": rows,

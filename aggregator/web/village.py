@@ -45,13 +45,17 @@ def _charts(code: str, name: str, history: list[dict[str, Any]]) -> dict[str, An
     if not history:
         return {}
     days = [as_date(h["day"]) for h in history]
+    past = [d for d, h in zip(days, history, strict=True) if h.get("reconstructed")]
     span = f"{len(history)} hari terakhir yang tercatat"
+    if past:
+        span += f", {len(past)} hari di antaranya direkonstruksi dari arsip berita"
     return {
         "status": status_strip(
             "riwayat-status",
             [(d, h["status"]) for d, h in zip(days, history, strict=True)],
             title=f"Riwayat status {name}",
             desc=f"Status harian {name}, {span}; warna sesuai status, rinciannya di tabel.",
+            reconstructed=past,
         ),
         "uptime": bar_chart(
             "riwayat-uptime",
@@ -65,6 +69,7 @@ def _charts(code: str, name: str, history: list[dict[str, Any]]) -> dict[str, An
             title=f"Skor keaktifan {name}",
             desc=f"Skor 0–100 per hari, {span}.",
             y_max=100.0,
+            reconstructed=past,
         ),
     }
 
@@ -173,6 +178,9 @@ HISTORY_COLUMNS = [
     ),
     field("checks", "Pemeriksaan", 10),
     field("mean_response_ms", "Rata-rata respons (ms)", 14),
+    Column(
+        "Sumber", lambda r: "rekonstruksi arsip berita" if r["reconstructed"] else "terukur", 14
+    ),
 ]
 
 

@@ -1,0 +1,144 @@
+"""History from day one (`aggregator.store.reconstruct`, `aggregator.decide.past`): a fleet
+with year-old archives polled once shows a year of daily history, marked reconstructed, with
+each day's status the status rules applied to that day's archive; measured days win."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from aggregator.cli import finish_pass, poll_once
+from aggregator.clock import wib_day, wib_day_start
+from aggregator.decide.past import RECONSTRUCT_DAYS, archive_status
+from aggregator.decide.status import RECENT_WINDOW
+from aggregator.settings import parse_config
+from aggregator.store import Store
+from aggregator.web.app import create_app
+from fleet import Fleet
+from tests.conftest import LiveServer
+from tests.test_poller import FAST
+
+
+def _polled(tmp_path: Path, url: str | None = None) -> tuple[Store, Fleet, datetime]:
+    """A 12-village fleet whose sites post since 400 days, after one `poll --once` pass
+    (without the scoring run that follows it: the first poll alone brings the history)."""
+
+    async def main() -> tuple[Store, Fleet, datetime]:
+        async with Fleet.from_district(12, seed=3, history_days=400) as fleet:
+            config = parse_config(fleet.config_yaml(settings=FAST), "fleet.yaml")
+            store = Store(url or f"sqlite:///{tmp_path}/h.db", config.settings)
+            store.migrate()
+            store.sync_config(config, datetime.now(UTC))
+            await poll_once(config, store)
+            return store, fleet, datetime.now(UTC)
+
+    return asyncio.run(main())
+
+
+def _expected(store: Store, code: str, day: Any) -> str:
+    """The status rules applied to that day's facts, from the stored news: the newest post
+    before the day's end."""
+    at = wib_day_start(day + timedelta(days=1))
+    dates = [n["published_at"] for n in store.news(village=code, limit=1000)]
+    past = [datetime.fromisoformat(d) for d in dates if d and datetime.fromisoformat(d) < at]
+    return archive_status(max(past, default=None), at, store.settings)
+
+
+def _posts_30d(store: Store, code: str, day: Any) -> int:
+    at = wib_day_start(day + timedelta(days=1))
+    dates = [
+        datetime.fromisoformat(n["published_at"]) for n in store.news(village=code, limit=1000)
+    ]
+    return sum(1 for d in dates if at - RECENT_WINDOW <= d < at)
+
+
+def check_year(store: Store, fleet: Fleet, now: datetime) -> None:
+    today = wib_day(now)
+    behaviours = {v.code: v.behaviour for v in fleet.villages}
+    kec = {v.code: v.kecamatan_code for v in fleet.villages}
+    app = create_app(store.settings, store=store, run_scheduler=False)
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=20) as c:
+        sampled = 0
+        for code, behaviour in behaviours.items():
+            if behaviour not in ("active", "quiet", "abandoned"):
+                continue
+            rows = c.get(f"/api/villages/{code}/history?days={RECONSTRUCT_DAYS + 1}").json()
+            days = [r["day"] for r in rows]
+            if behaviour != "abandoned":  # their archives start 400 days ago: a whole year
+                assert days[0] == (today - timedelta(days=RECONSTRUCT_DAYS)).isoformat()
+                assert len(rows) == RECONSTRUCT_DAYS, (code, len(rows))
+            assert all(r["reconstructed"] for r in rows), code
+            assert days[-1] == (today - timedelta(days=1)).isoformat()
+            # Availability and services are unknown for past days: left out of the score.
+            assert all(set(r["components"]) == {"freshness", "cadence"} for r in rows)
+            by_day = {r["day"]: r for r in rows}
+            for back in (1, 17, 45, 100, 180, 250, 364):
+                day = today - timedelta(days=back)
+                if day.isoformat() not in by_day:
+                    continue
+                row = by_day[day.isoformat()]
+                assert row["status"] == _expected(store, code, day), (code, behaviour, day)
+                cadence = _posts_30d(store, code, day)
+                assert (row["components"]["cadence"] > 0) == (cadence > 0)
+                sampled += 1
+            statuses = {r["status"] for r in rows}
+            if behaviour == "abandoned":
+                assert statuses == {"inactive"} or "inactive" in statuses
+        assert sampled >= 20
+        # The kecamatan trend shows the year too, marked reconstructed.
+        some = next(k for code, k in kec.items() if behaviours[code] == "active")
+        trend = c.get(f"/api/kecamatan/{some}/history?days={RECONSTRUCT_DAYS + 1}").json()
+        assert len(trend) == RECONSTRUCT_DAYS and all(t["reconstructed"] for t in trend)
+        members = [code for code, k in kec.items() if k == some]
+        for t in trend[::30]:
+            assert t["villages"] == len(members)
+            assert sum(t["counts"].values()) <= len(members)
+        district = store.district_history(today - timedelta(days=RECONSTRUCT_DAYS))
+        assert len(district) == RECONSTRUCT_DAYS and all(d["reconstructed"] for d in district)
+        active_per_day = [d["counts"]["active"] for d in district]
+        assert len(set(active_per_day)) > 1  # a lived year, not a flat line
+        # The charts mark the reconstructed days, with a legend note in Bahasa Indonesia.
+        page = c.get(f"/desa/{next(iter(members))}").text
+        assert "direkonstruksi" in page
+
+
+def test_first_poll_reconstructs_a_year_and_measured_days_win(tmp_path: Path) -> None:
+    store, fleet, now = _polled(tmp_path)
+    check_year(store, fleet, now)
+    today = wib_day(now)
+    code = next(v.code for v in fleet.villages if v.behaviour == "active")
+    kec = next(v.kecamatan_code for v in fleet.villages if v.code == code)
+
+    # The scoring run measures today; the reconstructed past stays.
+    finish_pass(store)
+    rows = store.village_history(code, RECONSTRUCT_DAYS + 1, now)
+    assert rows[-1]["day"] == today.isoformat() and rows[-1]["reconstructed"] is False
+    assert all(r["reconstructed"] for r in rows[:-1]) and len(rows) == RECONSTRUCT_DAYS + 1
+    assert set(rows[-1]["components"]) >= {"availability", "services"}
+
+    # A measured snapshot of a reconstructed day replaces it...
+    yesterday = today - timedelta(days=1)
+    store.score_all(wib_day_start(yesterday) + timedelta(hours=12))
+    row = store.village_history(code, 2, now)[0]
+    assert row["day"] == yesterday.isoformat() and row["reconstructed"] is False
+    assert store.kecamatan_history(kec, 2, now)[0]["reconstructed"] is False
+    # ...and a reconstruction never overwrites a measured day (village or kecamatan).
+    store.reconstruct_history([v.code for v in fleet.villages], now)
+    assert store.village_history(code, 2, now)[0]["reconstructed"] is False
+    assert store.kecamatan_history(kec, 2, now)[0]["reconstructed"] is False
+    assert store.village_history(code, 3, now)[0]["reconstructed"] is True
+    store.close()
+
+
+def test_reconstruction_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """The archive's WIB days are grouped in SQL, differently on each database."""
+    from tests.test_worker import _empty
+
+    _empty(pg_url)
+    store, fleet, now = _polled(tmp_path, pg_url)
+    check_year(store, fleet, now)
+    store.close()
