@@ -142,3 +142,32 @@ def test_reconstruction_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     store, fleet, now = _polled(tmp_path, pg_url)
     check_year(store, fleet, now)
     store.close()
+
+
+def test_past_days_judge_each_day_at_its_end() -> None:
+    """One post at 10:00 WIB: active for 30 days after that day's end, counted in the window
+    of 30 days, low activity until 90 days, then inactive; days before it are not judged."""
+    from aggregator.clock import WIB
+    from aggregator.decide.past import ArchiveDay, past_days
+    from aggregator.settings import Settings
+
+    settings = Settings()
+    posted = datetime(2026, 3, 1, 10, 0, tzinfo=WIB).astimezone(UTC)
+    day = wib_day(posted)
+    archive = [ArchiveDay(day, 1, posted)]
+    judged = {
+        p.day: p
+        for p in past_days(archive, day - timedelta(days=5), day + timedelta(days=95), settings)
+    }
+    assert min(judged) == day and len(judged) == 96
+
+    def at(n: int) -> tuple[str, float]:
+        p = judged[day + timedelta(days=n)]
+        return p.status, p.components["cadence"]
+
+    assert at(0)[0] == "active" and at(0)[1] > 0
+    assert at(29)[0] == "active" and at(29)[1] > 0  # still within the 30 days
+    assert at(30) == ("low_activity", 0.0)  # 30 days and 14 hours after the post
+    assert at(89)[0] == "low_activity" and at(90)[0] == "inactive"
+    assert judged[day].score > judged[day + timedelta(days=40)].score > 0
+    assert set(judged[day].components) == {"freshness", "cadence"}

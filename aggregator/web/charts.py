@@ -32,6 +32,7 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
 RECONSTRUCTED_NOTE = "Pucat/putus-putus: direkonstruksi dari arsip berita"
 RECONSTRUCTED_OPACITY = "0.45"
 DASH = "6 4"
+NOTE_HEIGHT = 18  # the line charts' note on reconstructed days, under the axis
 
 
 @dataclass(frozen=True)
@@ -98,15 +99,16 @@ def line_chart(
     reconstructed: Collection[date] = (),
 ) -> Markup:
     """Lines over days (shared x axis); gaps where a value is None. A segment that ends on
-    a `reconstructed` day is dashed and lighter, with a note in the top right corner."""
+    a `reconstructed` day is dashed and lighter, with a note beneath the axis."""
     days = sorted({d for s in series for d, _ in s.points})
     values = [v for s in series for _, v in s.points if v is not None]
     top = y_max if y_max is not None else max([1.0, *values])
-    parts = _svg_open(ident, title, desc, width, height)
+    past = set(reconstructed)
+    noted = bool(past & set(days))
+    parts = _svg_open(ident, title, desc, width, height + NOTE_HEIGHT * noted)
     frame, step, plot_h = _frame(days, top, percent, width, height)
     parts += frame
     index = {d: i for i, d in enumerate(days)}
-    past = set(reconstructed)
     for s in series:
         paths: dict[bool, list[str]] = {False: [], True: []}  # measured, reconstructed
         previous: tuple[float, float] | None = None
@@ -140,9 +142,11 @@ def line_chart(
                     f'stroke-width="2"{extra}/>'
                 )
         parts += dots
-    if past & set(days):
+    if noted:
         parts.append(
-            f'<text x="{width - RIGHT}" y="{TOP + 10}" text-anchor="end" font-size="13" '
+            f'<path d="M{LEFT} {height + 6}h24" stroke="{MUTED}" stroke-width="2" '
+            f'stroke-dasharray="{DASH}"/>'
+            f'<text x="{LEFT + 30}" y="{height + 11}" font-size="13" '
             f'fill="{MUTED}">{escape(RECONSTRUCTED_NOTE)}</text>'
         )
     parts.append("</svg>")
