@@ -101,9 +101,16 @@ def check_year(store: Store, fleet: Fleet, now: datetime) -> None:
         assert len(district) == RECONSTRUCT_DAYS and all(d["reconstructed"] for d in district)
         active_per_day = [d["counts"]["active"] for d in district]
         assert len(set(active_per_day)) > 1  # a lived year, not a flat line
-        # The charts mark the reconstructed days, with a legend note in Bahasa Indonesia.
-        page = c.get(f"/desa/{next(iter(members))}").text
-        assert "direkonstruksi" in page
+        # The pages offer the year; their charts and tables mark the reconstructed days, with
+        # a legend note in Bahasa Indonesia.
+        village = next(code for code in members if behaviours[code] == "active")
+        page = c.get(f"/desa/{village}?periode=365").text
+        assert "direkonstruksi" in page and 'href="/desa/' in page
+        assert page.count("<td>rekonstruksi</td>") == RECONSTRUCT_DAYS - 1  # today not shown
+        assert "?periode=365" in c.get(f"/desa/{village}").text  # the link to the year
+        trend_page = c.get(f"/?kecamatan={some}&periode=365").text
+        assert "365 hari terakhir" in trend_page and "Pucat/putus-putus" in trend_page
+        assert trend_page.count("*</th>") == 2 * (RECONSTRUCT_DAYS - 1)  # both tables
 
 
 def test_first_poll_reconstructs_a_year_and_measured_days_win(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ class History(StoreBase):
 
     def __init__(self, url: str = DEFAULT_DATABASE_URL, settings: Settings | None = None):
         super().__init__(url, settings)
-        # The kabupaten's past days, under one key (first day, newest day, newest id).
+        # The kabupaten's past days, under (first day, newest day, newest id).
         self._history_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         self._history_lock = threading.Lock()
 
@@ -176,7 +176,9 @@ class History(StoreBase):
                 rows = conn.execute(self._history_query(first_day, newest, None)).all()
                 past = [self._history_entry(r) for r in rows]
                 with self._history_lock:
-                    cache.clear()  # one key is current at a time
+                    # One entry per first day (the pages' periods) of the current table.
+                    for old in [k for k in cache if k[1:] != key[1:]]:
+                        del cache[old]
                     cache[key] = past
             today = conn.execute(
                 self._history_query(max(first_day, newest), None, None).where(col(k.day) == newest)

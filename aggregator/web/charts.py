@@ -33,6 +33,7 @@ RECONSTRUCTED_NOTE = "Pucat/putus-putus: direkonstruksi dari arsip berita"
 RECONSTRUCTED_OPACITY = "0.45"
 DASH = "6 4"
 NOTE_HEIGHT = 18  # the line charts' note on reconstructed days, under the axis
+MAX_DOTS = 120  # a line of more days is drawn without a dot per day (the table has them)
 
 
 @dataclass(frozen=True)
@@ -126,10 +127,11 @@ def line_chart(
             if d in past:
                 tip += " (direkonstruksi)"
             fade = f' fill-opacity="{RECONSTRUCTED_OPACITY}"' if d in past else ""
-            dots.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{s.colour}"{fade}>'
-                f"<title>{escape(tip)}</title></circle>"
-            )
+            if len(days) <= MAX_DOTS:
+                dots.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{s.colour}"{fade}>'
+                    f"<title>{escape(tip)}</title></circle>"
+                )
         for faded, path in paths.items():
             if path:
                 extra = (

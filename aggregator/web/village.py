@@ -21,6 +21,7 @@ from aggregator.web.common import (
     PHASE_LABELS,
     download,
     now_utc,
+    period_arg,
     render,
     store_of,
 )
@@ -103,17 +104,20 @@ def _services(detail: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"kind": k, "label": SERVICE_LABELS.get(k, k), "obs": observed.get(k)} for k in kinds]
 
 
-def village_context(store: Store, code: str, now: datetime) -> dict[str, Any] | None:
+def village_context(
+    store: Store, code: str, now: datetime, history_days: int = HISTORY_DAYS
+) -> dict[str, Any] | None:
     detail = store.village_detail(code)
     if detail is None:
         return None
-    history = store.village_history(code, HISTORY_DAYS, now)
+    history = store.village_history(code, history_days, now)
     days = store.settings.scoring.availability_days
     uptime = store.village_uptime(now - timedelta(days=days), village=code)
     checks, ok = uptime.get(code, (0, 0))
     return {
         "v": detail,
         "history": history,
+        "history_days": history_days,
         "charts": _charts(code, detail["name"], history),
         "news": store.news(village=code, limit=LATEST_NEWS),
         "news_total": store.count_news(village=code),
@@ -194,7 +198,7 @@ def _detail(request: Request) -> tuple[Store, dict[str, Any]]:
 
 def village_page(request: Request) -> Response:
     store = store_of(request)
-    context = village_context(store, request.path_params["code"], now_utc())
+    context = village_context(store, request.path_params["code"], now_utc(), period_arg(request))
     if context is None:
         raise HTTPException(404, "Desa tidak ditemukan")
     # Keterbukaan Informasi, Keamanan Digital and the coaching list.
@@ -229,7 +233,7 @@ def findings_export(request: Request) -> Response:
 
 def history_export(request: Request) -> Response:
     store, v = _detail(request)
-    rows = store.village_history(v["code"], HISTORY_DAYS, now_utc())
+    rows = store.village_history(v["code"], period_arg(request), now_utc())
     return _export(request, v, "riwayat", HISTORY_COLUMNS, rows)
 
 
