@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, DateTime, and_, case, cast, delete, func, insert, type_coerce
+from sqlalchemy import Date, DateTime, and_, case, cast, delete, func, insert, text, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -37,6 +37,10 @@ class Reconstruction(StoreBase):
         today = wib_day(now)
         first, last = today - timedelta(days=RECONSTRUCT_DAYS), today - timedelta(days=1)
         with self._write_lock, Session(self.engine) as s:
+            if self.engine.dialect.name == "postgresql":
+                # Workers reconstructing villages of one kecamatan rebuild the same kecamatan
+                # rows: one at a time (a transaction-scoped advisory lock).
+                s.connection().execute(text("SELECT pg_advisory_xact_lock(727172)"))
             villages = s.exec(
                 select(Village).where(col(Village.code).in_(list(codes)), col(Village.in_config))
             ).all()
