@@ -178,3 +178,31 @@ def test_past_days_judge_each_day_at_its_end() -> None:
     assert at(89)[0] == "low_activity" and at(90)[0] == "inactive"
     assert judged[day].score > judged[day + timedelta(days=40)].score > 0
     assert set(judged[day].components) == {"freshness", "cadence"}
+
+
+def test_days_scored_once_score_as_scoring_says() -> None:
+    """Days alike are scored once: every day's score equals scoring's own on its facts."""
+    import random
+
+    from aggregator.decide.past import ArchiveDay, day_facts, past_days
+    from aggregator.decide.scoring import score_village
+    from aggregator.settings import Settings
+
+    settings, rng = Settings(), random.Random(5)
+    start = datetime(2025, 6, 1, 3, tzinfo=UTC)
+    moments = sorted(start + timedelta(days=rng.uniform(0, 200)) for _ in range(60))
+    archive: list[ArchiveDay] = []
+    for m in moments:  # a busy spring, then silence
+        if archive and archive[-1].day == wib_day(m):
+            last = archive[-1]
+            archive[-1] = ArchiveDay(last.day, last.posts + 1, m)
+        else:
+            archive.append(ArchiveDay(wib_day(m), 1, m))
+    first, last = wib_day(start), wib_day(start) + timedelta(days=360)
+    for p in past_days(archive, first, last, settings):
+        at = wib_day_start(p.day + timedelta(days=1))
+        newest = max((m for m in moments if m < at), default=None)
+        posts = sum(1 for m in moments if at - RECENT_WINDOW <= m < at)
+        expected = score_village(day_facts(newest, posts, at), settings.scoring)
+        assert p.score == expected.score, p.day
+        assert p.components == {c.key: c.points for c in expected.components if c.value is not None}

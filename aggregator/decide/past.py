@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from aggregator.clock import wib_day_start
-from aggregator.decide.scoring import VillageFacts, score_village
+from aggregator.decide.scoring import VillageFacts, decay, score_village
 from aggregator.decide.status import RECENT_WINDOW, StatusFacts, status_of
 from aggregator.settings import Settings
 
@@ -81,6 +81,8 @@ def past_days(
     i = 0
     newest: datetime | None = None
     recent: deque[ArchiveDay] = deque()  # archive days within the window of `day`
+    sc = settings.scoring
+    scored: dict[tuple[float | None, int], tuple[float, dict[str, float]]] = {}
     while day <= last:
         while i < len(archive) and archive[i].day <= day:
             recent.append(archive[i])
@@ -91,7 +93,15 @@ def past_days(
             recent.popleft()
         at = wib_day_start(day + timedelta(days=1))
         posts = sum(a.posts for a in recent)
-        result = score_village(day_facts(newest, posts, at), settings.scoring)
-        known = {c.key: c.points for c in result.components if c.value is not None}
-        yield PastDay(day, archive_status(newest, at, settings), result.score, known)
+        facts = day_facts(newest, posts, at)
+        # A past day's score depends only on its freshness and its posts: days alike (a
+        # steady poster's, a silent site's) are scored once.
+        since = facts.days_since_post
+        key = (None if since is None else decay(since, sc.fresh_days, sc.stale_days), posts)
+        if key not in scored:
+            result = score_village(facts, sc)
+            known = {c.key: c.points for c in result.components if c.value is not None}
+            scored[key] = (result.score, known)
+        score, known = scored[key]
+        yield PastDay(day, archive_status(newest, at, settings), score, dict(known))
         day += timedelta(days=1)
