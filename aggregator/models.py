@@ -217,6 +217,9 @@ class ScoreSnapshot(SQLModel, table=True):
     score: float | None = None
     status: str = Field(max_length=16)
     components: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # Reconstructed from the news archive on the village's first poll (status, freshness and
+    # cadence only); a measured snapshot of the same day replaces it.
+    reconstructed: bool = False
 
 
 class KecamatanSnapshot(SQLModel, table=True):
@@ -235,6 +238,7 @@ class KecamatanSnapshot(SQLModel, table=True):
     mean_kip: float | None = None  # Keterbukaan Informasi
     mean_security: float | None = None  # Keamanan Digital
     ready: bool = False
+    reconstructed: bool = False  # rebuilt from reconstructed village rows
 
 
 class KecamatanSummary(SQLModel, table=True):
@@ -279,6 +283,7 @@ class DistrictSnapshot(SQLModel, table=True):
     day: date = Field(primary_key=True)
     villages: int = 0
     ready: int = 0
+    reconstructed: bool = False  # a kecamatan row of the day was read from news archives
     n_active: int = 0
     n_low_activity: int = 0
     n_inactive: int = 0
@@ -291,6 +296,14 @@ class DistrictSnapshot(SQLModel, table=True):
     kip_weight: int = 0
     security_sum: float | None = None
     security_weight: int = 0
+
+
+class DistrictStale(SQLModel, table=True):
+    """Days whose DistrictSnapshot must be summed again: a village's first poll rebuilt
+    their kecamatan rows from its news archive; the scoring run sums them once (summing a
+    year of a country's roll-ups per poll batch would not scale)."""
+
+    day: date = Field(primary_key=True)
 
 
 class CheckRollup(SQLModel, table=True):

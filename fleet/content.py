@@ -58,21 +58,51 @@ def _office_hours(moment: datetime, rng: random.Random, now: datetime) -> dateti
     return local
 
 
-def _publication_times(profile: str, rng: random.Random, now: datetime) -> list[datetime]:
-    """Publication instants (WIB, newest first) for one history profile."""
+# A lived-in district: a site's archive goes back 6 to 12 months (HISTORY_DAYS), and some
+# sites had a lull of weeks some months ago (LULL_SHARE of active and quiet ones).
+HISTORY_DAYS = (180.0, 365.0)
+LULL_SHARE = 0.4
+LULL_DAYS = (35.0, 75.0)
+
+
+def _history_shape(
+    profile: str, seed: int, code: str, history_days: float | None
+) -> tuple[float, tuple[float, float] | None]:
+    """How far back (in days before `now`) a site's archive goes, and its lull if any (a
+    span of days before `now` without posts). Drawn apart from the articles' own random
+    sequence, so the newest articles are the same whatever the shape."""
+    rng = village_rng(seed, code, "history")
+    span = history_days if history_days is not None else rng.uniform(*HISTORY_DAYS)
+    if profile not in ("active", "quiet") or rng.random() >= LULL_SHARE:
+        return span, None
+    start = rng.uniform(90.0 if profile == "quiet" else 45.0, max(100.0, span - 80.0))
+    return span, (start, start + rng.uniform(*LULL_DAYS))
+
+
+def _publication_times(
+    profile: str,
+    rng: random.Random,
+    now: datetime,
+    shape: tuple[float, tuple[float, float] | None] = (240.0, None),
+) -> list[datetime]:
+    """Publication instants (WIB, newest first) for one history profile; `shape` is the
+    archive's span and lull (_history_shape) of a site that posts."""
     if profile == "never_posted":
         return []
+    span, lull = shape
     if profile == "abandoned":
         newest = now - timedelta(days=rng.uniform(120, 400))
-        count, gaps, span = rng.randint(4, 12), (5.0, 40.0), 1e9
+        count, gaps, span, lag = rng.randint(4, 12), (5.0, 40.0), 1e9, 0.0
     else:
         lag = rng.uniform(0.05, 3.0) if profile == "active" else rng.uniform(40, 80)
         newest = now - timedelta(days=lag)
-        count, gaps, span = 10**6, (1.0, 6.0), 240.0
+        count, gaps, span = 10**6, (1.0, 6.0), span - lag
     times: list[datetime] = []
     offset = 0.0
     while len(times) < count and offset <= span:
-        times.append(_office_hours(newest - timedelta(days=offset), rng, now))
+        when = _office_hours(newest - timedelta(days=offset), rng, now)
+        if lull is None or not lull[0] <= lag + offset <= lull[1]:
+            times.append(when)
         offset += rng.uniform(*gaps)
     return times
 
@@ -143,14 +173,20 @@ def generate_articles(
     now: datetime,
     hostile: bool = False,
     tricky: bool = False,
+    history_days: float | None = None,
 ) -> list[Article]:
     """The village's article history, newest first, for its behaviour's content profile.
+
+    A site that posts has an archive of `history_days` (by default 6 to 12 months, drawn per
+    village), sometimes with a lull of weeks in it (`_history_shape`).
 
     `tricky` makes the newest title contain `&` and quotes; `hostile` makes the second newest
     body carry a `<script>` and an `<img onerror>` (both are legal content a site may serve).
     """
     rng = village_rng(seed, village.code, "articles")
-    times = sorted(_publication_times(content_profile(village.behaviour), rng, now), reverse=True)
+    profile = content_profile(village.behaviour)
+    shape = _history_shape(profile, seed, village.code, history_days)
+    times = sorted(_publication_times(profile, rng, now, shape), reverse=True)
     next_id = rng.randint(12, 400) + 2 * len(times)
     articles: list[Article] = []
     seen: set[str] = set()

@@ -58,7 +58,10 @@ class Fleet(GroundTruth):
         slow_seconds: float = 2.0,
         idle_timeout: float = 15.0,
         drip_seconds: float = 1.0,
+        history_days: float | None = None,
     ) -> None:
+        """`history_days` sets how far back every posting site's archive goes (by default
+        6 to 12 months, drawn per village)."""
         codes = [v.code for v in villages]
         if len(set(codes)) != len(codes):
             raise ValueError("village codes must be unique")
@@ -85,7 +88,12 @@ class Fleet(GroundTruth):
             slot = eligible % HOSTILE_EVERY if marked else -1
             eligible += marked
             articles = generate_articles(
-                village, seed=seed, now=self._now, hostile=slot == 0, tricky=slot == TRICKY_OFFSET
+                village,
+                seed=seed,
+                now=self._now,
+                hostile=slot == 0,
+                tricky=slot == TRICKY_OFFSET,
+                history_days=history_days,
             )
             self._sites[village.code] = Site(village, articles, seed, self._now)
         self._servers: list[asyncio.Server] = []

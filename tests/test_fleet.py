@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import html
+import itertools
 import json
 import re
 import ssl
@@ -319,13 +320,23 @@ def test_from_district_mix_is_deterministic() -> None:
     assert again.articles(code) == fleet.articles(code)
     assert Fleet.from_district(24, seed=8, now=NOW).villages != fleet.villages
     assert "slow" in {v.behaviour for v in Fleet.from_district(40, now=NOW).villages}
+    lulls = 0
     for v in fleet.villages:
-        count = len(fleet.articles(v.code))
+        articles = fleet.articles(v.code)
+        count = len(articles)
+        if v.behaviour in ("active", "quiet"):
+            # A lived-in district: archives of 6 to 12 months, some with a lull of weeks.
+            oldest = NOW - articles[-1].published_at
+            assert timedelta(days=170) <= oldest <= timedelta(days=366), (v.code, oldest)
+            gaps = [a.published_at - b.published_at for a, b in itertools.pairwise(articles)]
+            lulls += max(gaps) >= timedelta(days=30)
         if v.behaviour == "active":
-            assert 55 <= count <= 95
+            assert 25 <= count <= 140
+            assert NOW - articles[0].published_at <= timedelta(days=3)
         elif v.behaviour == "abandoned":
             assert 1 <= count <= 12
             assert fleet.articles(v.code)[0].published_at <= NOW - timedelta(days=120)
+    assert 2 <= lulls <= 12
     bodies = [a.body_html for v in fleet.villages for a in fleet.articles(v.code)]
     titles = [a.title for v in fleet.villages for a in fleet.articles(v.code)]
     assert any("<script>alert(1)</script>" in b and "onerror=" in b for b in bodies)

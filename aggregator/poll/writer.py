@@ -50,12 +50,18 @@ class BatchWriter:
     def _write(self, batch: list[tuple[PollOutcome, Decision]]) -> list[int | Exception]:
         started = time.thread_time()
         try:
+            codes = [o.village_code for o, _ in batch]
+            first = self.store.never_polled(codes)
             results = self.store.record_polls(batch)
             try:  # a village's first poll brings its first status and score with it
-                codes = [o.village_code for o, _ in batch]
                 self.store.score_first_polls(codes, datetime.now(UTC))
             except Exception:
                 log.exception("first scores of a batch of %d polls not written", len(batch))
+            try:  # ...and its past year, read from the archive that poll stored
+                if first:
+                    self.store.reconstruct_history(first, datetime.now(UTC))
+            except Exception:
+                log.exception("history of %d first-polled villages not reconstructed", len(first))
             return results
         finally:
             self.cpu_seconds += time.thread_time() - started

@@ -12,6 +12,7 @@ engine, the write lock, the settings) with its own state created in its `__init_
 - `summary`: per-kecamatan roll-ups and "siap Sipande";
 - `scores`: the scoring run, check roll-ups, retention;
 - `history`: reads of the daily snapshots;
+- `reconstruct`: a first-polled village's past year, from its news archive;
 - `users`: dashboard users and their sessions;
 - `yardsticks`: KIP and security collections.
 
@@ -28,6 +29,7 @@ from aggregator.store.findings import Findings
 from aggregator.store.history import History
 from aggregator.store.news import News, dedup_keys
 from aggregator.store.polls import Polls
+from aggregator.store.reconstruct import Reconstruction
 from aggregator.store.schedule import Schedule
 from aggregator.store.scores import Scores
 from aggregator.store.summary import Summary
@@ -38,6 +40,18 @@ from aggregator.store.yardsticks import Yardsticks
 __all__ = ["DEFAULT_DATABASE_URL", "Store", "StoreBase", "dedup_keys", "make_engine"]
 
 
-class Store(Schedule, Polls, News, Findings, Villages, Summary, Scores, History, Users, Yardsticks):
+class Store(
+    Schedule,
+    Polls,
+    News,
+    Findings,
+    Villages,
+    Summary,
+    Scores,
+    Reconstruction,
+    History,
+    Users,
+    Yardsticks,
+):
     """All reads and writes: the web pages read through it, the poller, writer and workers
     write through it. Its parts share only `StoreBase`'s engine, lock and settings."""

@@ -31,7 +31,8 @@ from aggregator.store.base import StoreBase
 
 # DistrictSnapshot's columns, in the order of `history_query`'s.
 _DISTRICT_COLUMNS = (
-    "day", "villages", "ready", *[f"n_{st}" for st in STATUSES], "score_sum", "score_weight",
+    "day", "villages", "ready", "reconstructed", *[f"n_{st}" for st in STATUSES],
+    "score_sum", "score_weight",
     "kip_sum", "kip_weight", "security_sum", "security_weight",
 )  # fmt: skip
 
@@ -61,6 +62,8 @@ def history_query(dialect: str, first_day: date | None = None) -> Any:
             col(k.day),
             func.sum(col(k.villages)),
             func.sum(case((col(k.ready), 1), else_=0)),
+            # Any of the day's kecamatan rows reconstructed from news archives.
+            func.max(case((col(k.reconstructed), 1), else_=0)) > 0,
             *[func.sum(count_of(st)) for st in STATUSES],
             *weighted(col(k.mean_score)),
             *weighted(col(k.mean_kip)),
@@ -124,6 +127,7 @@ class History(StoreBase):
                     "checks": r.checks if r else None,
                     "uptime": round(r.ok / r.checks, 3) if r and r.checks else None,
                     "mean_response_ms": round(r.total_ms / r.checks) if r and r.checks else None,
+                    "reconstructed": sn.reconstructed,
                 }
             )
         return out
@@ -145,13 +149,14 @@ class History(StoreBase):
                 "counts": json.loads(r.counts),
                 "mean_score": r.mean_score,
                 "ready": r.ready,
+                "reconstructed": r.reconstructed,
             }
             for r in rows
         ]
 
     @staticmethod
     def _history_entry(row: Any) -> dict[str, Any]:
-        day, villages, ready, *rest = row
+        day, villages, ready, reconstructed, *rest = row
         counts = {st: int(n or 0) for st, n in zip(STATUSES, rest, strict=False)}
         means = rest[len(STATUSES) :]
         out: dict[str, Any] = {
@@ -159,6 +164,8 @@ class History(StoreBase):
             "villages": int(villages or 0),
             "counts": counts,
             "ready": int(ready or 0),
+            # Any of the day's kecamatan rows reconstructed from news archives.
+            "reconstructed": bool(reconstructed),
         }
         for i, key in enumerate(("mean_score", "mean_kip", "mean_security")):
             total, weight = means[2 * i], means[2 * i + 1]

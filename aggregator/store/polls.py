@@ -27,6 +27,20 @@ log = logging.getLogger(__name__)
 class Polls(StoreBase):
     """Writes of poll outcomes."""
 
+    def never_polled(self, codes: Sequence[str]) -> list[str]:
+        """The villages of `codes` without a poll yet (before their batch is written: the
+        writer reconstructs the history of those whose first poll it writes)."""
+        if not codes:
+            return []
+        with Session(self.engine) as s:
+            return list(
+                s.exec(
+                    select(Village.code).where(
+                        col(Village.code).in_(list(codes)), col(Village.last_checked_at).is_(None)
+                    )
+                ).all()
+            )
+
     def record_poll(self, outcome: PollOutcome, decision: Decision) -> int:
         """Store one poll: its Check row, the schedule, and what it harvested. Returns new items."""
         with self._write_lock, Session(self.engine) as s:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, or_, true
 from sqlmodel import Session, col, select
 
-from aggregator.clock import wib_day, wib_day_start
+from aggregator.clock import as_date, wib_day, wib_day_start
 from aggregator.decide.scoring import (
     Score,
     VillageFacts,
@@ -32,6 +32,7 @@ from aggregator.models import (
     Check,
     CheckRollup,
     DistrictSnapshot,
+    DistrictStale,
     KecamatanSnapshot,
     MetricSample,
     NewsItem,
@@ -139,6 +140,7 @@ class Scores(StoreBase):
                 s.add(v)
                 snap = snaps.get(v.code) or ScoreSnapshot(village_code=v.code, day=day, status="")
                 snap.score, snap.status = v.score, v.status
+                snap.reconstructed = False  # a measured day replaces a reconstructed one
                 snap.components = json.dumps(
                     {c.key: c.points for c in result.components}, separators=(",", ":")
                 )
@@ -146,7 +148,10 @@ class Scores(StoreBase):
                 per_kec[v.kecamatan_code].append(v)
             self._snapshot_kecamatan(s, day, per_kec)
             s.flush()
-            rewrite_district_days(s.connection(), [day])
+            stale = [as_date(d) for d in s.exec(select(col(DistrictStale.day))).all()]
+            rewrite_district_days(s.connection(), sorted({day, *stale}))
+            if stale:
+                s.connection().execute(delete(DistrictStale))
             s.commit()
             refresh_summary(self.engine)
         return len(villages)
@@ -206,6 +211,7 @@ class Scores(StoreBase):
             snap.mean_kip = round(sum(kips) / len(kips), 1) if kips else None
             snap.mean_security = round(sum(secs) / len(secs), 1) if secs else None
             snap.ready = is_ready(len(with_site), sum(v.status == "active" for v in with_site))
+            snap.reconstructed = False
             s.add(snap)
 
     def rollup_checks(self, now: datetime) -> int:

@@ -27,7 +27,7 @@ from aggregator.poll.poller import Poller
 from aggregator.settings import Settings
 from aggregator.store import Store
 from aggregator.web import actions, alert_log, api, auth, health, mulai, pages
-from aggregator.web.common import export_path, safe_url, with_query
+from aggregator.web.common import PERIODS, export_path, safe_url, with_query
 from aggregator.web.edge import edge_middleware
 from aggregator.web.formatting import angka, persen, sejak, tanggal, tanggal_pendek
 
@@ -91,6 +91,7 @@ def make_templates() -> Jinja2Templates:
         STATUSES=STATUSES,
         with_query=with_query,
         export_path=export_path,
+        PERIODS=PERIODS,
     )
     return templates
 

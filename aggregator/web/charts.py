@@ -2,11 +2,13 @@
 
 Colours are presentation attributes (not `style=`) so the strict CSP needs no inline styles;
 every chart is `role="img"` with a title and description, and pages show the data as a table.
+Days reconstructed from a news archive (not measured) are drawn apart: a dashed, lighter
+line and paler status cells, with RECONSTRUCTED_NOTE in the legend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +29,11 @@ STATUS_COLOURS = {
 INK, GRID, MUTED = "#1f2933", "#d9dee3", "#52606d"
 
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
+RECONSTRUCTED_NOTE = "Pucat/putus-putus: direkonstruksi dari arsip berita"
+RECONSTRUCTED_OPACITY = "0.45"
+DASH = "6 4"
+NOTE_HEIGHT = 18  # the line charts' note on reconstructed days, under the axis
+MAX_DOTS = 120  # a line of more days is drawn without a dot per day (the table has them)
 
 
 @dataclass(frozen=True)
@@ -90,37 +97,60 @@ def line_chart(
     percent: bool = False,
     width: int = 960,
     height: int = 200,
+    reconstructed: Collection[date] = (),
 ) -> Markup:
-    """Lines over days (shared x axis); gaps where a value is None."""
+    """Lines over days (shared x axis); gaps where a value is None. A segment that ends on
+    a `reconstructed` day is dashed and lighter, with a note beneath the axis."""
     days = sorted({d for s in series for d, _ in s.points})
     values = [v for s in series for _, v in s.points if v is not None]
     top = y_max if y_max is not None else max([1.0, *values])
-    parts = _svg_open(ident, title, desc, width, height)
+    past = set(reconstructed)
+    noted = bool(past & set(days))
+    parts = _svg_open(ident, title, desc, width, height + NOTE_HEIGHT * noted)
     frame, step, plot_h = _frame(days, top, percent, width, height)
     parts += frame
     index = {d: i for i, d in enumerate(days)}
     for s in series:
-        path: list[str] = []
-        pen_down = False
+        paths: dict[bool, list[str]] = {False: [], True: []}  # measured, reconstructed
+        previous: tuple[float, float] | None = None
         dots: list[str] = []
         for d, v in sorted(s.points):
             if v is None:
-                pen_down = False
+                previous = None
                 continue
             x = LEFT + step * index[d] if len(days) > 1 else LEFT + (width - LEFT - RIGHT) / 2
             y = TOP + plot_h * (1 - min(v, top) / top)
-            path.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
-            pen_down = True
+            start = previous or (x, y)
+            paths[d in past].append(f"M{start[0]:.1f} {start[1]:.1f}L{x:.1f} {y:.1f}")
+            previous = (x, y)
             tip = f"{tanggal_pendek(d)}: {s.label} {_fmt(v, percent)}"
-            dots.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{s.colour}">'
-                f"<title>{escape(tip)}</title></circle>"
-            )
-        if path:
-            parts.append(
-                f'<path d="{" ".join(path)}" fill="none" stroke="{s.colour}" stroke-width="2"/>'
-            )
+            if d in past:
+                tip += " (direkonstruksi)"
+            fade = f' fill-opacity="{RECONSTRUCTED_OPACITY}"' if d in past else ""
+            if len(days) <= MAX_DOTS:
+                dots.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{s.colour}"{fade}>'
+                    f"<title>{escape(tip)}</title></circle>"
+                )
+        for faded, path in paths.items():
+            if path:
+                extra = (
+                    f' stroke-dasharray="{DASH}" stroke-opacity="{RECONSTRUCTED_OPACITY}"'
+                    if faded
+                    else ""
+                )
+                parts.append(
+                    f'<path d="{"".join(path)}" fill="none" stroke="{s.colour}" '
+                    f'stroke-width="2"{extra}/>'
+                )
         parts += dots
+    if noted:
+        parts.append(
+            f'<path d="M{LEFT} {height + 6}h24" stroke="{MUTED}" stroke-width="2" '
+            f'stroke-dasharray="{DASH}"/>'
+            f'<text x="{LEFT + 30}" y="{height + 11}" font-size="13" '
+            f'fill="{MUTED}">{escape(RECONSTRUCTED_NOTE)}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -171,15 +201,21 @@ def status_strip(
     desc: str,
     width: int = 960,
     height: int = 70,
+    reconstructed: Collection[date] = (),
 ) -> Markup:
-    """A band of one coloured cell per day (the status that day) with a legend beneath."""
+    """A band of one coloured cell per day (the status that day) with a legend beneath;
+    `reconstructed` days are paler."""
     parts = _svg_open(ident, title, desc, width, height)
     slot = (width - LEFT - RIGHT) / max(1, len(days))
+    past = set(reconstructed)
     for i, (d, status) in enumerate(days):
         label = STATUS_LABELS.get(status, status)
+        if d in past:
+            label += " (direkonstruksi)"
+        fade = f' fill-opacity="{RECONSTRUCTED_OPACITY}"' if d in past else ""
         parts.append(
             f'<rect x="{LEFT + slot * i:.1f}" y="{TOP}" width="{slot + 0.3:.1f}" height="22" '
-            f'fill="{STATUS_COLOURS.get(status, GRID)}">'
+            f'fill="{STATUS_COLOURS.get(status, GRID)}"{fade}>'
             f"<title>{escape(f'{tanggal_pendek(d)}: {label}')}</title></rect>"
         )
     if days:
@@ -199,6 +235,11 @@ def status_strip(
             f"{escape(label)}</text>"
         )
         x += 26 + 8 * len(label)
+    if past & {d for d, _ in days}:
+        parts.append(
+            f'<text x="{width / 2:.1f}" y="{TOP + 36}" text-anchor="middle" font-size="13" '
+            f'fill="{MUTED}">{escape(RECONSTRUCTED_NOTE)}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 

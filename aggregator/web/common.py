@@ -59,6 +59,16 @@ def int_arg(request: Request, name: str, default: int, *, lo: int, hi: int) -> i
         return default
 
 
+# The periods a history chart offers (`?periode=`): the last 90 days, or the year that a
+# first poll reconstructs from the news archives.
+PERIODS = {"90": (90, "90 hari"), "365": (365, "1 tahun")}
+
+
+def period_arg(request: Request) -> int:
+    """The days of history a page shows: `?periode=365` for a year, else 90."""
+    return PERIODS.get(request.query_params.get("periode", ""), PERIODS["90"])[0]
+
+
 def text_arg(request: Request, name: str, max_len: int = 200) -> str:
     return (request.query_params.get(name) or "").strip()[:max_len]
 

@@ -19,6 +19,7 @@ from aggregator.web.common import (
     download,
     int_arg,
     now_utc,
+    period_arg,
     render,
     store_of,
     text_arg,
@@ -129,8 +130,10 @@ def kecamatan_table(
     }
 
 
-def trend(store: Store, now: datetime, kecamatan: str | None) -> list[dict[str, Any]]:
-    first: date = wib_day(now) - timedelta(days=TREND_DAYS - 1)
+def trend(
+    store: Store, now: datetime, kecamatan: str | None, days: int = TREND_DAYS
+) -> list[dict[str, Any]]:
+    first: date = wib_day(now) - timedelta(days=days - 1)
     return store.district_history(first, kecamatan=kecamatan)
 
 
@@ -143,6 +146,7 @@ def overview_context(
     sort: str = "",
     kec_page: int = 1,
     page: int = 1,
+    trend_days: int = TREND_DAYS,
 ) -> dict[str, Any]:
     rows, total = kecamatan_rows(store)
     names = {k["code"]: k["name"] for k in rows}
@@ -163,7 +167,8 @@ def overview_context(
             limit=ATTENTION_PAGE,
             counts=total["counts"],
         )
-    history = trend(store, now, chosen)
+    history = trend(store, now, chosen, trend_days)
+    past = [as_date(h["day"]) for h in history if h.get("reconstructed")]
     where = f"Kecamatan {names[chosen]}" if chosen else "kabupaten"
     chart = line_chart(
         "tren-aktif",
@@ -174,12 +179,13 @@ def overview_context(
                 STATUS_COLOURS["active"],
             )
         ],
-        title=f"Tren desa aktif, {where}, {TREND_DAYS} hari terakhir",
+        title=f"Tren desa aktif, {where}, {trend_days} hari terakhir",
         desc=(
             f"Jumlah desa berstatus Aktif per hari di {where}; "
             f"{len(history)} hari tercatat. Angka lengkap ada di tabel di bawah grafik."
         ),
         y_max=float(max([1, *(h["villages"] for h in history)])),
+        reconstructed=past,
     )
 
     def points(key: str) -> list[tuple[date, float | None]]:
@@ -192,12 +198,13 @@ def overview_context(
             Series("Keterbukaan Informasi", points("mean_kip"), "#1c5fa8"),
             Series("Keamanan Digital", points("mean_security"), "#a8551c"),
         ],
-        title=f"Tren tiga skor rata-rata, {where}, {TREND_DAYS} hari terakhir",
+        title=f"Tren tiga skor rata-rata, {where}, {trend_days} hari terakhir",
         desc=(
             f"Rata-rata skor aktivitas SID, Keterbukaan Informasi dan Keamanan Digital per hari "
             f"di {where}, 0 sampai 100. Angka lengkap ada di tabel di bawah grafik."
         ),
         y_max=100.0,
+        reconstructed=past,
     )
     return {
         "all_kecamatan": rows,
@@ -219,6 +226,7 @@ def overview_context(
         "chosen_name": names.get(chosen or ""),
         "history": history,
         "trend_chart": chart,
+        "trend_days": trend_days,
     }
 
 
@@ -260,6 +268,7 @@ def overview(request: Request) -> Response:
         sort=text_arg(request, "urut"),
         kec_page=int_arg(request, "halaman_kec", 1, lo=1, hi=100_000),
         page=int_arg(request, "halaman", 1, lo=1, hi=100_000),
+        trend_days=period_arg(request),
     )
     context["peta"] = overview_map(request, context["all_kecamatan"], store.list_villages)
     return render(request, "overview.html", context)

@@ -21,6 +21,7 @@ from aggregator.web.common import (
     PHASE_LABELS,
     download,
     now_utc,
+    period_arg,
     render,
     store_of,
 )
@@ -45,13 +46,17 @@ def _charts(code: str, name: str, history: list[dict[str, Any]]) -> dict[str, An
     if not history:
         return {}
     days = [as_date(h["day"]) for h in history]
+    past = [d for d, h in zip(days, history, strict=True) if h.get("reconstructed")]
     span = f"{len(history)} hari terakhir yang tercatat"
+    if past:
+        span += f", {len(past)} hari di antaranya direkonstruksi dari arsip berita"
     return {
         "status": status_strip(
             "riwayat-status",
             [(d, h["status"]) for d, h in zip(days, history, strict=True)],
             title=f"Riwayat status {name}",
             desc=f"Status harian {name}, {span}; warna sesuai status, rinciannya di tabel.",
+            reconstructed=past,
         ),
         "uptime": bar_chart(
             "riwayat-uptime",
@@ -65,6 +70,7 @@ def _charts(code: str, name: str, history: list[dict[str, Any]]) -> dict[str, An
             title=f"Skor keaktifan {name}",
             desc=f"Skor 0–100 per hari, {span}.",
             y_max=100.0,
+            reconstructed=past,
         ),
     }
 
@@ -98,17 +104,20 @@ def _services(detail: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"kind": k, "label": SERVICE_LABELS.get(k, k), "obs": observed.get(k)} for k in kinds]
 
 
-def village_context(store: Store, code: str, now: datetime) -> dict[str, Any] | None:
+def village_context(
+    store: Store, code: str, now: datetime, history_days: int = HISTORY_DAYS
+) -> dict[str, Any] | None:
     detail = store.village_detail(code)
     if detail is None:
         return None
-    history = store.village_history(code, HISTORY_DAYS, now)
+    history = store.village_history(code, history_days, now)
     days = store.settings.scoring.availability_days
     uptime = store.village_uptime(now - timedelta(days=days), village=code)
     checks, ok = uptime.get(code, (0, 0))
     return {
         "v": detail,
         "history": history,
+        "history_days": history_days,
         "charts": _charts(code, detail["name"], history),
         "news": store.news(village=code, limit=LATEST_NEWS),
         "news_total": store.count_news(village=code),
@@ -173,6 +182,9 @@ HISTORY_COLUMNS = [
     ),
     field("checks", "Pemeriksaan", 10),
     field("mean_response_ms", "Rata-rata respons (ms)", 14),
+    Column(
+        "Sumber", lambda r: "rekonstruksi arsip berita" if r["reconstructed"] else "terukur", 14
+    ),
 ]
 
 
@@ -186,7 +198,7 @@ def _detail(request: Request) -> tuple[Store, dict[str, Any]]:
 
 def village_page(request: Request) -> Response:
     store = store_of(request)
-    context = village_context(store, request.path_params["code"], now_utc())
+    context = village_context(store, request.path_params["code"], now_utc(), period_arg(request))
     if context is None:
         raise HTTPException(404, "Desa tidak ditemukan")
     # Keterbukaan Informasi, Keamanan Digital and the coaching list.
@@ -221,7 +233,7 @@ def findings_export(request: Request) -> Response:
 
 def history_export(request: Request) -> Response:
     store, v = _detail(request)
-    rows = store.village_history(v["code"], HISTORY_DAYS, now_utc())
+    rows = store.village_history(v["code"], period_arg(request), now_utc())
     return _export(request, v, "riwayat", HISTORY_COLUMNS, rows)
 
 
