@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aggregator.alerts.events import AlertEvent
 from aggregator.alerts.outbox import all_targets, record_send
 from aggregator.alerts.send import send_one, target_label
-from aggregator.errors import ConfigError
-from aggregator.settings import DistrictConfig, load_config
+from aggregator.settings import DistrictConfig
 
 
 async def _send_all(config: DistrictConfig, database: str) -> int:
@@ -51,17 +48,12 @@ async def _send_all(config: DistrictConfig, database: str) -> int:
 
 
 def cmd_alert_test(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as e:
-        print(f"Konfigurasi tidak valid ({len(e.problems)} masalah):", file=sys.stderr)
-        for problem in e.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
-    database = args.database or os.environ.get("SIPANDE_DATABASE_URL")
-    from aggregator.store import DEFAULT_DATABASE_URL
+    from aggregator.cli.common import database_url, load_or_report
 
-    return asyncio.run(_send_all(config, database or DEFAULT_DATABASE_URL))
+    config = load_or_report(args.config)
+    if config is None:
+        return 2
+    return asyncio.run(_send_all(config, database_url(args.database)))
 
 
 def register(

@@ -41,12 +41,6 @@ def _load_text(path: str) -> tuple[str, DistrictConfig] | None:
         return None
 
 
-def _problems(e: ConfigError) -> None:
-    err(f"Konfigurasi tidak valid / invalid config ({len(e.problems)} problem(s)):")
-    for problem in e.problems:
-        err(f"  {problem}")
-
-
 def _apply(
     plan_lines: list[str],
     urls: dict[str, str],

@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from aggregator.errors import ConfigError
 from aggregator.geo.boundaries import (
     SCALE,
     TOLERANCE,
@@ -23,7 +22,6 @@ from aggregator.geo.boundaries import (
 )
 from aggregator.geo.simplify import simplify_region
 from aggregator.geo.sqlfile import Region, parse_sql
-from aggregator.settings import load_config
 
 DEFAULT_CONFIG = "config/districts.yaml"
 DEFAULT_DATABASE = "sqlite:///data/sipande.db"
@@ -49,12 +47,10 @@ def output_path(folder: Path, regions: list[Region]) -> Path:
 
 
 def cmd_import_boundaries(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as e:
-        print(f"Konfigurasi tidak valid ({len(e.problems)} masalah):", file=sys.stderr)
-        for problem in e.problems:
-            print(f"  {problem}", file=sys.stderr)
+    from aggregator.cli.common import load_or_report
+
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     source = Path(args.file)
     try:

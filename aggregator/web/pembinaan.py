@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aggregator.web.coaching import COLUMNS as KECAMATAN_COLUMNS
 from aggregator.web.common import download, int_arg, now_utc, render, store_of, text_arg
 from aggregator.web.exports import Table, field
 from aggregator.web.overview import KEC_PAGE
@@ -16,18 +17,8 @@ PAGE_SIZE = 50  # villages per page
 PRINT_SIZE = 500  # villages on the print view: a whole kabupaten on paper
 EXPORT_SIZE = 20_000  # villages in one export; national scale is exported per kecamatan
 PATH = "/pembinaan"
-COLUMNS = [
-    field("village_code", "Kode wilayah", 16),
-    field("village_name", "Desa/Kelurahan", 22),
-    field("kecamatan_name", "Kecamatan", 18),
-    field("rank", "Urutan", 8),
-    field("theme", "Tema", 18),
-    field("text", "Yang perlu dilakukan", 60),
-    field("why", "Alasan", 40),
-    field("url", "Alamat", 40),
-    field("kip_score", "Skor Keterbukaan Informasi", 12),
-    field("security_score", "Skor Keamanan Digital", 12),
-]
+# The kecamatan list's columns, with the village's kecamatan after its name.
+COLUMNS = [*KECAMATAN_COLUMNS[:2], field("kecamatan_name", "Kecamatan", 18), *KECAMATAN_COLUMNS[2:]]
 
 
 def _filters(request: Request) -> tuple[str | None, str]:
