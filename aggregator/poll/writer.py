@@ -50,16 +50,17 @@ class BatchWriter:
     def _write(self, batch: list[tuple[PollOutcome, Decision]]) -> list[int | Exception]:
         started = time.thread_time()
         try:
-            codes = [o.village_code for o, _ in batch]
-            first = self.store.never_polled(codes)
+            # One look-up per batch: in steady state no village is polled for the first time.
+            first = self.store.never_polled([o.village_code for o, _ in batch])
             results = self.store.record_polls(batch)
+            if not first:
+                return results
             try:  # a village's first poll brings its first status and score with it
-                self.store.score_first_polls(codes, datetime.now(UTC))
+                self.store.score_first_polls(first, datetime.now(UTC))
             except Exception:
-                log.exception("first scores of a batch of %d polls not written", len(batch))
+                log.exception("first scores of %d first-polled villages not written", len(first))
             try:  # ...and its past year, read from the archive that poll stored
-                if first:
-                    self.store.reconstruct_history(first, datetime.now(UTC))
+                self.store.reconstruct_history(first, datetime.now(UTC))
             except Exception:
                 log.exception("history of %d first-polled villages not reconstructed", len(first))
             return results
