@@ -64,7 +64,8 @@ log = logging.getLogger(__name__)
 #   4 /internal_api/arsip?page[size]=1, JSON: articles_total and whether the JSON API exists;
 #     skipped when the release is known to predate it
 #   5-8 pemerintah, lapak, pembangunan, pengaduan: /internal_api JSON when it exists (2508+
-#     render those pages client-side), else the server-rendered HTML page
+#     render those pages client-side), else the server-rendered HTML page; 2310-2410 answer
+#     404 for a page the web menu does not link, so only linked ones are asked there
 #   9 /layanan-mandiri/masuk, only when the home page does not link it
 # statistik is judged from the menu links of the home page (no request). Feed, /ppid and
 # /internal_api do not count as visits; the HTML pages do, once per session.
@@ -77,6 +78,9 @@ MAX_CONFIRM = 60  # sitemap-only articles confirmed by their page on a first pol
 ARSIP_PAGE_SIZE = 30  # the JSON:API paginator's maximum
 BACKFILL_SECONDS = 15.0  # backfill is a bonus: never let it eat the poll's deadline
 LAST_RELEASE_WITHOUT_API = (24, 10)  # umum 2410 has no /internal_api (docs/design.md)
+# Releases whose service pages answer 404 unless the web menu links them (recorded on real
+# 2310, 2312 and 2410, docs/design.md): an unlinked page there is "not published" unasked.
+MENU_GATED = ((23, 10), LAST_RELEASE_WITHOUT_API)
 SERVICE_PAGES = {  # kind → (JSON:API path, server-rendered page)
     "pemerintah": (f"internal_api/pemerintah?page[size]={ARSIP_PAGE_SIZE}", "pemerintah"),
     "lapak": ("internal_api/lapak/produk?page[size]=1", "lapak"),  # photos come inline
@@ -96,6 +100,14 @@ def canonical_item(item: ParsedItem) -> ParsedItem:
     # an empty one, "[...]" alone; the generic parser then leaves just " …".
     summary = item.summary if item.summary.strip(" …") else ""
     return replace(item, url=url, guid=guid, summary=summary)
+
+
+def _menu_gated(version: str | None) -> bool:
+    """Whether the release shows its service pages only when the web menu links them."""
+    if version is None:
+        return False
+    low, high = MENU_GATED
+    return low <= version_key(version)[:2] <= high
 
 
 def _ok(resp: FetchResponse) -> bool:
@@ -215,9 +227,13 @@ class _Poll:
         if self.due("ppid"):
             await self.ppid()
             self.done("ppid")
+        gated = not api and _menu_gated(version)
         for kind in SERVICE_PAGES:
             if self.due(kind):
-                await self.service(kind, api, links.get(kind))
+                if gated and kind not in links:  # it would answer 404
+                    self.services.append(ServiceObservation(kind, False))
+                else:
+                    await self.service(kind, api, links.get(kind))
                 self.done(kind)
         if self.due("statistik"):
             residents = await self.statistik(links.get("statistik"), api)
@@ -355,9 +371,11 @@ class _Poll:
             self.services.append(ServiceObservation("statistik", link is not None, url=link))
             return None
         resp = await self.get("statistik", link)
-        residents = None
-        if resp is not None and _ok(resp):
-            residents = parse_statistik_total(resp.content)
+        # A theme may link a statistik page the menu left out: real 2410 natra does, and
+        # the page answers 404 (not published), not an entry point.
+        if resp is None or not self.published("statistik", resp):
+            return None
+        residents = parse_statistik_total(resp.content)
         self.services.append(ServiceObservation("statistik", True, residents, url=link))
         return residents
 

@@ -16,6 +16,7 @@ RECORDINGS = {
     "2410-natra": ("2410/filled/natra", "index.json"),
     "2410-esensi": ("2410/filled/esensi", "index.json"),
     "2410-empty-natra": ("2410/empty/natra", "index.json"),
+    "2410-fresh-natra": ("2410/fresh/natra", "index.json"),  # no web menu rows yet
     "2312": ("2312", "responses.json"),
     "2310": ("2310", "responses.json"),
 }

@@ -115,6 +115,33 @@ def test_a_fresh_install_gets_no_points_for_empty_service_pages(tmp_path: Path) 
     store.close()
 
 
+def test_service_pages_the_menu_does_not_link_are_not_asked_on_2410(tmp_path: Path) -> None:
+    """Real 2310-2410 answer 404 for lapak, pembangunan, pengaduan, pemerintah and statistik
+    until the web menu links them (recorded: 2410 fresh, 23xx extra/*_off.html). The poll
+    reads the menu on the home page and records those as not published without asking
+    (natra links a statistik page from its own template: that one is asked, and 404s)."""
+    gated = ("/lapak", "/pembangunan", "/pengaduan", "/pemerintah")
+    store, site = _poll(tmp_path, "2410-fresh-natra")
+    asked = [p for p in site.requests if p.removeprefix("/index.php").startswith(gated)]
+    assert asked == [], asked
+    detail = store.village_detail("33.03.11.2005")
+    assert detail is not None and detail["last_check_ok"]
+    states = {s["kind"]: s["state"] for s in detail["services"]}
+    for kind in ("lapak", "pembangunan", "pengaduan", "pemerintah", "statistik"):
+        assert states[kind] == "tidak_ada", (kind, states)
+    assert states["ppid"] != "tidak_ada" and states["layanan_mandiri"] != "tidak_ada", states
+    store.close()
+    # The recorded pages do answer 404 there: what the poll would have been told.
+    for path in ("/index.php/lapak", "/index.php/pemerintah", "/index.php/pengaduan"):
+        assert site.pages[path]["status"] == 404, path
+    # Where the menu links them (the same release filled), every one is read.
+    _store, filled = _poll(tmp_path / "filled", "2410-natra")
+    read = {p for p in filled.requests if p.removeprefix("/index.php").startswith(gated)}
+    assert len(read) == len(gated), read
+    assert any(p.endswith("/data-statistik/jenis-kelamin") for p in filled.requests)
+    _store.close()
+
+
 def test_a_hidden_link_block_in_a_sitemap_only_article_page_is_checked() -> None:
     """An article learnt from the sitemap is confirmed by its page; that page's body goes to
     the post-body check like a feed's content:encoded (real 2410 natra and esensi markup)."""
