@@ -6,6 +6,8 @@ offset that needs no tz database), which is the day a Purbalingga officer means.
 
 from __future__ import annotations
 
+import hashlib
+import math
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -47,3 +49,27 @@ def iso_stored(value: Any) -> str | None:
 def as_date(value: date | str) -> date:
     """A date as the database returned it (a date, or SQLite's ISO text)."""
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def phase_of(key: str) -> float:
+    """A fraction in [0, 1) fixed for `key` (a village code): where in each period its
+    periodic reads fall."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest()) / 2**32
+
+
+def read_recently(at: datetime, every: float, now: datetime, phase: float) -> bool:
+    """Whether something read at `at` needs no new read at `now`, for a part read once
+    every `every` seconds at the owner's own slot of each period (`phase`, see phase_of).
+
+    The next read is due at the owner's first slot at least half a period after the last
+    read. So a district whose villages were all first read in the same pass (a morning's
+    onboarding) is spread over the period after one cycle: no later pass carries every
+    village's home page, service pages or integrity scan at once. Two reads are at least
+    half a period and less than one and a half apart; in steady state exactly a period.
+    """
+    if now < at:  # a clock moved back: read again
+        return False
+    offset = phase * every
+    earliest = at.timestamp() + every / 2
+    due = math.ceil((earliest - offset) / every) * every + offset  # first slot ≥ earliest
+    return now.timestamp() < due

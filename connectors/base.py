@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import ParamSpec, Protocol, TypeVar
 
+from aggregator.clock import read_recently
 from aggregator.errors import FetchError
 from aggregator.types import FetchResponse, Harvest, HttpGetter, ParsedItem, VillageForPoll
 from connectors.normalise import html_to_text
@@ -63,10 +64,11 @@ def read_at(plan: Mapping[str, str], part: str) -> datetime | None:
         return None
 
 
-def is_fresh(plan: Mapping[str, str], part: str, every: float, now: datetime) -> bool:
-    """Whether `part` was read in full less than `every` seconds before `now`."""
+def is_fresh(plan: Mapping[str, str], part: str, every: float, now: datetime, phase: float) -> bool:
+    """Whether `part` was read in full recently enough: once every `every` seconds, at the
+    village's own slot of each period (`phase`, aggregator.clock.read_recently)."""
     at = read_at(plan, part)
-    return at is not None and 0 <= (now - at).total_seconds() < every
+    return at is not None and read_recently(at, every, now, phase)
 
 
 def by_url(item: ParsedItem) -> str | None:

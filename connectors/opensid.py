@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from aggregator.clock import phase_of
 from aggregator.errors import FetchError, ParseError
 from aggregator.types import (
     FetchResponse,
@@ -47,46 +48,29 @@ from connectors.opensid_parse import (
     site_base,
     stated_offsets,
 )
-from connectors.opensid_plan import SERVICES_EVERY, menu_digest, remembered_links, steady
+from connectors.opensid_plan import (
+    ARSIP_PAGE_SIZE,
+    LAST_RELEASE_WITHOUT_API,
+    SERVICE_PAGES,
+    SERVICES_EVERY,
+    menu_digest,
+    menu_gated,
+    remembered_links,
+    steady,
+)
 from connectors.opensid_version import exact_version, version_key
 
 __all__ = ["Detection", "OpenSIDConnector", "canonical_item", "detect"]
 
 log = logging.getLogger(__name__)
 
-# A poll follows the village's plan (VillageForPoll.plan): a steady poll of a known site
-# reads the feed (and service pages due, by the menu links remembered); the home page is
-# read every HOME_EVERY, each service page every SERVICES_EVERY or as soon as the home
-# page's menu or release changes. A full poll's requests, each url at most once:
-#   1 home page, HTML: detection, release, theme, visitor widget, menu links
-#   2 the feed (conditional GET); other feed candidates only if it fails
-#   3 /ppid, JSON on every release
-#   4 /internal_api/arsip?page[size]=1, JSON: articles_total and whether the JSON API exists;
-#     skipped when the release is known to predate it
-#   5-8 pemerintah, lapak, pembangunan, pengaduan: /internal_api JSON when it exists (2508+
-#     render those pages client-side), else the server-rendered HTML page; 2310-2410 answer
-#     404 for a page the web menu does not link, so only linked ones are asked there
-#   9 /layanan-mandiri/masuk, only when the home page does not link it
-# statistik is judged from the menu links of the home page (no request). Feed, /ppid and
-# /internal_api do not count as visits; the HTML pages do, once per session.
-# First poll only (no remembered feed): backfill with up to 17 arsip pages or one sitemap.
+# A poll's requests, in order: connectors/opensid_plan.py.
 _UTC_NAMES = {b"+0000", b"-0000", b"GMT", b"UTC"}
 
 
 MAX_BACKFILL = 500
 MAX_CONFIRM = 60  # sitemap-only articles confirmed by their page on a first poll
-ARSIP_PAGE_SIZE = 30  # the JSON:API paginator's maximum
 BACKFILL_SECONDS = 15.0  # backfill is a bonus: never let it eat the poll's deadline
-LAST_RELEASE_WITHOUT_API = (24, 10)  # umum 2410 has no /internal_api (docs/design.md)
-# Releases whose service pages answer 404 unless the web menu links them (recorded on real
-# 2310, 2312 and 2410, docs/design.md): an unlinked page there is "not published" unasked.
-MENU_GATED = ((23, 10), LAST_RELEASE_WITHOUT_API)
-SERVICE_PAGES = {  # kind → (JSON:API path, server-rendered page)
-    "pemerintah": (f"internal_api/pemerintah?page[size]={ARSIP_PAGE_SIZE}", "pemerintah"),
-    "lapak": ("internal_api/lapak/produk?page[size]=1", "lapak"),  # photos come inline
-    "pembangunan": ("internal_api/pembangunan?page[size]=1", "pembangunan"),
-    "pengaduan": ("internal_api/pengaduan?page[size]=1", "pengaduan"),
-}
 
 
 def canonical_item(item: ParsedItem) -> ParsedItem:
@@ -100,14 +84,6 @@ def canonical_item(item: ParsedItem) -> ParsedItem:
     # an empty one, "[...]" alone; the generic parser then leaves just " …".
     summary = item.summary if item.summary.strip(" …") else ""
     return replace(item, url=url, guid=guid, summary=summary)
-
-
-def _menu_gated(version: str | None) -> bool:
-    """Whether the release shows its service pages only when the web menu links them."""
-    if version is None:
-        return False
-    low, high = MENU_GATED
-    return low <= version_key(version)[:2] <= high
 
 
 def _ok(resp: FetchResponse) -> bool:
@@ -164,7 +140,8 @@ class _Poll:
             return None
 
     def due(self, part: str) -> bool:
-        return not is_fresh(self.known, f"svc:{part}", SERVICES_EVERY, self.now)
+        phase = phase_of(self.village.code)
+        return not is_fresh(self.known, f"svc:{part}", SERVICES_EVERY, self.now, phase)
 
     def done(self, part: str) -> None:
         """`part` was read in full (not cut short by a failure or the poll's budget)."""
@@ -227,7 +204,7 @@ class _Poll:
         if self.due("ppid"):
             await self.ppid()
             self.done("ppid")
-        gated = not api and _menu_gated(version)
+        gated = not api and menu_gated(version)
         for kind in SERVICE_PAGES:
             if self.due(kind):
                 if gated and kind not in links:  # it would answer 404

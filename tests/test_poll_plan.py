@@ -75,15 +75,16 @@ def test_a_steady_poll_reads_the_feed_alone_and_the_plan_brings_the_rest_back(
             steady = _paths(fleet, code, seen)
             assert steady == ["/index.php/feed"], steady  # no home page, no service page
 
-            # The home page is due after HOME_EVERY: read again, services still not due.
-            _age_plan(store, code, 7, ("home",))
+            # The home page is due once HOME_EVERY has passed and the village's slot has come
+            # (at most one and a half periods): read again, services still not due.
+            _age_plan(store, code, 9.5, ("home",))
             seen = len(fleet.requests(code))
             await poll_once(config, store)
             again = _paths(fleet, code, seen)
             assert "/" in again and not any("pemerintah" in p for p in again), again
 
-            # A day later every service page is read again, once.
-            _age_plan(store, code, 25, ("home", "svc"))
+            # A day and a half later every service page is read again, once.
+            _age_plan(store, code, 37, ("home", "svc"))
             seen = len(fleet.requests(code))
             await poll_once(config, store)
             daily = _paths(fleet, code, seen)
@@ -208,5 +209,16 @@ def test_a_first_poll_and_its_integrity_scan_read_robots_txt_and_the_sitemap_onc
             assert paths.count("/robots.txt") == 1, paths
             assert sum(1 for p in paths if p.endswith("sitemap.xml")) == 1, paths
             store.close()
+            # The article pages confirming sitemap items serve as the scan's item pages: the
+            # scan asks no article page of its own (the same first poll without the watch
+            # reads the very same ones).
+            articles = [p for p in paths if "/artikel/" in p]
+            assert articles, paths
+            (tmp_path / "plain").mkdir()
+            config, plain = _setup(fleet, tmp_path / "plain")
+            since = len(fleet.requests(code))
+            await poll_once(config, plain)
+            assert articles == [p for p in _paths(fleet, code, since) if "/artikel/" in p]
+            plain.close()
 
     asyncio.run(main())

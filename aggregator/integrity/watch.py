@@ -120,9 +120,11 @@ async def fetch_plan(
     home_url: str,
     items: Sequence[ParsedItem],
     shared: Mapping[str, FetchResponse] | None = None,
+    read: Sequence[FetchResponse] = (),
 ) -> Fetched:
-    """`shared`: what the poll beside the scan already fetched ("robots", "sitemap"), read
-    from there instead of asked again."""
+    """`shared`: what the poll beside the scan already fetched ("robots", "sitemap"), and
+    `read`: item pages it already read (a first poll confirms sitemap items by their page),
+    used instead of asking again."""
     shared = shared or {}
     host = _host(home_url)
     v = _Variants(fetcher)
@@ -134,8 +136,10 @@ async def fetch_plan(
     sitemap = shared.get("sitemap") or await v.get(
         origin + "/sitemap.xml", {"User-Agent": BROWSER_UA}
     )
-    pages = []
-    for item in [i for i in items if i.url and _host(i.url) == host][:ITEM_PAGES]:
+    pages = [p for p in read if p.status_code == 200][:ITEM_PAGES]
+    have = {p.url for p in pages}
+    wanted = [i for i in items if i.url and _host(i.url) == host and i.url not in have]
+    for item in wanted[: ITEM_PAGES - len(pages)]:
         page = await v.get(item.url, {"User-Agent": BROWSER_UA})
         if page is not None and page.status_code == 200:
             pages.append(page)
@@ -210,8 +214,9 @@ async def scan_site(
     home_url: str,
     items: Sequence[ParsedItem],
     shared: Mapping[str, FetchResponse] | None = None,
+    read: Sequence[FetchResponse] = (),
 ) -> IntegrityReport:
     """Run the fetch plan for one village and assess it (the analysis is CPU work: it runs in
     a thread so the event loop keeps every other village's deadlines honest)."""
-    fetched = await fetch_plan(fetcher, home_url, items, shared)
+    fetched = await fetch_plan(fetcher, home_url, items, shared, read)
     return await asyncio.to_thread(analyse, fetched)

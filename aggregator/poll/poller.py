@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from aggregator.alerts import AlertEvent
 from aggregator.alerts.outbox import queue_alerts
+from aggregator.clock import phase_of, read_recently
 from aggregator.decide.schedule import decide
 from aggregator.errors import AggregatorError, FetchError, ParseError
 from aggregator.fetch.client import Fetcher
@@ -154,6 +155,10 @@ class VillageHttp:
                 self.validators.pop(url, None)
         return resp
 
+    def read(self, urls: set[str]) -> list[FetchResponse]:
+        """The pages of `urls` this poll read in full (200), in the order it read them."""
+        return [r for (url, _c), r in self._seen.items() if url in urls and r.status_code == 200]
+
     def sitemap(self) -> FetchResponse | None:
         """The site's sitemap, if this poll read one (OpenSID's first poll does)."""
         for (url, _conditional), resp in self._seen.items():
@@ -287,7 +292,10 @@ class Poller:
         if not self.settings.integrity_watch:
             return False
         last = village.integrity_checked_at
-        return last is None or (now - last).total_seconds() >= self.settings.integrity_interval
+        if last is None:  # a new village is scanned at once: the first morning shows it
+            return True
+        every = self.settings.integrity_interval
+        return not read_recently(last, every, now, phase_of(village.code))
 
     async def _scan(
         self, village: VillageForPoll, harvest: Harvest, http: VillageHttp
@@ -301,7 +309,10 @@ class Poller:
                     shared["sitemap"] = sitemap
                 if robots := await self.robots.answer(village.url):
                     shared["robots"] = robots
-                return await scan_site(self.fetcher, village.url, harvest.items[:20], shared)
+                # Item pages the poll read (a first poll confirms sitemap items) count as
+                # the scan's item pages: the same page is not asked twice.
+                read = http.read({i.url for i in harvest.items if i.url})
+                return await scan_site(self.fetcher, village.url, harvest.items[:20], shared, read)
         except Exception:
             log.exception("village=%s url=%s: integrity scan failed", village.code, village.url)
             return None
