@@ -23,7 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aggregator.fetch.client import Fetcher
-from aggregator.poll.poller import VillageHttp
+from aggregator.poll.village_http import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import FetchResponse, Harvest, VillageForPoll
 from connectors import connector_for

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aggregator.fetch.client import Fetcher
 from aggregator.integrity.watch import analyse, fetch_plan
-from aggregator.poll.poller import VillageHttp
+from aggregator.poll.village_http import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import VillageForPoll
 from connectors import connector_for

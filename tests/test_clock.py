@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from aggregator.clock import phase_of, read_recently
 
@@ -39,7 +40,7 @@ def test_reads_are_spread_over_the_period_after_a_common_first_pass() -> None:
     share = len(codes) / (PERIOD / POLL.total_seconds())
     assert max(per_pass.values()) <= 2.5 * share, per_pass.most_common(3)
     for code, times in reads.items():
-        gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
         assert gaps, code
         # Never sooner than half a period, never later than one and a half.
         assert min(gaps) >= PERIOD / 2 and max(gaps) <= 1.5 * PERIOD, gaps

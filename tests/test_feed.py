@@ -12,7 +12,7 @@ import pytest
 
 from aggregator.errors import ParseError
 from aggregator.fetch.client import Fetcher
-from aggregator.poll.poller import VillageHttp
+from aggregator.poll.village_http import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import BODY_LIMIT, VillageForPoll
 from connectors.feed import (

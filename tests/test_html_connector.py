@@ -14,7 +14,7 @@ import pytest
 
 from aggregator.errors import FetchError, ParseError
 from aggregator.fetch.client import Fetcher
-from aggregator.poll.poller import VillageHttp
+from aggregator.poll.village_http import VillageHttp
 from aggregator.settings import HTML_RULE_KEYS, Settings
 from aggregator.types import FetchResponse, VillageForPoll
 from connectors.html import (

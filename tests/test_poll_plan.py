@@ -207,6 +207,9 @@ def test_a_first_poll_and_its_integrity_scan_read_robots_txt_and_the_sitemap_onc
                 v = s.get(Village, code)
                 assert v is not None and v.integrity_checked_at is not None  # the scan ran
             assert paths.count("/robots.txt") == 1, paths
+            # The home page three times: the scan's browser view (which the poll reads too),
+            # its crawler view and its view as a visitor from a search engine.
+            assert paths.count("/") == 3, paths
             assert sum(1 for p in paths if p.endswith("sitemap.xml")) == 1, paths
             store.close()
             # The article pages confirming sitemap items serve as the scan's item pages: the

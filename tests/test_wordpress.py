@@ -15,7 +15,7 @@ import pytest
 
 from aggregator.errors import FetchError, ParseError
 from aggregator.fetch.client import Fetcher
-from aggregator.poll.poller import VillageHttp
+from aggregator.poll.village_http import VillageHttp
 from aggregator.settings import Settings
 from aggregator.types import FetchResponse, Harvest, VillageForPoll
 from connectors.wordpress import (

@@ -68,9 +68,10 @@ def _host(url: str) -> str:
 
 
 class _Variants:
-    def __init__(self, fetcher: Fetcher) -> None:
+    def __init__(self, fetcher: Fetcher, *, raising: bool = False) -> None:
         self.fetcher = fetcher
         self.requests = 0
+        self.raising = raising  # a failed request raises instead of giving None
 
     async def get(
         self, url: str, headers: dict[str, str], *, follow: bool = True
@@ -79,6 +80,8 @@ class _Variants:
         try:
             return await self.fetcher.get(url, headers=headers, follow_redirects=follow)
         except FetchError as e:
+            if self.raising:
+                raise
             log.debug("integrity: %s (%s) not fetched: %s", url, headers.get("User-Agent"), e)
             return None
 
@@ -115,6 +118,13 @@ class Fetched:
     requests: int = 0
 
 
+async def browser_view(fetcher: Fetcher, home_url: str) -> FetchResponse | None:
+    """The scan's first view of the home page (a browser's). A poll with a scan due asks
+    for it first and reads the home page from it, so the page is fetched once."""
+    v = _Variants(fetcher, raising=True)  # raises FetchError: the poll fails as it would
+    return await _view(v, home_url, {"User-Agent": BROWSER_UA}, _host(home_url))
+
+
 async def fetch_plan(
     fetcher: Fetcher,
     home_url: str,
@@ -122,13 +132,13 @@ async def fetch_plan(
     shared: Mapping[str, FetchResponse] | None = None,
     read: Sequence[FetchResponse] = (),
 ) -> Fetched:
-    """`shared`: what the poll beside the scan already fetched ("robots", "sitemap"), and
-    `read`: item pages it already read (a first poll confirms sitemap items by their page),
-    used instead of asking again."""
+    """`shared`: what the poll beside the scan already fetched ("browser": the browser
+    view, "robots", "sitemap"), and `read`: item pages it already read (a first poll
+    confirms sitemap items by their page), used instead of asking again."""
     shared = shared or {}
     host = _host(home_url)
     v = _Variants(fetcher)
-    browser = await _view(v, home_url, {"User-Agent": BROWSER_UA}, host)
+    browser = shared.get("browser") or await _view(v, home_url, {"User-Agent": BROWSER_UA}, host)
     crawler = await _view(v, home_url, {"User-Agent": CRAWLER_UA}, host)
     search = await _view(v, home_url, {"User-Agent": BROWSER_UA, "Referer": SEARCH_REFERER}, host)
     origin = f"{urlsplit(home_url).scheme}://{urlsplit(home_url).netloc}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -33,7 +33,8 @@ from aggregator.integrity.postcheck import (
     with_look,
     without_bodies,
 )
-from aggregator.integrity.watch import FindingReport, IntegrityReport, scan_site
+from aggregator.integrity.watch import FindingReport, IntegrityReport, browser_view, scan_site
+from aggregator.poll.village_http import VillageHttp
 from aggregator.poll.writer import MAX_BATCH, BatchWriter
 from aggregator.settings import Settings
 from aggregator.store import Store
@@ -97,77 +98,6 @@ def expected_ms(village: VillageForPoll) -> float:
     return float("inf") if ms is None else float(ms)
 
 
-class VillageHttp:
-    """The HttpGetter a connector gets: the shared fetcher plus this village's validators.
-
-    Responses are remembered for the length of one poll, so `auto` detection and the
-    connector it picks can both look at the home page without fetching it twice.
-    """
-
-    def __init__(
-        self,
-        fetcher: Fetcher,
-        validators: Mapping[str, Mapping[str, str]],
-        robots: RobotsCache | None = None,
-        budget: tuple[float, float] | None = None,
-    ) -> None:
-        self._fetcher = fetcher
-        self._robots = robots
-        # (deadline on the monotonic clock, one request's timeout): once two requests are
-        # done (the news read), no request starts that might not end before the deadline;
-        # it is deferred to the next poll (FetchError phase "deferred"), not a failure.
-        self._budget = budget
-        self._old = validators
-        self.validators: dict[str, dict[str, str]] = {k: dict(v) for k, v in validators.items()}
-        self.bytes = 0
-        self.requests = 0
-        self.last: FetchResponse | None = None
-        self._seen: dict[tuple[str, bool], FetchResponse] = {}
-
-    async def get(self, url: str, *, conditional: bool = True) -> FetchResponse:
-        if (url, conditional) in self._seen:
-            return self._seen[(url, conditional)]
-        if (url, False) in self._seen:  # a full response answers a conditional ask too
-            return self._seen[(url, False)]
-        if self._budget is not None and self.requests >= 2:
-            deadline, request_timeout = self._budget
-            if time.monotonic() + request_timeout > deadline:
-                raise FetchError("deferred", "no time left in this poll", url=url)
-        if self._robots is not None and not await self._robots.allowed(url):
-            raise FetchError("robots", "disallowed by the site's robots.txt", url=url)
-        known = self._old.get(url, {}) if conditional else {}
-        resp = await self._fetcher.get(
-            url, etag=known.get("etag"), last_modified=known.get("last_modified")
-        )
-        self.bytes += len(resp.content)
-        self.requests += 1
-        self.last = resp
-        self._seen[(url, conditional)] = resp
-        if resp.status_code == 200:  # remembered even when asked unconditionally
-            fresh = {
-                k: resp.headers[h]
-                for k, h in (("etag", "etag"), ("last_modified", "last-modified"))
-                if resp.headers.get(h)
-            }
-            if fresh:
-                self.validators[url] = fresh
-            else:
-                self.validators.pop(url, None)
-        return resp
-
-    def read(self, urls: set[str]) -> list[FetchResponse]:
-        """The pages of `urls` this poll read in full (200), in the order it read them."""
-        return [r for (url, _c), r in self._seen.items() if url in urls and r.status_code == 200]
-
-    def sitemap(self) -> FetchResponse | None:
-        """The site's sitemap, if this poll read one (OpenSID's first poll does)."""
-        for (url, _conditional), resp in self._seen.items():
-            path = urlsplit(url).path
-            if path.endswith("/sitemap.xml") and path.count("/") <= 2 and resp.status_code == 200:
-                return resp
-        return None
-
-
 @dataclass(frozen=True)
 class PassReport:
     villages: int
@@ -219,6 +149,7 @@ class Poller:
         status_code = None
         retry_after = None
         scan_due = self._integrity_due(village, started)
+        view: FetchResponse | None = None
         # The watch reads the newest items' text: normalise every entry on a scan's poll.
         asked = forget_feed_state(village) if scan_due else village
         # A failing village is re-planned: everything is read again until it answers.
@@ -226,6 +157,8 @@ class Poller:
         try:
             # A connector makes several requests; bound the whole poll, not only each one.
             async with asyncio.timeout(budget):
+                if scan_due:
+                    view = await self._browser_view(village, http)
                 harvest = await connector_for(village.platform).collect(asked, http)
         except FetchError as e:
             phase, message, status_code = e.phase, e.message, e.status_code
@@ -260,7 +193,7 @@ class Poller:
             if http.last is not None:
                 status_code = http.last.status_code
             if scan_due:
-                integrity = await self._scan(village, harvest, http)
+                integrity = await self._scan(village, harvest, http, view)
                 posts = await self._recheck_post(village, posts)
         else:
             log.info(
@@ -297,14 +230,38 @@ class Poller:
         every = self.settings.integrity_interval
         return not read_recently(last, every, now, phase_of(village.code))
 
+    async def _browser_view(
+        self, village: VillageForPoll, http: VillageHttp
+    ) -> FetchResponse | None:
+        """With a scan due, the home page is fetched once, as the scan's browser view, and
+        the connector reads it from there (when it is the site's page: 200, on its host,
+        allowed by robots.txt). A site that does not answer it fails the connector's own
+        request for it the same way, without a second wait."""
+        try:
+            view = await browser_view(self.fetcher, village.url)
+            if view is None or view.status_code != 200:
+                return view
+            same_site = urlsplit(view.url).hostname == urlsplit(village.url).hostname
+            if same_site and await self.robots.allowed(village.url):
+                http.seed(village.url, view)
+            return view
+        except FetchError as e:
+            if e.phase != "robots":
+                http.seed(village.url, e)
+            return None
+
     async def _scan(
-        self, village: VillageForPoll, harvest: Harvest, http: VillageHttp
+        self,
+        village: VillageForPoll,
+        harvest: Harvest,
+        http: VillageHttp,
+        view: FetchResponse | None,
     ) -> IntegrityReport | None:
         """The integrity watch; a failure here is logged and never fails the poll. What the
-        poll fetched (robots.txt, the sitemap) is not fetched again."""
+        poll fetched (the browser view, robots.txt, the sitemap) is not fetched again."""
         try:
             async with asyncio.timeout(self.settings.request_timeout * 6):
-                shared: dict[str, FetchResponse] = {}
+                shared: dict[str, FetchResponse] = {"browser": view} if view else {}
                 if sitemap := http.sitemap():
                     shared["sitemap"] = sitemap
                 if robots := await self.robots.answer(village.url):
