@@ -9,11 +9,16 @@ through fetch's static host table. Two kinds of fleet (--sites):
   `platform: auto` with the default settings (integrity watch on, default request timeout);
 - feed: feed-only sites with ETags and the integrity watch off, the bare poll path.
 
-Three passes, each over every village, on one store:
+Five passes, each over every village, on one store:
 
 - initial: the first poll of every site;
 - unchanged: nothing changed since (the steady state);
-- changed: every site has published one new article since.
+- changed: every site has published one new article since;
+- six_hourly: a steady poll at the village's 6-hourly slot (home page and integrity scan);
+- daily: one at its daily slot (also service pages and robots.txt).
+
+The day's average per poll (44 plain polls, 3 six-hourly, 1 daily: a poll every 30 min)
+is printed with its national projection.
 
 Prints one JSON line and a readable table: per pass the requests per village by kind (as
 the sites counted them), the wall time against its ideal (one request per village at its
@@ -44,8 +49,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
+from sqlmodel import Session, select
 
 from aggregator.fetch.client import Fetcher
+from aggregator.fetch.robots import RobotsCache
+from aggregator.models import Village
 from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
 from aggregator.store import Store
@@ -215,6 +223,35 @@ async def one_pass(
     )
 
 
+# The passes, in order. "six_hourly" and "daily" are steady polls at a village's slot: its
+# plan and last integrity scan moved back past one and a half periods of the 6-hourly parts
+# (home page, integrity scan) or of every part (also service pages, robots.txt).
+PASSES = ("initial", "unchanged", "changed", "six_hourly", "daily")
+AGED = {"six_hourly": 9.5, "daily": 37.0}  # hours
+POLLS_PER_DAY = 48  # every 30 minutes
+
+
+def age_plans(store: Store, hours: float) -> None:
+    """Move every village's plan times and last integrity scan `hours` back; daily parts
+    only when `hours` exceeds a day and a half."""
+    shift = timedelta(hours=hours)
+    with Session(store.engine) as s:
+        for village in s.exec(select(Village)).all():
+            plan = json.loads(village.plan or "{}")
+            for key, value in plan.items():
+                if key.startswith(("svc:", "robots")) and hours < 36:
+                    continue
+                try:
+                    plan[key] = (datetime.fromisoformat(value) - shift).isoformat()
+                except (TypeError, ValueError):
+                    continue
+            village.plan = json.dumps(plan)
+            if village.integrity_checked_at is not None:
+                village.integrity_checked_at -= shift
+            s.add(village)
+        s.commit()
+
+
 def failed_answering(store: Store, delays: list[float | None]) -> tuple[int, int]:
     """(villages whose newest check failed, those of them whose site answers every request)."""
     with store.engine.connect() as conn:
@@ -251,9 +288,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async with Fetcher(config.settings, hosts=hosts) as fetcher:
                 poller = Poller(store, fetcher, config.settings)
                 passes = {}
-                for name in ("initial", "unchanged", "changed"):
+                for name in PASSES:
                     if name == "changed":
                         generation.value = 1  # every site publishes one article
+                    if name in AGED:
+                        age_plans(store, AGED[name])
+                    if name == "daily":  # a day on: robots.txt is not in memory either
+                        poller.robots = RobotsCache(fetcher)
                     where = f"{args.profile}.{name}" if args.profile else None
                     counts[:] = [0] * len(opensid_sites.KINDS)
                     passes[name] = await one_pass(poller, store, where)
@@ -306,6 +347,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         per_village = sum(requests[name].values()) / n
         out[f"nation_{name}_requests_per_s"] = round(per_village * NATION / PERIOD, 1)
         out[f"nation_{name}_cores"] = round(cpu / n * NATION / PERIOD, 3)
+    # A day of a site that publishes nothing: 44 plain polls, 3 at its 6-hourly slot, 1 at
+    # its daily slot (every part read, integrity scan included).
+    weights = {"unchanged": POLLS_PER_DAY - 4, "six_hourly": 3, "daily": 1}
+    day_requests = sum(w * sum(requests[k].values()) for k, w in weights.items()) / n
+    day_cpu = sum(w * passes[k][1] for k, w in weights.items()) / n
+    out["day_requests_per_poll"] = round(day_requests / POLLS_PER_DAY, 2)
+    out["day_cpu_ms_per_poll"] = round(day_cpu * 1000 / POLLS_PER_DAY, 2)
+    out["nation_day_requests_per_s"] = round(day_requests * NATION / 86400, 1)
+    out["nation_day_cores"] = round(day_cpu * NATION / 86400, 3)
     return out
 
 

@@ -8,6 +8,7 @@ import contextlib
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -58,7 +59,11 @@ def split_document(text: str) -> tuple[str, str, str]:
     return before, text[i:j], after
 
 
+@lru_cache(maxsize=16)
 def parse_page(raw: bytes | str, url: str) -> Page:
+    """The parsed page (frozen, so shared): a scan reads the same home page as the browser
+    view, in the comparison of views and usually again as the crawler's and the search
+    visitor's identical bytes; it is parsed once."""
     before, document, after = split_document(decode(raw))
     tree = LexborHTMLParser(document)
     head = _head(tree, url)

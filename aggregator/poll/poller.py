@@ -236,13 +236,15 @@ class Poller:
         """With a scan due, the home page is fetched once, as the scan's browser view, and
         the connector reads it from there (when it is the site's page: 200, on its host,
         allowed by robots.txt). A site that does not answer it fails the connector's own
-        request for it the same way, without a second wait."""
+        request for it the same way, without a second wait. A site whose robots.txt keeps
+        Sipande out is not asked at all (the poll records that)."""
         try:
+            if not await self.robots.allowed(village.url):
+                return None
             view = await browser_view(self.fetcher, village.url)
             if view is None or view.status_code != 200:
                 return view
-            same_site = urlsplit(view.url).hostname == urlsplit(village.url).hostname
-            if same_site and await self.robots.allowed(village.url):
+            if urlsplit(view.url).hostname == urlsplit(village.url).hostname:
                 http.seed(village.url, view)
             return view
         except FetchError as e:
