@@ -38,7 +38,7 @@ from aggregator.poll.village_http import VillageHttp
 from aggregator.poll.writer import MAX_BATCH, BatchWriter
 from aggregator.settings import Settings
 from aggregator.store import Store
-from aggregator.types import FetchResponse, Harvest, PollOutcome, VillageForPoll
+from aggregator.types import FetchResponse, Harvest, ParsedItem, PollOutcome, VillageForPoll
 from connectors import connector_for
 from connectors.base import as_text
 from connectors.feed import FEED_STATE_KEYS
@@ -49,6 +49,7 @@ NETWORK_PHASES = ("dns", "connect")
 OFFLINE_MIN_FAILURES = 3
 OFFLINE_WINDOW = 300.0  # seconds: a success this recent proves our own network works
 SPAM_MEMO_MAX = 200_000  # remembered spam verdicts per process (~20 MB)
+SCAN_ITEMS = 20  # newest posts an integrity scan reads
 
 
 def flag_spam(harvest: Harvest, known: dict[str, bool] | None = None) -> Harvest:
@@ -67,15 +68,6 @@ def flag_spam(harvest: Harvest, known: dict[str, bool] | None = None) -> Harvest
             memo[key] = is_spam_item(i.title, i.summary)
         items.append(replace(i, spam=memo[key]))
     return replace(harvest, items=tuple(items))
-
-
-def forget_feed_state(village: VillageForPoll) -> VillageForPoll:
-    """The village without what its last poll remembered about its feed entries."""
-    validators = {
-        url: {k: v for k, v in kept.items() if k not in FEED_STATE_KEYS}
-        for url, kept in village.validators.items()
-    }
-    return replace(village, validators=validators)
 
 
 def keep_feed_state(
@@ -150,10 +142,8 @@ class Poller:
         retry_after = None
         scan_due = self._integrity_due(village, started)
         view: FetchResponse | None = None
-        # The watch reads the newest items' text: normalise every entry on a scan's poll.
-        asked = forget_feed_state(village) if scan_due else village
         # A failing village is re-planned: everything is read again until it answers.
-        asked = replace(asked, plan={} if village.consecutive_failures else village.plan)
+        asked = replace(village, plan={} if village.consecutive_failures else village.plan)
         try:
             # A connector makes several requests; bound the whole poll, not only each one.
             async with asyncio.timeout(budget):
@@ -271,10 +261,23 @@ class Poller:
                 # Item pages the poll read (a first poll confirms sitemap items) count as
                 # the scan's item pages: the same page is not asked twice.
                 read = http.read({i.url for i in harvest.items if i.url})
-                return await scan_site(self.fetcher, village.url, harvest.items[:20], shared, read)
+                items = await asyncio.to_thread(self._scan_items, village.code, harvest)
+                return await scan_site(self.fetcher, village.url, items, shared, read)
         except Exception:
             log.exception("village=%s url=%s: integrity scan failed", village.code, village.url)
             return None
+
+    def _scan_items(self, code: str, harvest: Harvest) -> list[ParsedItem]:
+        """The newest posts the scan reads (title, excerpt, url): what this poll read in
+        full, then the newest stored ones (spam included). An unchanged feed is not parsed
+        again for the scan: the store has its entries."""
+        items = [i for i in harvest.items if not i.known][:SCAN_ITEMS]
+        seen = {i.url for i in items}
+        for n in self.store.news(village=code, limit=SCAN_ITEMS, include_spam=True):
+            if len(items) < SCAN_ITEMS and n["url"] not in seen:
+                seen.add(n["url"])
+                items.append(ParsedItem(n["title"], n["url"], None, None, n["summary"] or ""))
+        return items
 
     async def _check_posts(self, village: VillageForPoll, harvest: Harvest) -> PostCheck | None:
         """The integrity check of the bodies this poll received (new or changed items only;
