@@ -107,7 +107,8 @@ class Poller:
         self._slots = asyncio.Semaphore(settings.concurrency)
         # Polls taken but not yet written: bounds memory when the writer falls behind (each
         # result holds its harvest) without holding network slots during the write.
-        self._unwritten = asyncio.Semaphore(2 * settings.concurrency + MAX_BATCH)
+        self._in_flight = 2 * settings.concurrency + MAX_BATCH
+        self._unwritten = asyncio.Semaphore(self._in_flight)
         self.robots = RobotsCache(fetcher)
         self._last_success = float("-inf")
         self._spam_memo: dict[str, bool] = {}
@@ -392,13 +393,20 @@ class Poller:
         # Slowest first (longest-processing-time order): a site that took the whole deadline
         # last time starts now, not in the last wave where it would stretch the pass by a
         # deadline. Never-polled villages count as slow. Slots are granted in FIFO order.
-        order = sorted(villages, key=expected_ms, reverse=True)
-        results = await asyncio.gather(*(one(v) for v in order), return_exceptions=True)
-        for village, result in zip(order, results, strict=True):
-            if isinstance(result, BaseException):
-                # Only our own infrastructure (the store) can land here; log and go on.
-                log.error("village=%s: could not record poll: %r", village.code, result)
-                counts["failed"] += 1
+        order = iter(sorted(villages, key=expected_ms, reverse=True))
+
+        async def worker() -> None:
+            # A few workers take the villages in turn (not a task per village: a province's
+            # pass would hold tens of thousands of waiting tasks in memory).
+            for village in order:
+                try:
+                    await one(village)
+                except Exception as e:
+                    # Only our own infrastructure (the store) can land here; log and go on.
+                    log.error("village=%s: could not record poll: %r", village.code, e)
+                    counts["failed"] += 1
+
+        await asyncio.gather(*(worker() for _ in range(min(self._in_flight, len(villages)))))
         offline = self._we_are_offline(held, counts["ok"])
         if offline:
             log.warning("poller offline: all %d villages failed to resolve or connect", len(held))
