@@ -29,6 +29,7 @@ from aggregator.models import Finding, Village, YardstickCheck
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from aggregator.web import create_app
+from aggregator.web.overview import KEC_PAGE
 from aggregator.web.pembinaan import PAGE_SIZE
 from aggregator.yardsticks import CoachingItem, KipFacts, SecurityFacts, YardstickReport
 from aggregator.yardsticks.board import board_page, themes_field
@@ -416,3 +417,28 @@ def pg_url_or_skip() -> str:
     if not url:
         pytest.skip("SIPANDE_TEST_POSTGRES_URL not set (.ci/run sets it)")
     return url
+
+
+def test_kecamatan_filter_lists_a_kabupaten_and_takes_a_code_past_a_page(
+    paged_store: Store, tmp_path: Path
+) -> None:
+    assert paged_store.kecamatan_choices("33.03.02", KEC_PAGE) == (
+        [("33.03.01", "Kec 1"), ("33.03.02", "Kec 2"), ("33.03.03", "Kec 3")],
+        "Kec 2",
+    )
+    lines = ['kabupaten: {code: "33.03", name: Purbalingga}', "kecamatan:"]
+    for k in range(1, KEC_PAGE + 2):  # one more than a select lists
+        lines += [f'  - code: "33.03.{k:02d}"', f"    name: Kec {k}", "    villages:"]
+        lines.append(f'      - {{code: "33.03.{k:02d}.2001", name: "Desa {k}", url: ""}}')
+    config = parse_config("\n".join(lines) + "\n", "many.yaml")
+    store = Store(f"sqlite:///{tmp_path}/many.db", config.settings)
+    store.migrate()
+    store.sync_config(config, datetime.now(UTC))
+    assert store.kecamatan_choices("33.03.51", KEC_PAGE) == (None, "Kec 51")
+    assert store.kecamatan_choices("33.03.99", KEC_PAGE) == (None, None)
+    with LiveServer(create_app(store.settings, store=store, run_scheduler=False)) as srv:
+        html = httpx.get(f"{srv.url}/pembinaan", params={"kecamatan": "33.03.51"}).text
+        assert 'input type="text" name="kecamatan" value="33.03.51"' in html
+        assert "1 desa/kelurahan perlu dibina di Kecamatan Kec 51" in html
+        assert 'data-village="33.03.51.2001"' in html
+    store.close()
