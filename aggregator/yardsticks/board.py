@@ -3,11 +3,12 @@
 One SQL statement per page. Every matching village's rank (its urgency, then its number of
 to-dos) and code come from the village row alone: the newest yardstick collection's facts are
 copied there when it is recorded, so the ever-growing history is never scanned, and the
-villages with an open integrity finding are one set joined once, not looked up per row. Only
-those narrow keys are sorted and counted; the page's own rows are then joined to their wide
-columns (names, the stored report), so a deep page costs little more than the first. The
-order comes from columns alone (the most urgent problem they reveal, then how many to-dos the
-collection listed, then the code), so a page is ranked without reading any village's report.
+villages with an open integrity finding are one set built once, not a query per row. The
+matches are counted per rank, so only the villages of the ranks a page overlaps are sorted,
+and only the page's own rows are joined to their wide columns (names, the stored report): a
+deep page costs what the first one does. The order comes from columns alone (the most urgent
+problem they reveal, then how many to-dos the collection listed, then the code), so a page is
+ranked without reading any village's report.
 
 A village's items are its stored KIP and security items plus what is known live: the news
 cadence (activity) and the integrity findings open now (a stored integrity item of a cleaned
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, case, exists, func, or_, select
+from sqlalchemy import Engine, Integer, Select, and_, case, cast, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE, Subquery
 from sqlmodel import col
 
 from aggregator.decide.scoring import VillageFacts
@@ -93,14 +95,7 @@ def board_page(
 ) -> BoardPage:
     """One page of the board, most urgent village first."""
     s = settings or CoachingSettings()
-    ranked = _ranked(s, now, kecamatan, theme).cte("ranked")
-    page = (
-        select(ranked)
-        .order_by(*_board_order(ranked, engine))
-        .offset(offset)
-        .limit(limit)
-        .subquery("page")
-    )
+    page, matched = _page(_ranked(s, now, kecamatan, theme).cte("ranked"), engine, offset, limit)
     yc = YardstickCheck
     q: Any = (
         select(
@@ -117,7 +112,7 @@ def board_page(
             exists()  # looked up for the page's rows only: the sorted rows stay narrow
             .where(col(Finding.village_code) == col(Village.code), col(Finding.status) == "open")
             .label("has_finding"),
-            select(func.count()).select_from(ranked).scalar_subquery().label("matched"),
+            matched.label("matched"),
         )
         .select_from(page)
         .join(Village, col(Village.code) == page.c.code)
@@ -141,6 +136,42 @@ def board_page(
     return BoardPage(villages, total)
 
 
+def _page(ranked: CTE, engine: Engine, offset: int, limit: int) -> tuple[Subquery, Any]:
+    """The page's keys in board order, and how many villages match.
+
+    The villages are counted per rank first, with how many rank up to each (a few dozen
+    rows): the page's villages are in the ranks it overlaps, so only those are sorted (by code
+    within a rank), and the page starts as many rows into them as precede it there."""
+    rank = ranked.c.board_rank
+    buckets = (
+        select(
+            rank,
+            func.count().label("n"),
+            func.sum(func.count()).over(order_by=rank).label("upto"),
+        )
+        .group_by(rank)
+        .cte("buckets")
+    )
+    b = buckets.c
+    touched = select(buckets).where(b.upto > offset, b.upto - b.n < offset + limit).cte("touched")
+    t = touched.c
+    before = select(func.coalesce(func.min(t.upto - t.n), offset)).scalar_subquery()
+    page = (
+        select(ranked)
+        .where(
+            rank.between(
+                select(func.min(t.board_rank)).scalar_subquery(),
+                select(func.max(t.board_rank)).scalar_subquery(),
+            )
+        )
+        .order_by(*_board_order(ranked, engine))
+        .offset(cast(offset - before, Integer))
+        .limit(limit)
+        .subquery("page")
+    )
+    return page, cast(select(func.sum(b.n)).scalar_subquery(), Integer)
+
+
 def _board_order(rows: Any, engine: Engine) -> tuple[Any, ...]:
     """Most urgent first, then most to-dos (both in `board_rank`), then by code."""
     code = rows.c.code
@@ -161,13 +192,11 @@ def _ranked(s: CoachingSettings, now: datetime, kecamatan: str | None, theme: st
     https, cert_problem = col(v.https_offered), col(v.cert_problem)
     cert_days, domain_days = col(v.cert_days_left), col(v.domain_days_left)
     items = col(v.coaching_items)
-    flagged = (
-        select(col(Finding.village_code).label("code"))
-        .where(col(Finding.status) == "open")
-        .distinct()
-        .subquery("flagged")
+    # The villages with an open finding: one set, built once by the database (a hashed
+    # subplan on PostgreSQL, an ephemeral index on SQLite) and looked up by each row.
+    open_finding = v_code.in_(
+        select(col(Finding.village_code)).where(col(Finding.status) == "open")
     )
-    open_finding = flagged.c.code.is_not(None)
     no_site = v_url == ""
     quiet = or_(v_post.is_(None), v_post < stale)
     urgency = case(
@@ -181,11 +210,9 @@ def _ranked(s: CoachingSettings, now: datetime, kecamatan: str | None, theme: st
         else_=99,
     )
     # The fixed-width key first: the database sorts these rows, and reads them again to count.
-    q: Select[Any] = (
-        select((urgency * RANK_STEP - items).label("board_rank"), v_code.label("code"))
-        .outerjoin(flagged, flagged.c.code == v_code)
-        .where(col(v.in_config))
-    )
+    q: Select[Any] = select(
+        (urgency * RANK_STEP - items).label("board_rank"), v_code.label("code")
+    ).where(col(v.in_config))
     if kecamatan:  # a kecamatan's code, or a kabupaten's (every kecamatan under it)
         kec = col(Kecamatan.code)
         under = or_(kec == kecamatan, kec.startswith(kecamatan + ".", autoescape=True))
