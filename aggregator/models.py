@@ -118,6 +118,14 @@ class Village(SQLModel, table=True):
     kip_score: float | None = None  # Keterbukaan Informasi, 0-100
     security_score: float | None = None  # Keamanan Digital, 0-100
     yardsticks_checked_at: datetime | None = _ts()
+    # The newest collection's facts the kabupaten board ranks by (its report stays in
+    # yardstickcheck): every village is ranked from this table, not from the whole history.
+    https_offered: bool | None = None
+    cert_days_left: int | None = None
+    cert_problem: str | None = None
+    domain_days_left: int | None = None
+    coaching_items: int = 0
+    coaching_themes: str = ""  # the themes of its to-dos, as yardsticks.board.themes_field
     cert_alerted: int = 0  # expiry thresholds already announced (yardsticks.ExpiryWatch)
     domain_alerted: int = 0
     score_components: str = Field(

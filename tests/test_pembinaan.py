@@ -7,24 +7,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
+import os
+import random
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openpyxl
 import pytest
-from sqlalchemy import event
-from sqlmodel import Session
+from sqlalchemy import event, text
+from sqlmodel import Session, col, select
 
 from aggregator.cli import poll_once
+from aggregator.decide.scoring import Score
 from aggregator.fetch.client import Fetcher
-from aggregator.models import Finding
+from aggregator.models import Finding, Village, YardstickCheck
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from aggregator.web import create_app
-from aggregator.yardsticks.board import board_page
+from aggregator.web.overview import KEC_PAGE
+from aggregator.web.pembinaan import PAGE_SIZE
+from aggregator.yardsticks import CoachingItem, KipFacts, SecurityFacts, YardstickReport
+from aggregator.yardsticks.board import board_page, themes_field
+from aggregator.yardsticks.coaching import INTEGRITY_TEXT
 from aggregator.yardsticks.job import run_yardsticks
 from fleet import Fleet
 from tests.conftest import LiveServer
@@ -189,3 +198,247 @@ def test_the_one_statement_runs_on_postgresql(pg_url: str) -> None:
         assert board_page(store.engine, now, theme="integritas").total == 0
     finally:
         store.close()
+
+
+# -- paging: every matching village exactly once, in the documented order --------------------
+
+PAGED_KECAMATAN, PAGED_PER_KECAMATAN = 3, 30
+
+
+def _paged_config() -> str:
+    lines = ['kabupaten: {code: "33.03", name: Purbalingga}', "kecamatan:"]
+    for k in range(1, PAGED_KECAMATAN + 1):
+        lines += [f'  - code: "33.03.{k:02d}"', f"    name: Kec {k}", "    villages:"]
+        for i in range(PAGED_PER_KECAMATAN):
+            url = "" if i % 11 == 4 else f"http://d{k}x{i}.example/"
+            code = f"33.03.{k:02d}.{2001 + i}"
+            lines.append(f'      - {{code: "{code}", name: "Desa {k}-{i}", url: "{url}"}}')
+    return "\n".join(lines) + "\n"
+
+
+def _report(rnd: random.Random, at: datetime) -> YardstickReport:
+    https = rnd.choice([True, True, False, None])
+    security = SecurityFacts(
+        has_site=True,
+        https_offered=https,
+        https_enforced=None,
+        cert_problem=rnd.choice([None, None, "expired", "self_signed"]) if https else None,
+        cert_days_left=rnd.choice([None, -2, 10, 30, 31, 200]) if https else None,
+        domain_days_left=rnd.choice([None, None, -1, 60, 61, 300]),
+    )
+    kip = KipFacts(True, 2026, None, None, None, ())
+    themes = rnd.sample(["sid", "keterbukaan", "keamanan", "keamanan"], rnd.randint(0, 3))
+    items = [CoachingItem(f"k{n}", t, f"Hal {n}") for n, t in enumerate(themes)]
+    if rnd.random() < 0.1:  # a stale integrity item (the finding may be resolved by now)
+        items.append(CoachingItem("integrity", "keamanan", INTEGRITY_TEXT))
+    score = Score(50.0, ())
+    return YardstickReport("", at, kip, score, security, score, None, None, tuple(items))
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def paged_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """90 villages with every mix of site, news age, collections (an older one, then the
+    newest) and open or resolved findings."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('paged')}/paged.db"
+    else:
+        from tests.test_worker import _empty
+
+        url = pg_url_or_skip()
+        _empty(url)
+    config = parse_config(_paged_config(), "paged.yaml")
+    store = Store(url, config.settings)
+    store.migrate()
+    now = datetime.now(UTC)
+    store.sync_config(config, now)
+    rnd = random.Random(3)
+    for v in config.villages:
+        if v.url:
+            for days in sorted(rnd.sample([1, 3, 9], rnd.randint(0, 2)), reverse=True):
+                store.record_yardsticks(v.code, _report(rnd, now), now - timedelta(days=days))
+        with Session(store.engine) as s:
+            row = s.get(Village, v.code)
+            assert row is not None
+            row.last_post_at = rnd.choice([None, now - timedelta(days=rnd.uniform(0, 90))])
+            for status in rnd.choice([[], [], ["open"], ["resolved"], ["open", "open"]]):
+                s.add(Finding(village_code=v.code, kind="judi_online", status=status,
+                              first_seen=now, last_seen=now))  # fmt: skip
+            s.add(row)
+            s.commit()
+    yield store
+    store.close()
+
+
+def _expected_order(store: Store, now: datetime, theme: str, kecamatan: str | None) -> list[str]:
+    """The documented order computed from the raw rows: the newest collection of each
+    village (not the copy on the village row), its open findings, its site and news age."""
+    with Session(store.engine) as s:
+        villages = s.exec(select(Village)).all()
+        newest: dict[str, YardstickCheck] = {}
+        for c in s.exec(select(YardstickCheck).order_by(col(YardstickCheck.checked_at))).all():
+            newest[c.village_code] = c
+        flagged = {f.village_code for f in s.exec(select(Finding)).all() if f.status == "open"}
+    ranked = []
+    for v in villages:
+        if kecamatan and not (v.code + ".").startswith(kecamatan + "."):
+            continue
+        c = newest.get(v.code)
+        report = c.report if c else ""
+        https, cert, problem = (
+            (c.https_offered, c.cert_days_left, c.cert_problem) if c else (None,) * 3
+        )
+        domain, items = (c.domain_days_left, c.coaching_items) if c else (None, 0)
+        no_site, finding = v.url == "", v.code in flagged
+        quiet = v.last_post_at is None or v.last_post_at < now - timedelta(days=30)
+        if no_site or finding:
+            urgency = 0
+        elif problem == "expired" or (domain is not None and domain < 0):
+            urgency = 1
+        elif (https and cert is not None and cert <= 30) or (domain is not None and domain <= 60):
+            urgency = 2
+        elif https and problem is not None:
+            urgency = 3
+        elif https is False:
+            urgency = 4
+        else:
+            urgency = 5 if items > 0 else 9 if quiet else 99
+        keep = {
+            "": no_site or quiet or finding or items > 0,
+            "aktivitas": no_site or quiet,
+            "keterbukaan": not no_site and '"theme": "keterbukaan"' in report,
+            "keamanan": not no_site and ('"theme": "keamanan"' in report or finding),
+            "integritas": not no_site and finding,
+        }[theme]
+        if keep:
+            ranked.append((urgency, -items, v.code))
+    return [code for *_, code in sorted(ranked)]
+
+
+@pytest.mark.parametrize("kecamatan", [None, "33.03.02", "33.03"])
+@pytest.mark.parametrize("theme", ["", "aktivitas", "keterbukaan", "keamanan", "integritas"])
+def test_walking_the_pages_yields_every_village_once_in_order(
+    paged_store: Store, theme: str, kecamatan: str | None
+) -> None:
+    now = datetime.now(UTC)
+    expected = _expected_order(paged_store, now, theme, kecamatan)
+    assert len(expected) > (14 if kecamatan is None else 0)  # several pages to walk
+    walked: list[str] = []
+    while True:
+        page = board_page(paged_store.engine, now, kecamatan=kecamatan, theme=theme,
+                          offset=len(walked), limit=7)  # fmt: skip
+        walked += [v["code"] for v in page.villages]
+        if len(page.villages) < 7:
+            break
+        assert page.total == len(expected)
+    assert walked == expected
+
+
+def test_halaman_walks_the_whole_list(paged_store: Store) -> None:
+    now = datetime.now(UTC)
+    expected = _expected_order(paged_store, now, "", None)
+    assert len(expected) > PAGE_SIZE  # more than one page
+    pages = -(-len(expected) // PAGE_SIZE)
+    seen: list[str] = []
+    with LiveServer(
+        create_app(paged_store.settings, store=paged_store, run_scheduler=False)
+    ) as srv:
+        for n in range(1, pages + 1):
+            html = httpx.get(f"{srv.url}/pembinaan", params={"halaman": n}).text
+            assert f"Halaman {n} dari {pages}" in html
+            seen += re.findall(r'data-village="([^"]+)"', html)
+        past = httpx.get(f"{srv.url}/pembinaan", params={"halaman": pages + 1}).text
+        assert "data-village=" not in past
+    assert seen == expected
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_upgrade_copies_each_villages_newest_collection(db: str, tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from tests.test_worker import _empty
+
+    url = f"sqlite:///{tmp_path}/old.db" if db == "sqlite" else pg_url_or_skip()
+    if db == "postgres":
+        _empty(url)
+    store = Store(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parents[1] / "aggregator/migrations"))
+    old, new = datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0017")
+        conn.execute(text("INSERT INTO kecamatan (code, name, kabupaten_code, in_config) "
+                          "VALUES ('33.03.01', 'Kemangkon', '33.03', true)"))  # fmt: skip
+        for code, at in (("33.03.01.2001", new), ("33.03.01.2002", None)):
+            conn.execute(
+                text(
+                    "INSERT INTO village (code, kecamatan_code, name, type, url, platform,"
+                    " html_rules, in_config, consecutive_failures, consecutive_ok, validators,"
+                    " cookies, plan, posts_30d, news_count, status, integrity_clean_streak,"
+                    " cert_alerted, domain_alerted, score_components, yardsticks_checked_at)"
+                    " VALUES (:code, '33.03.01', 'Desa', 'desa', 'http://d.example/', 'auto',"
+                    " '', true, 0, 0, '{}', '{}', '{}', 0, 0, 'active', 0, 0, 0, '{}', :at)"
+                ),
+                {"code": code, "at": at},
+            )
+        for at, https, items, themes in ((old, False, 1, ["sid"]), (new, True, 2, ["keamanan"])):
+            report = json.dumps({"coaching": [{"key": "k", "theme": t} for t in themes]})
+            conn.execute(
+                text(
+                    "INSERT INTO yardstickcheck (village_code, checked_at, https_offered,"
+                    " cert_days_left, cert_problem, domain_days_left, coaching_items, report)"
+                    " VALUES ('33.03.01.2001', :at, :https, 12, 'expired', 40, :items, :report)"
+                ),
+                {"at": at, "https": https, "items": items, "report": report},
+            )
+    store.migrate()
+    with Session(store.engine) as s:
+        copied, untouched = s.get(Village, "33.03.01.2001"), s.get(Village, "33.03.01.2002")
+    assert copied is not None and untouched is not None
+    assert (copied.https_offered, copied.cert_days_left, copied.cert_problem) == (
+        True,
+        12,
+        "expired",
+    )
+    assert (copied.domain_days_left, copied.coaching_items) == (40, 2)
+    assert copied.coaching_themes == themes_field(["keamanan"]) == ",keamanan,"
+    assert (untouched.https_offered, untouched.coaching_items, untouched.coaching_themes) == (
+        None, 0, "")  # fmt: skip
+    store.close()
+
+
+def pg_url_or_skip() -> str:
+    url = os.environ.get("SIPANDE_TEST_POSTGRES_URL", "")
+    if not url:
+        pytest.skip("SIPANDE_TEST_POSTGRES_URL not set (.ci/run sets it)")
+    return url
+
+
+def test_kecamatan_filter_lists_a_kabupaten_and_takes_a_code_past_a_page(
+    paged_store: Store, tmp_path: Path
+) -> None:
+    assert paged_store.kecamatan_choices("33.03.02", KEC_PAGE) == (
+        [("33.03.01", "Kec 1"), ("33.03.02", "Kec 2"), ("33.03.03", "Kec 3")],
+        "Kec 2",
+    )
+    lines = ['kabupaten: {code: "33.03", name: Purbalingga}', "kecamatan:"]
+    for k in range(1, KEC_PAGE + 2):  # one more than a select lists
+        lines += [f'  - code: "33.03.{k:02d}"', f"    name: Kec {k}", "    villages:"]
+        lines.append(f'      - {{code: "33.03.{k:02d}.2001", name: "Desa {k}", url: ""}}')
+    config = parse_config("\n".join(lines) + "\n", "many.yaml")
+    store = Store(f"sqlite:///{tmp_path}/many.db", config.settings)
+    store.migrate()
+    store.sync_config(config, datetime.now(UTC))
+    assert store.kecamatan_choices("33.03.51", KEC_PAGE) == (None, "Kec 51")
+    assert store.kecamatan_choices("33.03.99", KEC_PAGE) == (None, None)
+    with LiveServer(create_app(store.settings, store=store, run_scheduler=False)) as srv:
+        html = httpx.get(f"{srv.url}/pembinaan", params={"kecamatan": "33.03.51"}).text
+        assert 'input type="text" name="kecamatan" value="33.03.51"' in html
+        assert "1 desa/kelurahan perlu dibina di Kecamatan Kec 51" in html
+        assert 'data-village="33.03.51.2001"' in html
+    store.close()

@@ -287,6 +287,27 @@ class Villages(StoreBase):
             ).all()
         return [(code, name) for code, name in rows]
 
+    def kecamatan_choices(
+        self, selected: str | None, most: int
+    ) -> tuple[list[tuple[str, str]] | None, str | None]:
+        """A kecamatan filter's choices: (code, name) of every kecamatan in the config, by
+        code, while there are at most `most` (None past that: the filter takes a code), and
+        the selected one's name. Reads `most` + 1 rows however many kecamatan there are."""
+        kec, in_config = col(Kecamatan.code), col(Kecamatan.in_config)
+        with Session(self.engine) as s:
+            rows = [
+                (code, name)
+                for code, name in s.exec(
+                    select(kec, Kecamatan.name).where(in_config).order_by(kec).limit(most + 1)
+                ).all()
+            ]
+            if len(rows) <= most:
+                return rows, dict(rows).get(selected or "")
+            name = None
+            if selected:
+                name = s.exec(select(Kecamatan.name).where(kec == selected, in_config)).first()
+        return None, name
+
     def kecamatan_codes(self) -> set[str]:
         with Session(self.engine) as s:
             return set(s.exec(select(Kecamatan.code)).all())

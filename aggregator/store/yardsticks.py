@@ -18,6 +18,7 @@ from aggregator.models import Village, YardstickCheck
 from aggregator.store.base import StoreBase
 from aggregator.store.summary import refresh_summary
 from aggregator.yardsticks import ExpiryWatch, YardstickReport, check_expiry, expiry_alert_event
+from aggregator.yardsticks.board import BOARD_FACTS, themes_field
 
 
 def _watch(stored: int) -> ExpiryWatch:
@@ -79,6 +80,9 @@ class Yardsticks(StoreBase):
             )
             v.kip_score, v.security_score = columns["kip_score"], columns["security_score"]
             v.yardsticks_checked_at = now
+            for name in BOARD_FACTS:  # what the kabupaten board ranks by
+                setattr(v, name, columns[name])
+            v.coaching_themes = themes_field(item.theme for item in report.coaching)
             checks = (
                 ("certificate", columns["cert_days_left"], "cert_alerted"),
                 ("domain", columns["domain_days_left"], "domain_alerted"),

@@ -34,7 +34,7 @@ def news(request: Request) -> Response:
     store = store_of(request)
     total = store.count_news(kecamatan=kec_code, q=q, cap=COUNT_CAP)
     items = store.news(kecamatan=kec_code, q=q, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    names = store.kecamatan_names()
+    choices, kec_name = store.kecamatan_choices(kec_code, KEC_PAGE)
     return render(
         request,
         "news.html",
@@ -48,10 +48,10 @@ def news(request: Request) -> Response:
             "q": q or "",
             "kec_code": kec_code or "",
             # A select for a kabupaten's kecamatan; a field for the code past KEC_PAGE.
-            "kecamatan": [{"code": c, "name": n} for c, n in names]
-            if len(names) <= KEC_PAGE
+            "kecamatan": [{"code": c, "name": n} for c, n in choices]
+            if choices is not None
             else None,
-            "kec_name": dict(names).get(kec_code or ""),
+            "kec_name": kec_name,
         },
     )
 

@@ -36,7 +36,7 @@ def board(request: Request) -> Response:
         store.engine, now_utc(), kecamatan=kecamatan, theme=theme, offset=(page - 1) * size,
         limit=size,
     )  # fmt: skip
-    names = store.kecamatan_names()
+    choices, kec_name = store.kecamatan_choices(kecamatan, KEC_PAGE)
     return render(
         request,
         "pembinaan.html",
@@ -48,9 +48,9 @@ def board(request: Request) -> Response:
             "pages": max(1, -(-result.total // size)),
             "first_shown": (page - 1) * size + 1,
             "kec_code": kecamatan or "",
-            "kec_name": dict(names).get(kecamatan or ""),
-            "kecamatan": [{"code": c, "name": n} for c, n in names]
-            if len(names) <= KEC_PAGE
+            "kec_name": kec_name,
+            "kecamatan": [{"code": c, "name": n} for c, n in choices]
+            if choices is not None
             else None,
             "theme": theme,
             "themes": BOARD_THEMES,
