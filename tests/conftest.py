@@ -7,13 +7,34 @@ import os
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aggregator.settings import Settings
+from aggregator.settings import DistrictConfig, Settings, parse_config
 from aggregator.store import Store
+
+
+def one_feed_village(
+    tmp_path: Path, feed_url: str, *, watch: bool = False
+) -> tuple[DistrictConfig, Store]:
+    """A migrated SQLite store holding one village (33.03.01.2001) read as a plain feed at
+    `feed_url`, loopback allowed, with the integrity watch on or off."""
+    watch_off = "" if watch else ", integrity_watch: false"
+    config = parse_config(
+        'kabupaten: {code: "33.03", name: P}\n'
+        f"settings: {{allow_private_addresses: true{watch_off}}}\n"
+        "kecamatan:\n"
+        '  - {code: "33.03.01", name: K, villages: [{code: "33.03.01.2001", name: D, '
+        f'url: "{feed_url}", platform: feed}}]}}\n'
+    )
+    store = Store(f"sqlite:///{tmp_path}/poll.db", config.settings)
+    store.migrate()
+    store.sync_config(config, datetime.now(UTC))
+    return config, store
+
 
 # Handler: gets (method, path, headers) and the writer; writes a raw HTTP response.
 Handler = Callable[[str, str, dict[str, str], asyncio.StreamWriter], Awaitable[None]]

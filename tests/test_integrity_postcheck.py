@@ -34,7 +34,7 @@ from aggregator.store import Store
 from aggregator.types import BODY_LIMIT, Harvest, ParsedItem, bounded_body
 from connectors.feed import parse_feed
 from connectors.wordpress import parse_posts
-from tests.conftest import RawServer, response
+from tests.conftest import RawServer, one_feed_village, response
 
 SITE = "https://karangsari.example.id"
 HOSTILE_URL = f"{SITE}/2026/10/01/kerja-bakti-saluran/"
@@ -285,16 +285,7 @@ def test_poll_opens_the_finding_in_the_first_poll_and_resolves_on_a_clean_read(
         nonlocal base
         async with RawServer(serve) as srv:
             base = srv.url
-            config = parse_config(
-                'kabupaten: {code: "33.03", name: P}\n'
-                "settings: {allow_private_addresses: true, integrity_watch: false}\n"
-                "kecamatan:\n"
-                '  - {code: "33.03.01", name: K, villages: [{code: "33.03.01.2001", name: D, '
-                f'url: "{srv.url}/feed", platform: feed}}]}}\n'
-            )
-            store = Store(f"sqlite:///{tmp_path}/poll.db", config.settings)
-            store.migrate()
-            store.sync_config(config, datetime.now(UTC))
+            config, store = one_feed_village(tmp_path, f"{srv.url}/feed")
             hostile = srv.url + HOSTILE_URL.removeprefix(SITE)
             async with Fetcher(config.settings) as fetcher:
                 poller = Poller(store, fetcher, config.settings)
@@ -371,16 +362,7 @@ def test_the_watch_rereads_an_open_post_finding_that_no_poll_hands_over(tmp_path
         nonlocal base
         async with RawServer(serve) as srv:
             base = srv.url
-            config = parse_config(
-                'kabupaten: {code: "33.03", name: P}\n'
-                "settings: {allow_private_addresses: true}\n"
-                "kecamatan:\n"
-                '  - {code: "33.03.01", name: K, villages: [{code: "33.03.01.2001", name: D, '
-                f'url: "{srv.url}/feed", platform: feed}}]}}\n'
-            )
-            store = Store(f"sqlite:///{tmp_path}/poll.db", config.settings)
-            store.migrate()
-            store.sync_config(config, datetime.now(UTC))
+            config, store = one_feed_village(tmp_path, f"{srv.url}/feed", watch=True)
             hostile = srv.url + HOSTILE_URL.removeprefix(SITE)
             async with Fetcher(config.settings) as fetcher:
                 poller = Poller(store, fetcher, config.settings)

@@ -181,7 +181,7 @@ def test_unchanged_entries_are_not_normalised_again_and_an_edit_still_lands(
     from dataclasses import replace
 
     from aggregator.types import VillageForPoll
-    from tests.conftest import RawServer, response
+    from tests.conftest import RawServer, one_feed_village, response
 
     feed = {"body": _rss([("a", "Posyandu", "Balita ditimbang"), ("b", "Musdes", "APBDes")])}
 
@@ -191,16 +191,7 @@ def test_unchanged_entries_are_not_normalised_again_and_an_edit_still_lands(
 
     async def main() -> None:
         async with RawServer(serve) as srv:
-            config = parse_config(
-                'kabupaten: {code: "33.03", name: P}\n'
-                "settings: {allow_private_addresses: true, integrity_watch: false}\n"
-                "kecamatan:\n"
-                '  - {code: "33.03.01", name: K, villages: [{code: "33.03.01.2001", name: D, '
-                f'url: "{srv.url}/feed", platform: feed}}]}}\n'
-            )
-            store = Store(f"sqlite:///{tmp_path}/poll.db", config.settings)
-            store.migrate()
-            store.sync_config(config, datetime.now(UTC))
+            config, store = one_feed_village(tmp_path, f"{srv.url}/feed")
             code = "33.03.01.2001"
             async with Fetcher(config.settings) as fetcher:
                 poller = Poller(store, fetcher, config.settings)
