@@ -105,6 +105,7 @@ class _Poll:
         self.home = home  # None: a steady poll, the feed alone
         self.base = site_base(home.url if home is not None else village.url)
         self.now = now or datetime.now(UTC)
+        self.phase = phase_of(village.code)  # where in each period its parts are read
         self.known: Mapping[str, str] = village.plan
         self.plan: dict[str, str] = {}  # what this poll read in full, for the plan
         self.notes: list[str] = []
@@ -140,8 +141,7 @@ class _Poll:
             return None
 
     def due(self, part: str) -> bool:
-        phase = phase_of(self.village.code)
-        return not is_fresh(self.known, f"svc:{part}", SERVICES_EVERY, self.now, phase)
+        return not is_fresh(self.known, f"svc:{part}", SERVICES_EVERY, self.now, self.phase)
 
     def done(self, part: str) -> None:
         """`part` was read in full (not cut short by a failure or the poll's budget)."""
