@@ -138,10 +138,10 @@ def as_text(harvest: Harvest) -> Harvest:
     markup in a feed's category or a JSON Feed's title must not reach the store."""
     items = []
     for item in harvest.items:
-        title = html_to_text(item.title) or ("(tanpa judul)" if item.title else "")
-        if item.known:
-            items.append(replace(item, title=title))
+        if item.known:  # stored by an earlier poll; the store leaves it out of the merge
+            items.append(item)
             continue
+        title = html_to_text(item.title) or ("(tanpa judul)" if item.title else "")
         items.append(
             replace(
                 item,

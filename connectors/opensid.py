@@ -230,7 +230,7 @@ class _Poll:
         self.note("feed: times given in UTC (+0000) read as the village's local time (WIB)")
         return tuple(
             replace(i, published_at=i.published_at.astimezone(UTC).replace(tzinfo=WIB))
-            if i.published_at
+            if i.published_at and not i.known
             else i
             for i in items
         )

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 
@@ -19,6 +20,7 @@ from connectors.feed import (
     decode_lenient,
     discover_feeds,
     html_to_text,
+    join_link,
     looks_like_feed,
     parse_feed,
     read_feed,
@@ -304,3 +306,31 @@ def test_small_documents_are_parsed_on_the_loop_and_big_ones_in_a_thread() -> No
         assert small == here and big != here
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://desa.id/index.php/artikel/2024/1/2/slug",
+        "http://desa.id",
+        "/index.php/artikel/2024/1/2/relative",
+        "artikel/relative",
+        "HTTP://DESA.ID/upper",
+        "http://desa.id/b?",
+        "http://desa.id/b#",
+        "http://desa.id/b?#f",
+        "http://desa.id/b;",
+        "http://desa.id/b;p?q",
+        "http://[::1]/v6",
+        " http://desa.id/leading-space",
+        "http://desa.id/tab\there",
+        "http://desa.id/newline\n",
+        "http:///no-host",
+        "http://desa.id/./dots/../x",
+        "//desa.id/scheme-relative",
+    ],
+)
+def test_join_link_is_urljoin(link: str) -> None:
+    """The fast path for absolute links gives what urljoin gives, for every shape of link."""
+    base = "https://base.desa.id/index.php/feed"
+    assert join_link(base, link) == urljoin(base, link)
