@@ -50,9 +50,8 @@ class BatchWriter:
     def _write(self, batch: list[tuple[PollOutcome, Decision]]) -> list[int | Exception]:
         started = time.thread_time()
         try:
-            # One look-up per batch: in steady state no village is polled for the first time.
-            first = self.store.never_polled([o.village_code for o, _ in batch])
-            results = self.store.record_polls(batch)
+            first: list[str] = []  # the villages of the batch polled for the first time
+            results = self.store.record_polls(batch, first)
             if not first:
                 return results
             try:  # a village's first poll brings its first status and score with it

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from aggregator.models import Check, MetricSample, Service, Village
@@ -24,35 +25,41 @@ from aggregator.types import Decision, PollOutcome
 log = logging.getLogger(__name__)
 
 
+def _insert_checks(s: Session, checks: list[dict[str, Any]]) -> None:
+    if checks:
+        s.connection().execute(insert(Check), checks)
+
+
 class Polls(StoreBase):
     """Writes of poll outcomes."""
 
-    def never_polled(self, codes: Sequence[str]) -> list[str]:
-        """The villages of `codes` without a poll yet (before their batch is written: the
-        writer reconstructs the history of those whose first poll it writes)."""
-        if not codes:
-            return []
-        with Session(self.engine) as s:
-            return list(
-                s.exec(
-                    select(Village.code).where(
-                        col(Village.code).in_(list(codes)), col(Village.last_checked_at).is_(None)
-                    )
-                ).all()
-            )
-
-    def record_poll(self, outcome: PollOutcome, decision: Decision) -> int:
-        """Store one poll: its Check row, the schedule, and what it harvested. Returns new items."""
+    def record_poll(
+        self, outcome: PollOutcome, decision: Decision, first_polled: list[str] | None = None
+    ) -> int:
+        """Store one poll: its Check row, the schedule, and what it harvested. Returns new
+        items; `first_polled` gets the village's code when this is its first poll."""
         with self._write_lock, Session(self.engine) as s:
-            new = self._apply_poll(s, s.get(Village, outcome.village_code), outcome, decision)
+            checks: list[dict[str, Any]] = []
+            v = s.get(Village, outcome.village_code)
+            first = v is not None and v.last_checked_at is None
+            new = self._apply_poll(s, v, outcome, decision, checks)
+            _insert_checks(s, checks)
             s.commit()
+            if first and first_polled is not None:
+                first_polled.append(outcome.village_code)
             refresh_summary(self.engine)
             return new
 
-    def record_polls(self, batch: Sequence[tuple[PollOutcome, Decision]]) -> list[int | Exception]:
+    def record_polls(
+        self,
+        batch: Sequence[tuple[PollOutcome, Decision]],
+        first_polled: list[str] | None = None,
+    ) -> list[int | Exception]:
         """Store many polls in one transaction (the poller's batching writer): new items per
-        poll, in order. If the batch fails as a whole, each poll is written on its own, so
-        one bad row costs only its own poll, returned as its exception."""
+        poll, in order; `first_polled` gets the codes of the villages whose first poll was
+        written (the writer scores them and reconstructs their past). If the batch fails as
+        a whole, each poll is written on its own, so one bad row costs only its own poll,
+        returned as its exception."""
         if not batch:
             return []
         with self._write_lock:
@@ -63,17 +70,27 @@ class Polls(StoreBase):
                         v.code: v
                         for v in s.exec(select(Village).where(col(Village.code).in_(codes))).all()
                     }
+                    first = [c for c, v in rows.items() if v.last_checked_at is None]
                     found = compromised_counts(s, codes)  # one query, not one per poll
-                    # Each poll's queries read only its own village's rows: the checks and
-                    # village updates of the batch are flushed together at the commit.
+                    checks: list[dict[str, Any]] = []
+                    # Each poll's queries read only its own village's rows: the checks (one
+                    # statement) and village updates of the batch are written at the commit.
                     with s.no_autoflush:
                         results: list[int | Exception] = [
                             self._apply_poll(
-                                s, rows.get(o.village_code), o, d, found.get(o.village_code, 0)
+                                s,
+                                rows.get(o.village_code),
+                                o,
+                                d,
+                                checks,
+                                found.get(o.village_code, 0),
                             )
                             for o, d in batch
                         ]
+                    _insert_checks(s, checks)
                     s.commit()
+                    if first_polled is not None:
+                        first_polled.extend(first)
                     refresh_summary(self.engine)
                     return results
             except Exception:
@@ -81,7 +98,7 @@ class Polls(StoreBase):
         out: list[int | Exception] = []
         for outcome, decision in batch:
             try:
-                out.append(self.record_poll(outcome, decision))
+                out.append(self.record_poll(outcome, decision, first_polled))
             except Exception as e:
                 out.append(e)
         return out
@@ -92,8 +109,11 @@ class Polls(StoreBase):
         v: Village | None,
         outcome: PollOutcome,
         decision: Decision,
+        checks: list[dict[str, Any]],
         findings: int | None = None,
     ) -> int:
+        """Apply one poll to its village row and its harvest; its Check row is appended to
+        `checks` (inserted by the caller, a batch's in one statement)."""
         if v is None:
             log.warning("village=%s: poll result for unknown village dropped", outcome.village_code)
             return 0
@@ -121,20 +141,20 @@ class Polls(StoreBase):
             cookies = json.dumps(dict(outcome.cookies), sort_keys=True)
             if cookies != v.cookies:
                 v.cookies = cookies
-        s.add(
-            Check(
-                village_code=v.code,
-                started_at=outcome.started_at,
-                duration_ms=outcome.duration_ms,
-                ok=outcome.ok,
-                phase=outcome.phase,
-                status_code=outcome.status_code,
-                message=(outcome.message or "")[:1000] or None,
-                url=outcome.url,
-                bytes=outcome.bytes,
-                changed=bool(fresh) or edited,
-                new_items=len(fresh),
-            )
+        checks.append(
+            {
+                "village_code": v.code,
+                "started_at": outcome.started_at,
+                "duration_ms": outcome.duration_ms,
+                "ok": outcome.ok,
+                "phase": outcome.phase,
+                "status_code": outcome.status_code,
+                "message": (outcome.message or "")[:1000] or None,
+                "url": outcome.url,
+                "bytes": outcome.bytes,
+                "changed": bool(fresh) or edited,
+                "new_items": len(fresh),
+            }
         )
         if outcome.phase != "offline":  # our outage says nothing about the village
             v.last_checked_at = outcome.started_at
