@@ -75,7 +75,10 @@ BACKFILL_SECONDS = 15.0  # backfill is a bonus: never let it eat the poll's dead
 
 def canonical_item(item: ParsedItem) -> ParsedItem:
     """The item with its canonical article url, also as guid when the guid was the link or
-    missing (no <guid> before v22.06), so dedup holds across OpenSID releases and sources."""
+    missing (no <guid> before v22.06), so dedup holds across OpenSID releases and sources.
+    A known item (stored by an earlier poll, left out of the merge) comes back as it is."""
+    if item.known:
+        return item
     url = canonical_article_url(item.url)
     guid = item.guid
     if guid is None or canonical_article_url(normalise_url(guid)) == url:

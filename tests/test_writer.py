@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from aggregator.decide.schedule import decide
 from aggregator.poll.writer import BatchWriter
 from aggregator.settings import parse_config
@@ -154,3 +156,27 @@ def test_a_village_is_scored_with_its_first_poll(tmp_path: Path) -> None:
             store.close()
 
     asyncio.run(main())
+
+
+def test_batches_between_summary_refreshes_are_on_the_pages_and_first_polls_reported(
+    tmp_path: Path,
+) -> None:
+    """Back-to-back batches refresh the kecamatan summary at most once a second; the pages
+    count a still-marked kecamatan from its villages, so none of them is missing there. The
+    batch reports the villages it gave their first poll, and only those."""
+    store, (a, b, _c) = _store(tmp_path, 3)
+    settings = store.settings
+    first: list[str] = []
+    store.record_polls([(o := _ok(a, "satu"), decide(a, o, settings))], first)
+    store.record_polls([(o := _ok(b, "dua"), decide(b, o, settings))], first)
+    again = replace(_ok(a, "lagi"), started_at=NOW + timedelta(minutes=30))
+    store.record_polls([(again, decide(a, again, settings))], first)
+    assert first == [a.code, b.code]
+    with store.engine.connect() as conn:  # the second batch left its mark, not yet refreshed
+        marked = conn.execute(text("SELECT count(*) FROM kecamatandirty")).scalar()
+    assert marked
+    kecamatan = store.kecamatan_summary()["kecamatan"][0]
+    assert kecamatan["counts"]["active"] == 2 and kecamatan["counts"]["inactive"] == 1
+    rows = {v["code"]: v for v in store.list_villages()}
+    assert rows[a.code]["news_count"] == 2 and rows[b.code]["news_count"] == 1
+    store.close()
