@@ -207,6 +207,12 @@ def test_one_request_at_a_time_per_host() -> None:
         async with RawServer(slow) as srv, Fetcher(LOOP) as f:
             results = await asyncio.gather(*(f.get(f"{srv.url}/{i}") for i in range(4)))
             assert [r.status_code for r in results] == [200] * 4
+            # Nobody holds or waits for the host's turn any more: its lock is gone (a pass
+            # over thousands of sites keeps no lock per site).
+            assert f._host_locks == {}
+            with pytest.raises(FetchError):
+                await f.get("http://127.0.0.1:1/")  # a failure gives its turn back too
+            assert f._host_locks == {}
 
     run(main())
     assert peak == 1

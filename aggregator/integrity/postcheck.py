@@ -25,7 +25,11 @@ from aggregator.types import Harvest, ParsedItem
 # resolved by two clean scans of the home page and the newest items, which never look at an
 # older post, so they must not close this one (see aggregator.store.findings).
 POST_KIND = "judi_online_post"
-MEMO_MAX = 100_000  # remembered body verdicts per process (a digest and usually None each)
+# Remembered body verdicts per process (a digest and usually None each). A feed entry
+# stored by an earlier poll is not checked again at all (it is known by its fingerprint), so
+# the memo only spares bodies read again without one (REST, arsip) and the same text on many
+# villages' sites: a small one does, and a large one was tens of MB at 10,000 villages.
+MEMO_MAX = 20_000
 EVIDENCE_POSTS = 3  # posts quoted in one finding's evidence
 
 Memo = MutableMapping[str, FindingReport | None]

@@ -48,7 +48,9 @@ log = logging.getLogger(__name__)
 NETWORK_PHASES = ("dns", "connect")
 OFFLINE_MIN_FAILURES = 3
 OFFLINE_WINDOW = 300.0  # seconds: a success this recent proves our own network works
-SPAM_MEMO_MAX = 200_000  # remembered spam verdicts per process (~20 MB)
+# Remembered spam verdicts per process (~4 MB): known feed entries are not judged again
+# at all, so the memo only spares the same text on many sites (see postcheck.MEMO_MAX).
+SPAM_MEMO_MAX = 20_000
 SCAN_ITEMS = 20  # newest posts an integrity scan reads
 
 
