@@ -28,6 +28,7 @@ from aggregator.types import (
 )
 from connectors import feed_fast
 from connectors.normalise import (
+    PLAIN_ABSOLUTE,
     WIB,
     content_hash,
     first_image,
@@ -336,16 +337,10 @@ def _platform(rights: str, generator: str, generator_version: str | None) -> tup
     return None
 
 
-# An absolute http(s) url that urljoin would give back unchanged: a host, no whitespace or
-# control characters, and none of the characters whose empty parts urljoin drops (";", "?",
-# "#") or whose validation it runs ("[" of an IPv6 host).
-_PLAIN_ABSOLUTE = re.compile(r"https?://[^/\s;?#\[\]\x00-\x1f\x7f]+(?:/[^\s;?#\x00-\x1f\x7f]*)?")
-
-
 def join_link(base_url: str, link: str) -> str:
     """`urljoin(base_url, link)`, without its cost for the common absolute link (it was a
     fifth of re-reading a changed feed)."""
-    return link if _PLAIN_ABSOLUTE.fullmatch(link) else urljoin(base_url, link)
+    return link if PLAIN_ABSOLUTE.fullmatch(link) else urljoin(base_url, link)
 
 
 def _parse_xml_fast(

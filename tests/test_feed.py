@@ -7,7 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import pytest
 
@@ -27,6 +27,7 @@ from connectors.feed import (
     repair_encoding,
 )
 from connectors.feed_site import FeedConnector
+from connectors.normalise import normalise_url
 from tests.conftest import RawServer, response
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feed"
@@ -327,10 +328,22 @@ def test_small_documents_are_parsed_on_the_loop_and_big_ones_in_a_thread() -> No
         "http://desa.id/newline\n",
         "http:///no-host",
         "http://desa.id/./dots/../x",
+        "https://Desa.ID/index.php/artikel/2024/1/2/Upper-Host",
+        "http://user@Desa.ID:8080/port",
+        "https://désa.id/non-ascii-host",
         "//desa.id/scheme-relative",
     ],
 )
-def test_join_link_is_urljoin(link: str) -> None:
-    """The fast path for absolute links gives what urljoin gives, for every shape of link."""
+def test_join_link_and_normalise_url_take_the_general_way_s_answer(link: str) -> None:
+    """The fast paths for plain absolute links give what the general way gives (urljoin;
+    urljoin, urlsplit and urlunsplit), for every shape of link."""
     base = "https://base.desa.id/index.php/feed"
     assert join_link(base, link) == urljoin(base, link)
+    for against in (base, ""):
+        parts = urlsplit(urljoin(against, link.strip()))
+        general = (
+            urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+            if parts.scheme in ("http", "https") and parts.netloc
+            else ""
+        )
+        assert normalise_url(link, against) == general
