@@ -297,7 +297,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         poller.robots = RobotsCache(fetcher)
                     where = f"{args.profile}.{name}" if args.profile else None
                     counts[:] = [0] * len(opensid_sites.KINDS)
+                    # On stderr, for a watcher (or a profiler to attach to one pass).
+                    print(f"pass {name}: started", file=sys.stderr, flush=True)
                     passes[name] = await one_pass(poller, store, where)
+                    print(f"pass {name}: done", file=sys.stderr, flush=True)
                     requests[name] = dict(zip(opensid_sites.KINDS, counts[:], strict=True))
                     failures[name] = failed_answering(store, delays)
                 writes = {
