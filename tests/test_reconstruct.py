@@ -5,6 +5,7 @@ each day's status the status rules applied to that day's archive; measured days 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 from aggregator.cli import finish_pass, poll_once
 from aggregator.clock import wib_day, wib_day_start
 from aggregator.decide.past import RECONSTRUCT_DAYS, archive_status
+from aggregator.decide.schedule import decide
 from aggregator.decide.status import RECENT_WINDOW
 from aggregator.settings import parse_config
 from aggregator.store import Store
@@ -213,3 +215,39 @@ def test_days_scored_once_score_as_scoring_says() -> None:
         expected = score_village(day_facts(newest, posts, at), settings.scoring)
         assert p.score == expected.score, p.day
         assert p.components == {c.key: c.points for c in expected.components if c.value is not None}
+
+
+def test_a_kecamatan_s_past_is_built_once_its_last_village_is_first_polled(
+    tmp_path: Path,
+) -> None:
+    """The kecamatan's reconstructed year waits for the first poll of its last village with
+    a site (a first pass no longer rebuilds it for every batch), then counts them all; a
+    village without a site is never polled and does not hold it back."""
+    from tests.test_writer import _ok, _store
+
+    store, (a, b, _c) = _store(tmp_path, 3)
+    now = datetime.now(UTC)
+    with store.engine.begin() as conn:  # the third village has no site
+        conn.exec_driver_sql("UPDATE village SET url = '' WHERE code = ?", (_c.code,))
+    kec = "33.03.01"
+
+    def first_poll(village: Any, title: str) -> None:
+        outcome = replace(_ok(village, title), started_at=now)
+        for_item = outcome.harvest.items[0]
+        old = replace(for_item, published_at=now - timedelta(days=200))
+        harvest = replace(outcome.harvest, items=(old,))
+        outcome = replace(outcome, harvest=harvest)
+        first: list[str] = []
+        store.record_polls([(outcome, decide(village, outcome, store.settings))], first)
+        assert first == [village.code]
+        assert store.reconstruct_history(first, now) > 0  # the village's own year
+
+    first_poll(a, "satu")
+    assert store.kecamatan_history(kec, RECONSTRUCT_DAYS, now) == []  # b is still to come
+    first_poll(b, "dua")
+    trend = store.kecamatan_history(kec, RECONSTRUCT_DAYS, now)
+    assert trend and all(t["reconstructed"] for t in trend)
+    day = next(t for t in trend if t["day"] == wib_day(now - timedelta(days=100)).isoformat())
+    assert day["villages"] == 3 and day["counts"]["no_site"] == 1
+    assert sum(day["counts"].values()) == 3  # both polled villages are in it
+    store.close()
