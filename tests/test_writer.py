@@ -180,3 +180,21 @@ def test_batches_between_summary_refreshes_are_on_the_pages_and_first_polls_repo
     rows = {v["code"]: v for v in store.list_villages()}
     assert rows[a.code]["news_count"] == 2 and rows[b.code]["news_count"] == 1
     store.close()
+
+
+def test_the_due_list_shares_one_copy_of_the_plan_keys(tmp_path: Path) -> None:
+    """A pass holds every due village's plan and validators: the keys all villages repeat
+    are one string each, not one per village; the values stay each village's own."""
+    store, _ = _store(tmp_path, 2)
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE village SET plan = :p, validators = :v"),
+            {"p": '{"home": "2026-11-20T03:00:00+00:00", "svc:lapak": "x"}',
+             "v": '{"https://d.desa.id/feed": {"body": "b1", "items": "f1 f2"}}'},
+        )  # fmt: skip
+    a, b = store.due_villages(NOW, all_villages=True)
+    assert a.plan == b.plan == {"home": "2026-11-20T03:00:00+00:00", "svc:lapak": "x"}
+    assert all(ka is kb for ka, kb in zip(a.plan, b.plan, strict=True))
+    (feed_a,), (feed_b,) = a.validators.values(), b.validators.values()
+    assert all(ka is kb for ka, kb in zip(feed_a, feed_b, strict=True))
+    store.close()
