@@ -223,11 +223,13 @@ def _matching(
     v = Village
     url, items = col(v.url), col(v.coaching_items)
     no_site, urgent = url == "", key <= 0
-    q: list[ColumnElement[bool]] = [col(v.in_config) == true()]  # the index's first column
+    # The board index's first column; with a kecamatan, a term that index cannot serve (see
+    # _page).
+    q: list[ColumnElement[bool]] = [col(v.in_config) == true()]
     if kecamatan:  # a kecamatan's code, or a kabupaten's (every kecamatan under it)
         kec = col(Kecamatan.code)
         under = or_(kec == kecamatan, kec.startswith(kecamatan + ".", autoescape=True))
-        q.append(col(v.kecamatan_code).in_(select(kec).where(under)))
+        q = [col(v.in_config).is_not(False), col(v.kecamatan_code).in_(select(kec).where(under))]
     if theme == "aktivitas":
         q.append(or_(no_site, quiet))
     elif theme == "keterbukaan":
