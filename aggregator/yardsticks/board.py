@@ -67,6 +67,10 @@ THEME_LABELS = {
 RANK_STEP = 1_000_000  # a village's rank: its urgency times this, less its to-dos
 UNRANKED = 99 * RANK_STEP  # the stored key of a village no stored fact ranks (no to-dos)
 QUIET = 9 * RANK_STEP  # the rank of an UNRANKED village without a post for news_days
+# The board's ranges (see _page) a filter can match: every village listed without a theme,
+# and with "aktivitas", is urgent, has to-dos or is quiet (the third range is none of these);
+# "integritas" lists only villages with an open finding, whose key is below UNRANKED.
+RANGES_OF = {"": 2, "aktivitas": 2, "integritas": 1}
 # A collection's columns copied onto its village when it is recorded (with themes_field).
 BOARD_FACTS = (
     "https_offered",
@@ -179,7 +183,7 @@ def _page(
         (by_key < UNRANKED, key, (by_key, by_code)),
         (and_(by_key == UNRANKED, quiet), literal(QUIET), (by_code,)),
         (and_(by_key == UNRANKED, post >= stale), literal(UNRANKED), (by_code,)),
-    )
+    )[: RANGES_OF.get(theme, 3)]
     counts = (
         select(
             *(
@@ -193,14 +197,17 @@ def _page(
     n = [counts.c[f"n{i}"] for i in range(len(ranges))]
     parts = []
     for i, (where, rank, order) in enumerate(ranges):
+        # A range the page starts after is not read at all (an empty one neither): a LIMIT
+        # of 0, where an OFFSET past its end would walk all of it.
         before: Any = sum(n[:i], literal(0))
         skip = select(case((before < offset, offset - before), else_=0)).scalar_subquery()
+        take = select(case((before + n[i] <= offset, 0), else_=limit)).scalar_subquery()
         part = (
             select(rank.label("board_rank"), code.label("code"))
             .where(*matching, where)
             .order_by(*order)
             .offset(cast(skip, Integer))
-            .limit(limit)
+            .limit(cast(take, Integer))
             .subquery(f"range{i}")
         )
         parts.append(select(part))
