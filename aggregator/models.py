@@ -77,6 +77,10 @@ class Village(SQLModel, table=True):
     __table_args__ = (
         # The overview's "needs attention" list: one status, longest-silent first.
         Index("ix_village_status_post", "status", "last_post_at"),
+        # The kabupaten board: a page is a range of this index (yardsticks/board.py).
+        Index(
+            "ix_village_board", "in_config", "board_key", "code", "last_post_at", "coaching_items"
+        ),
     )
     code: str = Field(primary_key=True, max_length=20)
     kecamatan_code: str = Field(foreign_key="kecamatan.code", index=True, max_length=16)
@@ -126,6 +130,9 @@ class Village(SQLModel, table=True):
     domain_days_left: int | None = None
     coaching_items: int = 0
     coaching_themes: str = ""  # the themes of its to-dos, as yardsticks.board.themes_field
+    # The board rank's time-independent part, kept by triggers (migration 0019) on every
+    # write of the columns it reads and of the village's findings: yardsticks.board.
+    board_key: int = 99_000_000
     cert_alerted: int = 0  # expiry thresholds already announced (yardsticks.ExpiryWatch)
     domain_alerted: int = 0
     score_components: str = Field(

@@ -7,7 +7,9 @@ index are dropped during the load and rebuilt after it). Shapes: 12 villages per
 kecamatan, every status, news spread very unevenly (many villages with a handful, a few
 with thousands, villages without a site with none, ~2% spam), daily score snapshots,
 kecamatan roll-ups and check roll-ups for `--days` days, a week of raw checks, services,
-visitor counters and integrity findings. A generated store is kept and reused while its
+visitor counters, integrity findings, and a few days of daily yardstick collections with
+their newest facts on the village (scale_yardsticks.py; a kept store without them gets them
+added, `--no-yardsticks` leaves them out). A generated store is kept and reused while its
 row counts match (`--keep`, or the PostgreSQL database given).
 
 Pages are requested in-process through the ASGI app (httpx.ASGITransport): routing,
@@ -52,6 +54,7 @@ from aggregator.models import NEWS_FTS_TABLE
 from aggregator.settings import Settings
 from aggregator.store import Store
 from aggregator.web import create_app
+from bench.scale_yardsticks import YARDSTICK_DAYS, add_yardsticks
 
 PER_KECAMATAN = 12
 KEC_PER_KAB = 14
@@ -470,7 +473,9 @@ class Loader:
                 conn.execute(text(sql))
 
 
-def generate(store: Store, gen: Generator, checks_per_day: int) -> dict[str, float]:
+def generate(
+    store: Store, gen: Generator, checks_per_day: int, yardsticks: bool = True
+) -> dict[str, float]:
     loader = Loader(store)
     times: dict[str, float] = {}
     plan = [
@@ -496,19 +501,39 @@ def generate(store: Store, gen: Generator, checks_per_day: int) -> dict[str, flo
                 conn.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))
         times[table] = round(time.perf_counter() - t0, 1)
         print(f"  {table:<18} {n:>10,} rows in {times[table]:>6.1f} s", file=sys.stderr)
+    if yardsticks:
+        times["yardstickcheck"] = top_up_yardsticks(store, loader, gen.now, gen.seed)
     t0 = time.perf_counter()
-    with store.engine.connect() as conn:
-        if loader.sqlite:
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-        conn.commit()
+    analyze(store)
     times["analyze"] = round(time.perf_counter() - t0, 1)
     t0 = time.perf_counter()
     store.refresh_summary()  # the village rows were marked by the triggers while loading
     store.rewrite_district_history()  # the kecamatan roll-ups were loaded in bulk
     times["summary"] = round(time.perf_counter() - t0, 1)
     return times
+
+
+def top_up_yardsticks(store: Store, loader: Loader, now: datetime, seed: int) -> float:
+    """YARDSTICK_DAYS of daily collections per village (a kept store gets them too)."""
+    t0 = time.perf_counter()
+    n = add_yardsticks(store, loader, now, seed)
+    took = round(time.perf_counter() - t0, 1)
+    print(f"  {'yardstickcheck':<18} {n:>10,} rows in {took:>6.1f} s", file=sys.stderr)
+    return took
+
+
+def has_yardsticks(store: Store) -> bool:
+    with store.engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM yardstickcheck LIMIT 1")).first() is not None
+
+
+def analyze(store: Store) -> None:
+    with store.engine.connect() as conn:
+        if store.engine.dialect.name == "sqlite":
+            conn.execute(text("ANALYZE"))
+        else:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+        conn.commit()
 
 
 def counts_of(store: Store) -> dict[str, int]:
@@ -637,6 +662,11 @@ def main() -> None:
     )
     parser.add_argument("--regenerate", action="store_true", help="ignore a kept store")
     parser.add_argument("--only", help="measure only pages whose name contains this")
+    parser.add_argument(
+        "--no-yardsticks",
+        action="store_true",
+        help=f"no yardstick history (else {YARDSTICK_DAYS} days of it, added to a kept store)",
+    )
     args = parser.parse_args()
     keep = args.keep.format(villages=args.villages, news=args.news, days=args.days)
     url = args.database or f"sqlite:///{keep}"
@@ -664,8 +694,11 @@ def main() -> None:
         print(f"generating {want} into {url.split('://')[0]} ...", file=sys.stderr)
         t0 = time.perf_counter()
         gen = Generator(Layout(args.villages, args.seed), args.news, args.days, now, args.seed)
-        times = generate(store, gen, args.checks_per_day)
+        times = generate(store, gen, args.checks_per_day, not args.no_yardsticks)
         gen_s = round(time.perf_counter() - t0, 1)
+    elif not args.no_yardsticks and not has_yardsticks(store):
+        times["yardstickcheck"] = top_up_yardsticks(store, Loader(store), now, args.seed)
+        analyze(store)
     paths = variants(pick(store))
     if args.only:
         paths = {k: v for k, v in paths.items() if args.only in k}

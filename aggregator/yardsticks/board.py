@@ -1,14 +1,15 @@
 """The kabupaten coaching board: every village's to-do list in one ranked, paged list.
 
-One SQL statement per page. Every matching village's rank (its urgency, then its number of
-to-dos) and code come from the village row alone: the newest yardstick collection's facts are
-copied there when it is recorded, so the ever-growing history is never scanned, and the
-villages with an open integrity finding are one set built once, not a query per row. The
-matches are counted per rank, so only the villages of the ranks a page overlaps are sorted,
-and only the page's own rows are joined to their wide columns (names, the stored report): a
-deep page costs what the first one does. The order comes from columns alone (the most urgent
-problem they reveal, then how many to-dos the collection listed, then the code), so a page is
-ranked without reading any village's report.
+One SQL statement per page, reading the page's own rows rather than ranking every village.
+A village's rank (its urgency, then its number of to-dos) comes from its row alone: the
+newest yardstick collection's facts are copied there when it is recorded, so the
+ever-growing history is never scanned, and the rank's time-independent part is stored as
+`village.board_key`, kept by triggers in the writing transaction (migration 0019: a village's
+site and collection facts, and its open integrity findings). The one part that moves with
+time, whether a village with nothing else to do has been quiet for `news_days`, is read
+live, so the order is exact at any moment without a job keeping it. A page is then three
+ranges of one index (see _page), and only the page's own rows are joined to their wide
+columns (names, the stored report): a deep page costs about what the first one does.
 
 A village's items are its stored KIP and security items plus what is known live: the news
 cadence (activity) and the integrity findings open now (a stored integrity item of a cleaned
@@ -23,9 +24,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Integer, Select, and_, case, cast, exists, func, or_, select
+from sqlalchemy import (
+    Engine,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import CTE, Subquery
+from sqlalchemy.sql.selectable import Subquery
 from sqlmodel import col
 
 from aggregator.decide.scoring import VillageFacts
@@ -51,6 +65,12 @@ THEME_LABELS = {
     "keamanan": "Keamanan Digital",
 }
 RANK_STEP = 1_000_000  # a village's rank: its urgency times this, less its to-dos
+UNRANKED = 99 * RANK_STEP  # the stored key of a village no stored fact ranks (no to-dos)
+QUIET = 9 * RANK_STEP  # the rank of an UNRANKED village without a post for news_days
+# The board's ranges (see _page) a filter can match: every village listed without a theme,
+# and with "aktivitas", is urgent, has to-dos or is quiet (the third range is none of these);
+# "integritas" lists only villages with an open finding, whose key is below UNRANKED.
+RANGES_OF = {"": 2, "aktivitas": 2, "integritas": 1}
 # A collection's columns copied onto its village when it is recorded (with themes_field).
 BOARD_FACTS = (
     "https_offered",
@@ -95,7 +115,7 @@ def board_page(
 ) -> BoardPage:
     """One page of the board, most urgent village first."""
     s = settings or CoachingSettings()
-    page, matched = _page(_ranked(s, now, kecamatan, theme).cte("ranked"), engine, offset, limit)
+    page, matched = _page(s, now, kecamatan, theme, offset, limit)
     yc = YardstickCheck
     q: Any = (
         select(
@@ -124,7 +144,7 @@ def board_page(
                 col(yc.checked_at) == col(Village.yardsticks_checked_at),
             ),
         )
-        .order_by(*_board_order(page, engine))
+        .order_by(*_board_order(page))
     )
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
@@ -136,97 +156,97 @@ def board_page(
     return BoardPage(villages, total)
 
 
-def _page(ranked: CTE, engine: Engine, offset: int, limit: int) -> tuple[Subquery, Any]:
-    """The page's keys in board order, and how many villages match.
+def _page(
+    s: CoachingSettings, now: datetime, kecamatan: str | None, theme: str, offset: int, limit: int
+) -> tuple[Subquery, Any]:
+    """The page's codes and ranks in board order, and how many villages match.
 
-    The villages are counted per rank first, with how many rank up to each (a few dozen
-    rows): the page's villages are in the ranks it overlaps, so only those are sorted (by code
-    within a rank), and the page starts as many rows into them as precede it there."""
-    rank = ranked.c.board_rank
-    buckets = (
+    A village's rank is its stored `board_key` (triggers keep it, migration 0019), except
+    that an UNRANKED village ranks QUIET while it has no post for `news_days`: the board is
+    the villages ranked by key (by key, then code), then the quiet unranked ones, then the
+    others (by code), three ranges of one index. The matches of each are counted, and each
+    range is read from as many rows into it as the page starts past the ranges before it:
+    a page reads its own rows, not every village's."""
+    v = Village
+    key, code, post = col(v.board_key), col(v.code), col(v.last_post_at)
+    stale = now - timedelta(days=s.news_days)
+    quiet = or_(post.is_(None), post < stale)
+    matching = _matching(key, quiet, kecamatan, theme)
+    by_key: Any = key
+    by_code: Any = code
+    if kecamatan:
+        # A kecamatan's (or kabupaten's) few hundred villages at most: read them by the
+        # kecamatan index and sorted, not by walking the board index past every other
+        # village (terms and an order no index serves steer the planner away from it).
+        by_key, by_code = key + 0, code.concat("")
+    ranges: tuple[tuple[ColumnElement[bool], Any, tuple[Any, ...]], ...] = (
+        (by_key < UNRANKED, key, (by_key, by_code)),
+        (and_(by_key == UNRANKED, quiet), literal(QUIET), (by_code,)),
+        (and_(by_key == UNRANKED, post >= stale), literal(UNRANKED), (by_code,)),
+    )[: RANGES_OF.get(theme, 3)]
+    counts = (
         select(
-            rank,
-            func.count().label("n"),
-            func.sum(func.count()).over(order_by=rank).label("upto"),
-        )
-        .group_by(rank)
-        .cte("buckets")
-    )
-    b = buckets.c
-    touched = select(buckets).where(b.upto > offset, b.upto - b.n < offset + limit).cte("touched")
-    t = touched.c
-    before = select(func.coalesce(func.min(t.upto - t.n), offset)).scalar_subquery()
-    page = (
-        select(ranked)
-        .where(
-            rank.between(
-                select(func.min(t.board_rank)).scalar_subquery(),
-                select(func.max(t.board_rank)).scalar_subquery(),
+            *(
+                func.coalesce(func.sum(case((where, 1), else_=0)), 0).label(f"n{i}")
+                for i, (where, _, _) in enumerate(ranges)
             )
         )
-        .order_by(*_board_order(ranked, engine))
-        .offset(cast(offset - before, Integer))
-        .limit(limit)
-        .subquery("page")
+        .where(*matching)
+        .cte("counts")
     )
-    return page, cast(select(func.sum(b.n)).scalar_subquery(), Integer)
+    n = [counts.c[f"n{i}"] for i in range(len(ranges))]
+    parts = []
+    for i, (where, rank, order) in enumerate(ranges):
+        # A range the page starts after is not read at all (an empty one neither): a LIMIT
+        # of 0, where an OFFSET past its end would walk all of it.
+        before: Any = sum(n[:i], literal(0))
+        skip = select(case((before < offset, offset - before), else_=0)).scalar_subquery()
+        take = select(case((before + n[i] <= offset, 0), else_=limit)).scalar_subquery()
+        part = (
+            select(rank.label("board_rank"), code.label("code"))
+            .where(*matching, where)
+            .order_by(*order)
+            .offset(cast(skip, Integer))
+            .limit(cast(take, Integer))
+            .subquery(f"range{i}")
+        )
+        parts.append(select(part))
+    both = union_all(*parts).subquery("ranges")
+    page = select(both).order_by(*_board_order(both)).limit(limit).subquery("page")
+    return page, cast(select(sum(n[1:], n[0])).scalar_subquery(), Integer)
 
 
-def _board_order(rows: Any, engine: Engine) -> tuple[Any, ...]:
-    """Most urgent first, then most to-dos (both in `board_rank`), then by code."""
-    code = rows.c.code
-    if engine.dialect.name == "postgresql":
-        # Codes are fixed-width digits and dots: byte order is every collation's order (and
-        # SQLite's), and compares much faster than the database's default collation.
-        code = code.collate("C")
-    return rows.c.board_rank, code
+def _board_order(rows: Any) -> tuple[Any, ...]:
+    """Most urgent first, then most to-dos (both in `board_rank`), then by code. Codes are
+    fixed-width digits and dots: every collation orders them as bytes do (and the index)."""
+    return rows.c.board_rank, rows.c.code
 
 
-def _ranked(s: CoachingSettings, now: datetime, kecamatan: str | None, theme: str) -> Select[Any]:
-    """Every matching village's code and rank: its urgency (the most urgent problem its
-    columns reveal) then its number of stored to-dos, most first, as one integer (one sort
-    key is cheaper than two; a collection lists far fewer than RANK_STEP to-dos)."""
-    stale = now - timedelta(days=s.news_days)
+def _matching(
+    key: Any, quiet: ColumnElement[bool], kecamatan: str | None, theme: str
+) -> list[ColumnElement[bool]]:
+    """The filters, read from the stored key where they can be: a key of zero or less is
+    a village without a site or with an open integrity finding (the most urgent)."""
     v = Village
-    v_code, v_url, v_post = col(v.code), col(v.url), col(v.last_post_at)
-    https, cert_problem = col(v.https_offered), col(v.cert_problem)
-    cert_days, domain_days = col(v.cert_days_left), col(v.domain_days_left)
-    items = col(v.coaching_items)
-    # The villages with an open finding: one set, built once by the database (a hashed
-    # subplan on PostgreSQL, an ephemeral index on SQLite) and looked up by each row.
-    open_finding = v_code.in_(
-        select(col(Finding.village_code)).where(col(Finding.status) == "open")
-    )
-    no_site = v_url == ""
-    quiet = or_(v_post.is_(None), v_post < stale)
-    urgency = case(
-        (or_(no_site, open_finding), 0),
-        (or_(cert_problem == "expired", domain_days < 0), 1),
-        (or_(and_(https.is_(True), cert_days <= s.cert_days), domain_days <= s.domain_days), 2),
-        (and_(https.is_(True), cert_problem.is_not(None)), 3),
-        (https.is_(False), 4),
-        (items > 0, 5),
-        (quiet, 9),
-        else_=99,
-    )
-    # The fixed-width key first: the database sorts these rows, and reads them again to count.
-    q: Select[Any] = select(
-        (urgency * RANK_STEP - items).label("board_rank"), v_code.label("code")
-    ).where(col(v.in_config))
+    url, items = col(v.url), col(v.coaching_items)
+    no_site, urgent = url == "", key <= 0
+    # The board index's first column; with a kecamatan, a term that index cannot serve (see
+    # _page).
+    q: list[ColumnElement[bool]] = [col(v.in_config) == true()]
     if kecamatan:  # a kecamatan's code, or a kabupaten's (every kecamatan under it)
         kec = col(Kecamatan.code)
         under = or_(kec == kecamatan, kec.startswith(kecamatan + ".", autoescape=True))
-        q = q.where(col(v.kecamatan_code).in_(select(kec).where(under)))
+        q = [col(v.in_config).is_not(False), col(v.kecamatan_code).in_(select(kec).where(under))]
     if theme == "aktivitas":
-        q = q.where(or_(no_site, quiet))
+        q.append(or_(no_site, quiet))
     elif theme == "keterbukaan":
-        q = q.where(~no_site, _has_theme("keterbukaan"))
+        q += [~no_site, _has_theme("keterbukaan")]
     elif theme == "keamanan":
-        q = q.where(~no_site, or_(_has_theme("keamanan"), open_finding))
+        q += [~no_site, or_(_has_theme("keamanan"), urgent)]
     elif theme == "integritas":
-        q = q.where(~no_site, open_finding)
+        q += [~no_site, urgent]
     else:
-        q = q.where(or_(no_site, quiet, open_finding, items > 0))
+        q.append(or_(urgent, items > 0, quiet))
     return q
 
 
