@@ -53,6 +53,7 @@ from sqlmodel import Session, select
 
 from aggregator.fetch.client import Fetcher
 from aggregator.fetch.robots import RobotsCache
+from aggregator.memory import limit_malloc_arenas
 from aggregator.models import Village
 from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
@@ -385,7 +386,9 @@ def main() -> None:
         help="passes to run, in order (e.g. initial,unchanged for peak RSS at 10,000)",
     )
     parser.add_argument("--profile", help="write cProfile stats of each pass to PROFILE.<pass>")
-    result = asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    limit_malloc_arenas()  # as the sipande command does at its start
+    result = asyncio.run(run(args))
     print(json.dumps(result))
     width = max(len(k) for k in result)
     for key, value in result.items():

@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from aggregator.cli.common import database_url, open_store
 from aggregator.cli.parser import build_parser
 from aggregator.cli.service import finish_pass, poll_once
+from aggregator.memory import limit_malloc_arenas
 
 __all__ = ["build_parser", "database_url", "finish_pass", "main", "open_store", "poll_once"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    limit_malloc_arenas()  # before any thread starts (see aggregator/memory.py)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
