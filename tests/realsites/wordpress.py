@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -242,6 +243,7 @@ class WordPressSite:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                start_new_session=True,  # its own group: the workers it forks stop with it
             )
         deadline = time.monotonic() + 20
         while True:
@@ -274,11 +276,16 @@ class WordPressSite:
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
-            self._server.terminate()
+            # Signal the whole group: with PHP_CLI_SERVER_WORKERS the server's workers would
+            # outlive a signal to the parent alone.
+            group = self._server.pid  # the group's leader (start_new_session)
             try:
+                os.killpg(group, signal.SIGTERM)
                 self._server.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self._server.kill()
+                os.killpg(group, signal.SIGKILL)
+                self._server.wait()
+            except ProcessLookupError:  # the server and its workers are gone already
                 self._server.wait()
             self._server = None
         _drop_database(self._php, self.db_name)
