@@ -28,11 +28,11 @@ from aggregator.types import (
 )
 from connectors import feed_fast
 from connectors.normalise import (
-    PLAIN_ABSOLUTE,
     WIB,
     content_hash,
     first_image,
     html_to_text,
+    is_plain_absolute,
     normalise_url,
     parse_indonesian_date,
     truncate,
@@ -340,7 +340,7 @@ def _platform(rights: str, generator: str, generator_version: str | None) -> tup
 def join_link(base_url: str, link: str) -> str:
     """`urljoin(base_url, link)`, without its cost for the common absolute link (it was a
     fifth of re-reading a changed feed)."""
-    return link if PLAIN_ABSOLUTE.fullmatch(link) else urljoin(base_url, link)
+    return link if is_plain_absolute(link) else urljoin(base_url, link)
 
 
 def _parse_xml_fast(
