@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,15 +16,12 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from aggregator.models import Check, MetricSample, Service, Village
-from aggregator.store.base import StoreBase
 from aggregator.store.derived import add_to_counts, compromised_counts, refresh_village
 from aggregator.store.news import merge_items
-from aggregator.store.summary import refresh_summary
+from aggregator.store.summary import SummaryWriter, refresh_summary
 from aggregator.types import Decision, PollOutcome
 
 log = logging.getLogger(__name__)
-
-SUMMARY_EVERY = 1.0  # seconds between the batch writer's summary refreshes
 
 
 def _insert_checks(s: Session, checks: list[dict[str, Any]]) -> None:
@@ -33,20 +29,8 @@ def _insert_checks(s: Session, checks: list[dict[str, Any]]) -> None:
         s.connection().execute(insert(Check), checks)
 
 
-class Polls(StoreBase):
+class Polls(SummaryWriter):
     """Writes of poll outcomes."""
-
-    _summary_refreshed = float("-inf")  # monotonic time of the batch writer's last refresh
-
-    def _refresh_summary_now_and_then(self) -> None:
-        """The kecamatan summary after a batch, at most every SUMMARY_EVERY seconds: a pass
-        writes many small batches, and each refresh recounts whole kecamatan. A reader
-        counts a kecamatan still marked from its villages (aggregator.store.summary), so a
-        page shows the batches in between all the same."""
-        now = time.monotonic()
-        if now - self._summary_refreshed >= SUMMARY_EVERY:
-            self._summary_refreshed = now
-            refresh_summary(self.engine)
 
     def record_poll(
         self, outcome: PollOutcome, decision: Decision, first_polled: list[str] | None = None
@@ -106,7 +90,7 @@ class Polls(StoreBase):
                     s.commit()
                     if first_polled is not None:
                         first_polled.extend(first)
-                    self._refresh_summary_now_and_then()
+                    self.refresh_summary_now_and_then()
                     return results
             except Exception:
                 log.exception("a batch of %d polls failed; writing them one by one", len(batch))

@@ -137,8 +137,18 @@ class Reconstruction(StoreBase):
         return len(rows)
 
     def _mark_district_stale(self, s: Session, first: date, last: date) -> None:
-        """The kabupaten's day totals of these days are summed again by the next scoring run."""
-        days = [{"day": first + timedelta(days=i)} for i in range((last - first).days + 1)]
+        """The kabupaten's day totals of these days are summed again by the next scoring run.
+        Until that run, every later batch of a first pass marks the same year: one count
+        spares it the 365-row insert."""
+        n = (last - first).days + 1
+        marked = s.exec(
+            select(func.count()).where(
+                col(DistrictStale.day) >= first, col(DistrictStale.day) <= last
+            )
+        ).one()
+        if marked >= n:
+            return
+        days = [{"day": first + timedelta(days=i)} for i in range(n)]
         if self.engine.dialect.name == "postgresql":
             stmt: Any = pg_insert(DistrictStale).on_conflict_do_nothing()
         else:

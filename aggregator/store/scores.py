@@ -40,17 +40,16 @@ from aggregator.models import (
     Service,
     Village,
 )
-from aggregator.store.base import StoreBase
 from aggregator.store.derived import apply_status, compromised_counts, legit_news, recent_news
 from aggregator.store.history import rewrite_district_days
-from aggregator.store.summary import refresh_summary
+from aggregator.store.summary import SummaryWriter, refresh_summary
 
 # What the scoring run knows of one village: its scoring facts, its newest post that counts
 # as activity and its number of open compromised findings (the status's facts).
 Gathered = tuple[VillageFacts, datetime | None, int]
 
 
-class Scores(StoreBase):
+class Scores(SummaryWriter):
     """The scoring run, roll-ups and retention."""
 
     def _facts(
@@ -189,7 +188,7 @@ class Scores(StoreBase):
                 self._score(v, facts[v.code], now)
                 s.add(v)
             s.commit()
-            refresh_summary(self.engine)
+            self.refresh_summary_now_and_then()
         return len(todo)
 
     @staticmethod

@@ -15,6 +15,7 @@ A query that sums villages up per kecamatan or for the whole kabupaten goes here
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -41,6 +42,7 @@ from aggregator.store.base import StoreBase
 
 # Past this many marked kecamatan, the whole summary is counted again in one pass.
 RECOUNT_ALL_FROM = 1_000
+SUMMARY_EVERY = 1.0  # seconds between the poll writer's summary refreshes
 _K = KecamatanSummary
 # The summary's columns, in the order of `_village_groups`' columns.
 _COLUMNS = (
@@ -152,6 +154,22 @@ def _roll(row: Sequence[Any]) -> dict[str, Any]:
         "ready": is_ready(with_site, site_active),
         "last_post_at": _iso(sums[6]) if sums[6] is not None else None,
     }
+
+
+class SummaryWriter(StoreBase):
+    """A part of the store whose writes change what the kecamatan summary counts."""
+
+    _summary_refreshed = float("-inf")  # monotonic time of the last throttled refresh
+
+    def refresh_summary_now_and_then(self) -> None:
+        """The kecamatan summary after a write, at most every SUMMARY_EVERY seconds: a pass
+        writes many small batches (and first scores), and each refresh recounts whole
+        kecamatan. A reader counts a kecamatan still marked from its villages, so a page
+        shows the writes in between all the same."""
+        now = time.monotonic()
+        if now - self._summary_refreshed >= SUMMARY_EVERY:
+            self._summary_refreshed = now
+            refresh_summary(self.engine)
 
 
 class Summary(StoreBase):
