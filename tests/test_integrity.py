@@ -438,3 +438,28 @@ def test_the_cheap_precheck_never_hides_a_hit(monkeypatch: pytest.MonkeyPatch) -
     assert all(with_check[1:])
     monkeypatch.setattr(match, "_may_hit", lambda text: True)
     assert [match._scan(t) for t in folded] == with_check
+
+
+def test_the_cheap_prechecks_never_miss_what_the_full_matching_finds() -> None:
+    """`may_have_terms` (the spam and post-body fast paths) is False only where `find_terms`
+    finds nothing, and the brand pre-check agrees with BRAND_TOKEN, over random text built
+    from the vocabulary's own words, leet digits, brand suffixes and look-alike letters."""
+    import random
+
+    from aggregator.integrity import vocabulary as vocab
+    from aggregator.integrity.match import _BRAND_END, find_terms, may_have_terms
+
+    words = [w for t in (*vocab.TIER_A, *vocab.TIER_B, *vocab.BENIGN) for w in t.split()]
+    pieces = [*words, "jam", "09.00", "desa", "88", "4d", "sl0t", "gaacor", "ѕlot", "𝐬𝐥𝐨𝐭", " "]
+    rnd = random.Random(7)
+    found = 0
+    for _ in range(20_000):
+        text = " ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 5)))
+        text = text if rnd.random() < 0.7 else text.replace(" ", rnd.choice(["", "-", "\u200b"]))
+        if find_terms(text).hits:
+            found += 1
+            assert may_have_terms(text), text
+        low = text.lower()
+        assert (vocab.BRAND_TOKEN.search(low) is None) == (_BRAND_END.search(low) is None), text
+    assert found > 5_000  # the corpus does reach the vocabulary
+    assert not may_have_terms("Rapat dimulai jam 09.00 di balai desa, dihadiri 40 warga.")

@@ -4,7 +4,9 @@ chrome links, listed posts, lexical hits under the guards, P15 runs, comments an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
+from html import unescape
 from urllib.parse import parse_qsl, urlsplit
 
 from aggregator.integrity import vocabulary as vocab
@@ -18,11 +20,12 @@ from aggregator.integrity.domains import (
 )
 from aggregator.integrity.fragments import classify_fragment
 from aggregator.integrity.items import analyse_item
-from aggregator.integrity.match import Terms, find_terms, guarded, promotes
-from aggregator.integrity.normalise import excerpt, fold, obfuscated_runs
+from aggregator.integrity.match import Terms, find_terms, guarded, may_have_terms, promotes
+from aggregator.integrity.normalise import excerpt, fold, may_be_obfuscated, obfuscated_runs
 from aggregator.integrity.page import Page, parse_page
 from aggregator.integrity.scripts import script_signals
 from aggregator.integrity.signals import Signal, rule_of, signal
+from connectors.normalise import normalise_url
 
 
 def page_where(url: str) -> str:
@@ -82,6 +85,41 @@ def analyse_body(html: str, url: str, *, site_host: str) -> list[Signal]:
     out += _lexical(visible, where, structural=structural)
     out += _fancy(page, where)
     return out
+
+
+# An href attribute in raw markup, its value quoted or not.
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]*))""", re.IGNORECASE)
+_HIDING_MARKUP = ("style", "hidden", "<noscript")  # what a hidden block needs (body.py)
+
+
+def plainly_clean_body(html: str, url: str, *, site_host: str) -> bool:
+    """True when `analyse_body` cannot give this body a signal, read from the raw markup
+    without building the page (most posts: prose, no off-site links). Conservative: each
+    test below covers a superset of what the signal it rules out needs, and anything it
+    cannot read plainly (an entity in a link) sends the body to the full analysis.
+
+    - M2 and promotion in a hidden block need vocabulary in some text: none in the whole
+      markup, entities decoded (tags only add tokens);
+    - M6 needs a character an obfuscated run is made of;
+    - a link farm needs LINK_FARM_MIN off-site hosts, and a hidden block without
+      promotion needs an off-site link and markup that can hide something."""
+    text = unescape(html) if "&" in html else html
+    if may_be_obfuscated(text) or may_have_terms(text):
+        return False
+    lowered = html.lower()
+    values = [next(v for v in m.groups() if v is not None) for m in _HREF.finditer(html)]
+    if len(values) != lowered.count("href"):
+        return False  # an href the pattern does not read
+    offsite: set[str] = set()
+    for value in values:
+        if "&" in value:
+            return False
+        host = host_of(normalise_url(value, url))
+        if host and not same_site(host, site_host):
+            offsite.add(host)
+    if len(offsite) >= LINK_FARM_MIN:
+        return False
+    return not offsite or not any(m in lowered for m in _HIDING_MARKUP)
 
 
 def _link_farm(page: Page, where: str, site_host: str, visible: Terms) -> list[Signal]:

@@ -22,11 +22,26 @@ _SLUG_SEPARATORS = re.compile(r"[-_./+=&?%]+")
 # Leet: full map for slugs, anchors and hosts; "1" is read as "i" (s1tus, w1n).
 _LEET = str.maketrans("0134@5$7", "oieaasst")
 # In prose a digit only stands for a letter when it sits between letters ("sl0t", "g4cor").
-_SANDWICHED = re.compile(r"(?<=[a-z])[013457@$](?=[a-z])(?!d\b)")  # keeps "toto4d"
+# (The digit is matched first and its left neighbour looked behind: a pattern that starts
+# with a character set lets the matcher skip to candidates, three times faster on prose.)
+_SANDWICHED = re.compile(r"[013457@$](?<=[a-z][013457@$])(?=[a-z])(?!d\b)")  # keeps "toto4d"
 _MATH_ALNUM = re.compile("[\U0001d400-\U0001d7ff]{4,}")
 _FULLWIDTH = re.compile("[\uff21-\uff3a\uff41-\uff5a\uff10-\uff19]{4,}")
 _WORD = re.compile(r"\S+")
 _SCHEME = re.compile(r"\b(http)(s?)://", re.IGNORECASE)
+
+
+def fold_letters(text: str) -> str:
+    """`fold` without squeezing letter runs or collapsing whitespace: the same tokens, but
+    for the length of their letter runs (what a check that squeezes them itself needs)."""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+        text = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", text)))
+        text = text.translate(_CONFUSABLES)
+    text = text.lower()
+    if any(c in text for c in "013457@$"):
+        text = _SANDWICHED.sub(lambda m: m.group(0).translate(_LEET), text)
+    return text
 
 
 def fold(text: str) -> str:
@@ -34,13 +49,10 @@ def fold(text: str) -> str:
     lower case, letter runs of three or more squeezed to two, whitespace collapsed."""
     if not text:
         return ""
-    if not text.isascii():
-        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
-        text = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", text)))
-        text = text.translate(_CONFUSABLES)
-    text = text.lower()
-    text = _SANDWICHED.sub(lambda m: m.group(0).translate(_LEET), text)
-    return _SPACE.sub(" ", _REPEAT.sub(r"\1\1", text)).strip()
+    text = fold_letters(text)
+    if any(c * 3 in text for c in set(text) if "a" <= c <= "z"):  # rare: skip the scan
+        text = _REPEAT.sub(r"\1\1", text)
+    return " ".join(text.split())
 
 
 def fold_slug(text: str) -> str:
@@ -68,6 +80,19 @@ def obfuscated_runs(text: str) -> list[str]:
         ) or _mixed_script(word):
             runs.append(word)
     return runs
+
+
+# Every character an obfuscated run needs one of (math and full-width letters, invisibles,
+# Greek and Cyrillic look-alikes).
+_RUN_CHARS = re.compile(
+    "[\U0001d400-\U0001d7ff\uff10-\uff5a\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\ufeff\u00ad\u180e\u0370-\u03ff\u0400-\u04ff]"
+)
+
+
+def may_be_obfuscated(text: str) -> bool:
+    """Whether `obfuscated_runs` could find a run in `text` or in any part of it."""
+    return not text.isascii() and _RUN_CHARS.search(text) is not None
 
 
 def _mixed_script(word: str) -> bool:
