@@ -56,9 +56,31 @@ def html_to_text(fragment: str) -> str:
     # Decode entities first: a double-escaped `&amp;lt;script&amp;gt;` (OpenSID's Blade
     # feed) is markup once decoded, and must be dropped as markup, not kept as text.
     text = unescape_text(fragment)
-    if "<" not in text and "\x00" not in text and "\ufeff" not in text:
-        # No markup (most titles): exactly what nh3 would give back, without parsing.
-        return _SPACE.sub(" ", text).strip()
+    if "\x00" in text or "\ufeff" in text:
+        return _via_nh3(text)
+    if "<" in text:
+        # Markup of only the plain tags below (most post bodies): their text is what nh3
+        # gives back, without parsing (a fifth of a first poll's own work went to nh3).
+        stripped = _PLAIN_TAG.sub("", text)
+        if "<" in stripped:
+            return _via_nh3(text)
+        text = unescape_text(stripped)
+    # No markup (most titles): exactly what nh3 would give back, without parsing.
+    return _SPACE.sub(" ", text).strip()
+
+
+# A start or end tag whose removal leaves nh3's text: text tags and blocks in which the
+# parser never moves text (no table, whose stray text goes before it; no title, textarea,
+# script or style, whose content is not markup), with attributes free of "<" and ">".
+_PLAIN_TAG = re.compile(
+    r"</?(?:p|br|b|strong|i|em|u|s|span|div|a|ul|ol|li|h[1-6]|blockquote|img|figure"
+    r"|figcaption|sup|sub|hr|small|font|center|mark|abbr|cite|q|del|ins|code)"
+    r"""(?=[\s/>])(?:[^<>"']|"[^"<>]*"|'[^'<>]*')*>""",
+    re.IGNORECASE,
+)
+
+
+def _via_nh3(text: str) -> str:
     cleaned = nh3.clean(text, tags=set(), clean_content_tags={"script", "style"})
     return _SPACE.sub(" ", unescape_text(cleaned)).strip()
 

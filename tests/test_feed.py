@@ -295,6 +295,38 @@ def test_text_without_markup_skips_the_sanitiser_and_reads_the_same() -> None:
     assert html_to_text("&lt;script&gt;alert(1)&lt;/script&gt;Berita") == "Berita"
 
 
+def test_plain_markup_skips_the_sanitiser_and_reads_the_same() -> None:
+    """Bodies made of plain tags (p, a, span, br...) are stripped without nh3; for random
+    markup of plain and other tags, attributes, comments, tables and raw-text elements,
+    entities and stray brackets, both ways give the same text, and the real feeds' bodies
+    take the fast path."""
+    import random
+
+    from connectors.normalise import _PLAIN_TAG, _via_nh3, html_to_text, unescape_text
+
+    pieces = ["a", "b c", " ", "\n", "&amp;", "&lt;", "&gt;", "&nbsp;", "&am", "p;", "<", ">"]
+    pieces += ["<p>", "</p>", "<P class='x'>", '<a href="https://x.example/?a=1&amp;b=2">']
+    pieces += ["</a>", "<br>", "<br/>", "<br />", "<span title=\"a>b\">", "</span>", "<div\n>"]
+    pieces += ["<strong>", "</strong>", "<em>", "<h2>", "</h2>", "<ul>", "<li>", "</ul>"]
+    pieces += ['<img src="x.jpg" alt="foto">', "<hr>", "<table>", "<tr>", "<td>", "</table>"]
+    pieces += ["<title>", "</title>", "<textarea>", "</textarea>", "<!--", "-->", "<pre>"]
+    pieces += ["<script>x</script>", "<style>p{}</style>", "<b", "</ b>", "<p/>", "<sup>", "é"]
+    rnd = random.Random(9)
+    fast = 0
+    for _ in range(30_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
+        decoded = unescape_text(text)
+        if "<" in decoded and "<" not in _PLAIN_TAG.sub("", decoded):
+            fast += 1
+        assert html_to_text(text) == _via_nh3(unescape_text(text)), repr(text)
+    assert fast > 3_000  # the fast path was taken often
+    real = [
+        i.body for f in FIXTURES.parent.glob("opensid_real/*/feed.xml")
+        for i in parse_feed(f.read_bytes(), "https://desa.example.id/feed").items
+    ]  # fmt: skip
+    assert real and all("<" not in _PLAIN_TAG.sub("", unescape_text(b)) for b in real)
+
+
 def test_small_documents_are_parsed_on_the_loop_and_big_ones_in_a_thread() -> None:
     import threading
 
