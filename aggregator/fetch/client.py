@@ -29,6 +29,7 @@ import httpx
 from aggregator import __version__
 from aggregator.errors import FetchError
 from aggregator.fetch.cookies import SiteJar
+from aggregator.fetch.streams import AsyncioBackend
 from aggregator.settings import Settings
 from aggregator.types import FetchResponse
 
@@ -107,7 +108,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         address_policy: Callable[[str], bool] = is_public_address,
         hosts: Mapping[str, str] | None = None,
     ) -> None:
-        self._inner = httpcore.AnyIOBackend()
+        self._inner = AsyncioBackend()
         # A static host table consulted before DNS, like /etc/hosts: benchmarks and tests use
         # it to give thousands of simulated villages their own names on loopback.
         self._hosts = {k.lower(): v for k, v in (hosts or {}).items()}

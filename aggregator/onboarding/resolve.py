@@ -16,6 +16,7 @@ import httpx
 
 from aggregator.errors import AggregatorError
 from aggregator.fetch.client import connect_first, is_public_address
+from aggregator.fetch.streams import AsyncioBackend
 
 
 class ResolveError(AggregatorError):
@@ -96,7 +97,7 @@ class ResolvingBackend(httpcore.AsyncNetworkBackend):
     """Connects where the resolver says; TLS still uses (and verifies) the requested name."""
 
     def __init__(self, resolver: Resolver) -> None:
-        self._inner = httpcore.AnyIOBackend()
+        self._inner = AsyncioBackend()
         self._resolver = resolver
 
     async def connect_tcp(
