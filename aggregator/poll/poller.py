@@ -68,7 +68,7 @@ def flag_spam(harvest: Harvest, known: dict[str, bool] | None = None) -> Harvest
         key = i.content_hash or f"{i.title}\n{i.summary}"
         if key not in memo:
             memo[key] = is_spam_item(i.title, i.summary)
-        items.append(replace(i, spam=memo[key]))
+        items.append(i if i.spam == memo[key] else replace(i, spam=memo[key]))
     return replace(harvest, items=tuple(items))
 
 

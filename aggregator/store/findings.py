@@ -42,9 +42,8 @@ from aggregator.clock import iso
 from aggregator.integrity.postcheck import POST_KIND, PostCheck, merged_evidence
 from aggregator.integrity.verdict import COMPROMISED
 from aggregator.models import Finding, Kecamatan, Village
-from aggregator.store.base import StoreBase
 from aggregator.store.derived import refresh_village
-from aggregator.store.summary import refresh_summary
+from aggregator.store.summary import SummaryWriter
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,7 @@ def finding_dicts(
     ]
 
 
-class Findings(StoreBase):
+class Findings(SummaryWriter):
     """Writes and reads of findings."""
 
     def record_integrity(self, code: str, report: Any, now: datetime) -> list[AlertEvent]:
@@ -136,7 +135,7 @@ class Findings(StoreBase):
             refresh_village(s, v, now, self.settings)
             s.add(v)
             s.commit()
-            refresh_summary(self.engine)
+            self.refresh_summary_now_and_then()
         for e in events:
             log.warning("village=%s: %s %s (%s)", code, e.event, e.kind, e.url)
         return events
@@ -193,7 +192,7 @@ class Findings(StoreBase):
             refresh_village(s, v, now, self.settings)
             s.add(v)
             s.commit()
-            refresh_summary(self.engine)
+            self.refresh_summary_now_and_then()
         return events
 
     def acknowledge_finding(self, finding_id: int, user: str, now: datetime) -> bool:

@@ -119,13 +119,21 @@ class Reconstruction(StoreBase):
         }
         conn = s.connection()
         conn.execute(delete(snap).where(in_range, col(snap.reconstructed)))
+        dumped: dict[tuple[tuple[str, float], ...], str] = {}  # few distinct components
+
+        def as_json(components: dict[str, float]) -> str:
+            key = tuple(components.items())
+            if key not in dumped:
+                dumped[key] = json.dumps(components, separators=(",", ":"))
+            return dumped[key]
+
         rows = [
             {
                 "village_code": code,
                 "day": past.day,
                 "score": past.score,
                 "status": past.status,
-                "components": json.dumps(past.components, separators=(",", ":")),
+                "components": as_json(past.components),
                 "reconstructed": True,
             }
             for code, archive in archives.items()
