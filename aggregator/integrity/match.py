@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 from aggregator.integrity import vocabulary as vocab
@@ -88,13 +89,22 @@ class Terms:
 def find_terms(text: str, *, slug: bool = False) -> Terms:
     """Hits in prose (`slug=False`) or in a slug/host/path/anchor (`slug=True`: url separators
     are spaces, the full leet map applies, and terms are also found inside glued words)."""
-    folded = fold_slug(text) if slug else fold(text)
+    if not slug:
+        return _prose_terms(text)
+    folded = fold_slug(text)
     hits = _scan(folded)
-    if slug:
-        seen = {(h.term, h.start) for h in hits}
-        hits += [h for h in _scan(leet(folded)) if (h.term, h.start) not in seen]
-        hits += _glued(leet(folded), {h.start for h in hits if h.tier != "brand"})
+    seen = {(h.term, h.start) for h in hits}
+    hits += [h for h in _scan(leet(folded)) if (h.term, h.start) not in seen]
+    hits += _glued(leet(folded), {h.start for h in hits if h.tier != "brand"})
     return Terms(folded, tuple(sorted(_promote_brands(hits), key=lambda h: h.start)))
+
+
+@lru_cache(maxsize=2048)
+def _prose_terms(text: str) -> Terms:
+    """Remembered (Terms is frozen): a poll's spam check and the integrity scan beside it
+    read the same title and excerpt of every new post."""
+    folded = fold(text)
+    return Terms(folded, tuple(sorted(_promote_brands(_scan(folded)), key=lambda h: h.start)))
 
 
 def _may_hit(text: str) -> bool:
