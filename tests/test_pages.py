@@ -92,6 +92,26 @@ def test_dates_and_numbers_in_indonesian() -> None:
     assert persen(0.953, 1) == "95,3%" and persen(None) == "–"
 
 
+def test_numbers_without_babel_read_as_babel_writes_them() -> None:
+    """`angka` formats ints and finite floats itself (the national overview formats
+    hundreds of them); Babel gives the same text, halves rounded to even included."""
+    import random
+
+    from babel.numbers import format_decimal
+
+    from aggregator.web.formatting import LOCALE
+
+    rnd = random.Random(5)
+    values = [0.0, 0.5, 1.5, 2.5, 2.675, 0.125, 71.55, 99.95, 1 / 3, -71.45, 1e16, 123456.785]
+    values += [rnd.uniform(-1e6, 1e6) for _ in range(3_000)]
+    values += [rnd.randint(0, 10**7) / rnd.choice([2, 8, 10, 100, 1000]) for _ in range(3_000)]
+    for value in values:
+        for digits in (0, 1, 2):
+            pattern = "#,##0" + ("." + "0" * digits if digits else "")
+            assert angka(value, digits) == format_decimal(value, format=pattern, locale=LOCALE)
+    assert angka(float("nan"), 1) == format_decimal(float("nan"), format="#,##0.0", locale=LOCALE)
+
+
 def test_charts_are_accessible_wellformed_svg_with_escaped_labels() -> None:
     days = [date(2025, 1, d) for d in range(1, 8)]
     hostile = 'Desa <b>"X"</b> & Y'

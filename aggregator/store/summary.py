@@ -16,7 +16,7 @@ A query that sums villages up per kecamatan or for the whole kabupaten goes here
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -156,6 +156,49 @@ def _roll(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+_WIDTH = 3 + _N + 6  # the summary's columns after the code, before the newest post
+_STATUS_AT = {status: 3 + i for i, status in enumerate(STATUSES)}
+
+
+class KecamatanRow(Mapping[str, Any]):
+    """One kecamatan's summary entry (the keys of `_roll` plus code and name), rolled on
+    the first read of a key that needs it; code, name, villages, readiness and the count
+    of one status are read straight from the row."""
+
+    __slots__ = ("_group", "_rolled", "code", "name")
+
+    def __init__(self, code: str, name: str, group: Sequence[Any]) -> None:
+        self.code, self.name, self._group = code, name, group
+        self._rolled: dict[str, Any] | None = None
+
+    def count(self, status: str) -> int:
+        return int(self._group[_STATUS_AT[status]] or 0)
+
+    @property
+    def ready(self) -> bool:
+        return is_ready(int(self._group[1] or 0), int(self._group[2] or 0))
+
+    def _entry(self) -> dict[str, Any]:
+        if self._rolled is None:
+            self._rolled = {"code": self.code, "name": self.name, **_roll(self._group)}
+        return self._rolled
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "code":
+            return self.code
+        if key == "name":
+            return self.name
+        if key == "villages":
+            return int(self._group[0])
+        return self._entry()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entry())
+
+    def __len__(self) -> int:
+        return len(self._entry())
+
+
 class SummaryWriter(StoreBase):
     """A part of the store whose writes change what the kecamatan summary counts."""
 
@@ -195,9 +238,9 @@ class Summary(StoreBase):
                 groups[row[0]] = tuple(row[1:])
         return groups
 
-    def kecamatan_summary(self) -> dict[str, Any]:
-        """Per kecamatan in the config: villages, counts per status, mean yardsticks over
-        villages with a site, readiness and newest post; plus the kabupaten total."""
+    def kecamatan_summary_rows(self) -> tuple[list[KecamatanRow], dict[str, Any]]:
+        """`kecamatan_summary` with each kecamatan's row rolled only when read (the
+        national overview lists 7,000 kecamatan, sorts them by their counts and shows 50)."""
         with Session(self.engine) as s:
             conn = s.connection()
             kecs = conn.execute(
@@ -206,15 +249,21 @@ class Summary(StoreBase):
                 .order_by(col(Kecamatan.code))
             ).all()
             groups = self._summary_rows(conn)
-        width = 3 + len(STATUSES) + 6
-        none = (0,) * width + (None,)
-        kecamatan = [{"code": c, "name": n, **_roll(groups.get(c, none))} for c, n in kecs]
+        none = (0,) * _WIDTH + (None,)
+        kecamatan = [KecamatanRow(c, n, groups.get(c, none)) for c, n in kecs]
         # The kabupaten: column sums over every group (villages of any kecamatan).
-        total_row = [sum(g[i] or 0 for g in groups.values()) for i in range(width)]
-        lasts = [g[width] for g in groups.values() if g[width] is not None]
+        columns = list(zip(*groups.values(), strict=True))[:_WIDTH] or [()] * _WIDTH
+        total_row = [sum(filter(None, column)) for column in columns]
+        lasts = [g[_WIDTH] for g in groups.values() if g[_WIDTH] is not None]
         kabupaten = _roll((*total_row, max(lasts) if lasts else None))
-        kabupaten["ready_kecamatan"] = sum(1 for k in kecamatan if k["ready"])
-        return {"kabupaten": kabupaten, "kecamatan": kecamatan}
+        kabupaten["ready_kecamatan"] = sum(1 for k in kecamatan if k.ready)
+        return kecamatan, kabupaten
+
+    def kecamatan_summary(self) -> dict[str, Any]:
+        """Per kecamatan in the config: villages, counts per status, mean yardsticks over
+        villages with a site, readiness and newest post; plus the kabupaten total."""
+        kecamatan, kabupaten = self.kecamatan_summary_rows()
+        return {"kabupaten": kabupaten, "kecamatan": [dict(k) for k in kecamatan]}
 
     def kecamatan_rollups(self) -> dict[str, Any]:
         """Per kecamatan: counts per status, mean score, readiness; plus the kabupaten total

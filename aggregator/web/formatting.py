@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_decimal
@@ -52,12 +54,20 @@ def sejak(value: str | datetime | None, now: datetime | None = None) -> str:
     return format_timedelta(delta, add_direction=True, locale=LOCALE)
 
 
+_QUANTUM = [Decimal(1).scaleb(-d) for d in range(10)]
+_ID_SEPARATORS = str.maketrans({",": ".", ".": ","})
+
+
 def angka(value: float | int | None, digits: int = 0) -> str:
     """`1.234` or `71,5`: Indonesian grouping and decimal comma; "–" for unknown."""
     if value is None:
         return "–"
     if type(value) is int and not digits:  # Babel's answer, 30 times faster
         return f"{value:,}".replace(",", ".")
+    if type(value) is float and math.isfinite(value):
+        # Babel's answer too: the float's shortest decimal, rounded half to even.
+        exact = Decimal(repr(value)).quantize(_QUANTUM[digits], rounding=ROUND_HALF_EVEN)
+        return f"{exact:,.{digits}f}".translate(_ID_SEPARATORS)
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=LOCALE)
 

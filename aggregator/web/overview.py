@@ -13,6 +13,7 @@ from starlette.routing import Route
 from aggregator.clock import as_date, parse_when, wib_day
 from aggregator.decide.status import ATTENTION_STATUSES, STATUS_LABELS, STATUSES
 from aggregator.store import Store
+from aggregator.store.summary import KecamatanRow
 from aggregator.web.charts import STATUS_COLOURS, Series, line_chart
 from aggregator.web.common import (
     PHASE_LABELS,
@@ -90,30 +91,29 @@ def attention_page(
     return rows, total
 
 
-def kecamatan_rows(store: Store) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per kecamatan (roll-ups plus latest post) and the kabupaten total."""
-    summary = store.kecamatan_summary()
-    return summary["kecamatan"], summary["kabupaten"]
+def kecamatan_rows(store: Store) -> tuple[list[KecamatanRow], dict[str, Any]]:
+    """Per kecamatan (roll-ups plus latest post, each rolled when read) and the kabupaten
+    total."""
+    return store.kecamatan_summary_rows()
 
 
-def _worst_first(row: dict[str, Any]) -> tuple[Any, ...]:
-    counts = row["counts"]
-    return (*(-counts.get(s, 0) for s in ATTENTION_STATUSES), row["code"])
+def _worst_first(row: KecamatanRow) -> tuple[Any, ...]:
+    return (*(-row.count(s) for s in ATTENTION_STATUSES), row.code)
 
 
 def kecamatan_table(
-    rows: list[dict[str, Any]], *, search: str = "", sort: str = "", page: int = 1
+    rows: list[KecamatanRow], *, search: str = "", sort: str = "", page: int = 1
 ) -> dict[str, Any]:
     """The kecamatan table: every row for a kabupaten; past KEC_PAGE rows, one page of
     them, filtered by name (or code prefix) and sorted worst first unless asked otherwise."""
     paged = len(rows) > KEC_PAGE
     sort = sort if sort in KEC_SORTS else ("masalah" if paged else "kode")
     needle = search.casefold()
-    shown = [r for r in rows if needle in r["name"].casefold() or r["code"].startswith(search)]
+    shown = [r for r in rows if needle in r.name.casefold() or r.code.startswith(search)]
     if sort == "masalah":
         shown.sort(key=_worst_first)
     elif sort == "nama":
-        shown.sort(key=lambda r: (r["name"].casefold(), r["code"]))
+        shown.sort(key=lambda r: (r.name.casefold(), r.code))
     pages = max(1, -(-len(shown) // KEC_PAGE)) if paged else 1
     page = min(max(page, 1), pages)
     return {
@@ -149,7 +149,7 @@ def overview_context(
     trend_days: int = TREND_DAYS,
 ) -> dict[str, Any]:
     rows, total = kecamatan_rows(store)
-    names = {k["code"]: k["name"] for k in rows}
+    names = {k.code: k.name for k in rows}
     chosen = kecamatan if kecamatan in names else None
     table = kecamatan_table(rows, search=search, sort=sort, page=kec_page)
     pages = 1
@@ -276,7 +276,7 @@ def overview(request: Request) -> Response:
 
 def summary_export(request: Request) -> Response:
     now = now_utc()
-    rows, _ = kecamatan_rows(store_of(request))
+    rows = [dict(r) for r in kecamatan_rows(store_of(request))[0]]
     table = Table("Ringkasan kecamatan", SUMMARY_COLUMNS, rows, [("Dibuat", now.isoformat())])
     return download(table, request.path_params["fmt"], "ringkasan-kecamatan", now)
 
