@@ -27,7 +27,8 @@ from __future__ import annotations
 from aggregator.store.base import DEFAULT_DATABASE_URL, StoreBase, make_engine
 from aggregator.store.findings import Findings
 from aggregator.store.history import History
-from aggregator.store.news import News, dedup_keys
+from aggregator.store.merge import dedup_keys
+from aggregator.store.news import News
 from aggregator.store.polls import Polls
 from aggregator.store.reconstruct import Reconstruction
 from aggregator.store.schedule import Schedule

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from aggregator.models import Check, MetricSample, Service, Village
 from aggregator.store.derived import add_to_counts, compromised_counts, refresh_village
-from aggregator.store.news import merge_items
+from aggregator.store.merge import merge_items
 from aggregator.store.summary import SummaryWriter, refresh_summary
 from aggregator.types import Decision, PollOutcome
 
