@@ -178,6 +178,10 @@ class KecamatanRow(Mapping[str, Any]):
     def ready(self) -> bool:
         return is_ready(int(self._group[1] or 0), int(self._group[2] or 0))
 
+    def as_dict(self) -> dict[str, Any]:
+        """The whole entry as a plain dict (a copy: `dict(row)` would read it key by key)."""
+        return dict(self._entry())
+
     def _entry(self) -> dict[str, Any]:
         if self._rolled is None:
             self._rolled = {"code": self.code, "name": self.name, **_roll(self._group)}
@@ -263,7 +267,7 @@ class Summary(StoreBase):
         """Per kecamatan in the config: villages, counts per status, mean yardsticks over
         villages with a site, readiness and newest post; plus the kabupaten total."""
         kecamatan, kabupaten = self.kecamatan_summary_rows()
-        return {"kabupaten": kabupaten, "kecamatan": [dict(k) for k in kecamatan]}
+        return {"kabupaten": kabupaten, "kecamatan": [k.as_dict() for k in kecamatan]}
 
     def kecamatan_rollups(self) -> dict[str, Any]:
         """Per kecamatan: counts per status, mean score, readiness; plus the kabupaten total

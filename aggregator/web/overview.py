@@ -276,7 +276,7 @@ def overview(request: Request) -> Response:
 
 def summary_export(request: Request) -> Response:
     now = now_utc()
-    rows = [dict(r) for r in kecamatan_rows(store_of(request))[0]]
+    rows = [r.as_dict() for r in kecamatan_rows(store_of(request))[0]]
     table = Table("Ringkasan kecamatan", SUMMARY_COLUMNS, rows, [("Dibuat", now.isoformat())])
     return download(table, request.path_params["fmt"], "ringkasan-kecamatan", now)
 
