@@ -22,7 +22,7 @@ CONTEXT_RADIUS = 250  # context window around a hit, characters
 
 def _key(token: str) -> str:
     """Token key: repeated letters count once, so "gacorrr", "gaacor" and "gacor" meet."""
-    return _SQUEEZE.sub(r"\1", token)
+    return _SQUEEZE.sub(r"\1", token) if _DOUBLE.search(token) else token
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def find_terms(text: str, *, slug: bool = False) -> Terms:
     seen = {(h.term, h.start) for h in hits}
     hits += [h for h in _scan(leet(folded)) if (h.term, h.start) not in seen]
     hits += _glued(leet(folded), {h.start for h in hits if h.tier != "brand"})
-    return Terms(folded, tuple(sorted(_promote_brands(hits), key=lambda h: h.start)))
+    return _terms(folded, hits)
 
 
 @lru_cache(maxsize=2048)
@@ -104,14 +104,18 @@ def _prose_terms(text: str) -> Terms:
     """Remembered (Terms is frozen): a poll's spam check and the integrity scan beside it
     read the same title and excerpt of every new post."""
     folded = fold(text)
-    return Terms(folded, tuple(sorted(_promote_brands(_scan(folded)), key=lambda h: h.start)))
+    return _terms(folded, _scan(folded))
+
+
+def _terms(folded: str, hits: list[Hit]) -> Terms:
+    return Terms(folded, tuple(sorted(_promote_brands(hits), key=lambda h: h.start)))
 
 
 def _may_hit(text: str) -> bool:
     """Cheap pre-check: a Tier B word, every word of a Tier A phrase (anywhere), or something
     brand-shaped, else no hit (most village prose: "jam 09.00" is not "jam gacor"). The
     keys are `_key` of each distinct token (a letter run never spans two tokens)."""
-    keys = {_SQUEEZE.sub(r"\1", t) if _DOUBLE.search(t) else t for t in set(_TOKEN.findall(text))}
+    keys = {_key(t) for t in set(_TOKEN.findall(text))}
     for key in keys.intersection(_HIT_KEYS):
         if any(p.tier == "B" or (p.tier == "A" and keys.issuperset(p.keys)) for p in _INDEX[key]):
             return True

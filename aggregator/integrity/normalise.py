@@ -9,7 +9,8 @@ import unicodedata
 
 # P15: invisible characters used to split words ("s\u200blot"): ZW space/joiners, LRM/RLM,
 # bidi embeddings, word joiner, BOM, soft hyphen.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\u180e]")
+_INVISIBLE_CHARS = "\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\u180e"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 # P15: homoglyphs NFKC leaves alone (Cyrillic and Greek look-alikes of Latin letters).
 _CONFUSABLES = str.maketrans(
     "аАвВеЕѕЅіІјЈкКмМнНоОрРсСтТуУхХԁһӏɡαΑβΒεΕηΗιΙκΚμΜνΝοΟρΡτΤυΥχΧ",
@@ -25,8 +26,11 @@ _LEET = str.maketrans("0134@5$7", "oieaasst")
 # (The digit is matched first and its left neighbour looked behind: a pattern that starts
 # with a character set lets the matcher skip to candidates, three times faster on prose.)
 _SANDWICHED = re.compile(r"[013457@$](?<=[a-z][013457@$])(?=[a-z])(?!d\b)")  # keeps "toto4d"
-_MATH_ALNUM = re.compile("[\U0001d400-\U0001d7ff]{4,}")
-_FULLWIDTH = re.compile("[\uff21-\uff3a\uff41-\uff5a\uff10-\uff19]{4,}")
+_MATH_CHARS = "\U0001d400-\U0001d7ff"
+_FULLWIDTH_CHARS = "\uff21-\uff3a\uff41-\uff5a\uff10-\uff19"
+_LOOKALIKE_CHARS = "\u0370-\u03ff\u0400-\u04ff"  # Greek and Cyrillic (_mixed_script)
+_MATH_ALNUM = re.compile(f"[{_MATH_CHARS}]{{4,}}")
+_FULLWIDTH = re.compile(f"[{_FULLWIDTH_CHARS}]{{4,}}")
 _WORD = re.compile(r"\S+")
 _SCHEME = re.compile(r"\b(http)(s?)://", re.IGNORECASE)
 
@@ -84,10 +88,7 @@ def obfuscated_runs(text: str) -> list[str]:
 
 # Every character an obfuscated run needs one of (math and full-width letters, invisibles,
 # Greek and Cyrillic look-alikes).
-_RUN_CHARS = re.compile(
-    "[\U0001d400-\U0001d7ff\uff10-\uff5a\u200b-\u200f\u202a-\u202e\u2060-\u2064"
-    "\ufeff\u00ad\u180e\u0370-\u03ff\u0400-\u04ff]"
-)
+_RUN_CHARS = re.compile(f"[{_MATH_CHARS}{_FULLWIDTH_CHARS}{_INVISIBLE_CHARS}{_LOOKALIKE_CHARS}]")
 
 
 def may_be_obfuscated(text: str) -> bool:

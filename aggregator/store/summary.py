@@ -138,10 +138,15 @@ def _iso(value: Any) -> str | None:
     return iso_stored(value)
 
 
+def _ready(row: Sequence[Any]) -> bool:
+    """Siap Sipande, from a summary row's villages with a site and those of them active."""
+    return is_ready(int(row[1] or 0), int(row[2] or 0))
+
+
 def _roll(row: Sequence[Any]) -> dict[str, Any]:
     """One kecamatan's (or the kabupaten's) entry from the summary's columns after the
     code (sums and counts), the newest post last."""
-    villages, with_site, site_active = row[0], int(row[1] or 0), int(row[2] or 0)
+    villages, with_site = row[0], int(row[1] or 0)
     sums = row[3 + _N :]
     return {
         "villages": int(villages),
@@ -151,7 +156,7 @@ def _roll(row: Sequence[Any]) -> dict[str, Any]:
         # The two other yardsticks, side by side with the activity score.
         "mean_kip": _mean(sums[2], sums[3]),
         "mean_security": _mean(sums[4], sums[5]),
-        "ready": is_ready(with_site, site_active),
+        "ready": _ready(row),
         "last_post_at": _iso(sums[6]) if sums[6] is not None else None,
     }
 
@@ -176,7 +181,7 @@ class KecamatanRow(Mapping[str, Any]):
 
     @property
     def ready(self) -> bool:
-        return is_ready(int(self._group[1] or 0), int(self._group[2] or 0))
+        return _ready(self._group)
 
     def as_dict(self) -> dict[str, Any]:
         """The whole entry as a plain dict (a copy: `dict(row)` would read it key by key)."""
