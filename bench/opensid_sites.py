@@ -1,7 +1,8 @@
 """OpenSID-like village sites for bench_poll.py: what a 24.10 site answers, by path.
 
 A home page with OpenSID's markers (esensi theme assets, "OpenSID v24.10" in the footer),
-its visitor widget, a menu and a dozen article teasers; a feed without validators (no ETag,
+its visitor widget, a menu with the self-service (layanan mandiri) button as real 24.10
+themes show it, and a dozen article teasers; a feed without validators (no ETag,
 no Last-Modified: the poller compares body digests); the service pages a 24.10 serves
 (/ppid JSON, pemerintah and the self-service sign-in small pages, lapak, pembangunan and
 pengaduan 404 as when left out of the menu); a sitemap listing the feed's articles and two
@@ -93,7 +94,11 @@ def home(base: str, i: int, now: datetime, generation: int) -> bytes:
         f'<link rel="alternate" type="application/rss+xml" href="{base}/index.php/feed">'
         f'<script src="{base}/desa/themes/esensi/assets/js/app.js"></script></head><body>'
         f'<header><img src="{base}/desa/logo/logo.png" alt="logo"><h1>Desa Uji {i}</h1></header>'
-        f"<nav><ul>{menu}</ul></nav><main>{teasers}</main>"
+        f"<nav><ul>{menu}</ul>"
+        # Both themes 24.10 bundles link the self-service sign-in from every page (the
+        # recordings of real 2410 in tests/fixtures/opensid_real/2410, every state).
+        f'<a href="{base}/index.php/layanan-mandiri" class="btn btn-primary">Layanan Mandiri</a>'
+        f"</nav><main>{teasers}</main>"
         '<aside><h3>Statistik Pengunjung</h3><table class="counter">'
         f"<tr><td>Hari ini</td><td>:</td><td>{(i * 7 + generation) % 90 + 3}</td></tr>"
         f"<tr><td>Kemarin</td><td>:</td><td>{(i * 11) % 120 + 5}</td></tr>"
