@@ -81,25 +81,25 @@ def past_days(
     i = 0
     newest: datetime | None = None
     recent: deque[ArchiveDay] = deque()  # archive days within the window of `day`
+    posts = 0  # their posts
     sc = settings.scoring
+    # A past day's score depends only on its freshness and its posts: days alike (a steady
+    # poster's, a silent site's) are scored once.
     scored: dict[tuple[float | None, int], tuple[float, dict[str, float]]] = {}
     while day <= last:
         while i < len(archive) and archive[i].day <= day:
             recent.append(archive[i])
+            posts += archive[i].posts
             newest = archive[i].newest if newest is None else max(newest, archive[i].newest)
             i += 1
         oldest = day - timedelta(days=window - 1)
         while recent and recent[0].day < oldest:
-            recent.popleft()
+            posts -= recent.popleft().posts
         at = wib_day_start(day + timedelta(days=1))
-        posts = sum(a.posts for a in recent)
-        facts = day_facts(newest, posts, at)
-        # A past day's score depends only on its freshness and its posts: days alike (a
-        # steady poster's, a silent site's) are scored once.
-        since = facts.days_since_post
+        since = None if newest is None else (at - newest).total_seconds() / 86400
         key = (None if since is None else decay(since, sc.fresh_days, sc.stale_days), posts)
         if key not in scored:
-            result = score_village(facts, sc)
+            result = score_village(day_facts(newest, posts, at), sc)
             known = {c.key: c.points for c in result.components if c.value is not None}
             scored[key] = (result.score, known)
         score, known = scored[key]
