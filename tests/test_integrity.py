@@ -440,6 +440,34 @@ def test_the_cheap_precheck_never_hides_a_hit(monkeypatch: pytest.MonkeyPatch) -
     assert [match._scan(t) for t in folded] == with_check
 
 
+def test_the_slug_precheck_never_hides_a_hit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`find_terms(slug=True)` skips a slug whose two readings (folded, leet) cannot start a
+    hit and hold no glued term; with both pre-checks off, random slugs, paths and hosts built
+    from the vocabulary (glued, leet digits, url separators, brand suffixes) give the same
+    hits."""
+    import random
+    import re
+
+    from aggregator.integrity import match
+    from aggregator.integrity import vocabulary as vocab
+
+    words = [w for t in (*vocab.TIER_A, *vocab.TIER_B, *vocab.BENIGN) for w in t.split()]
+    glued = [t.replace(" ", "") for t in vocab.TIER_A]
+    leets = [w.replace("o", "0").replace("a", "4").replace("i", "1") for w in words[:40]]
+    plain = ["index.php", "artikel", "2026", "12", "berita-desa", "kegiatan", "88", "4d", "id"]
+    pieces = [*words, *glued, *leets, *plain, *vocab.TIER_B_IN_WORDS]
+    rnd = random.Random(11)
+    texts = []
+    for _ in range(8_000):
+        parts = [rnd.choice(pieces) for _ in range(rnd.randint(1, 6))]
+        texts.append(rnd.choice(["/", "-", "_", ".", " ", ""]).join(parts))
+    gated = [match.find_terms(t, slug=True).hits for t in texts]
+    assert sum(1 for h in gated if h) > 2_000 and sum(1 for h in gated if not h) > 500
+    monkeypatch.setattr(match, "_may_hit", lambda text: True)
+    monkeypatch.setattr(match, "_GLUED_ANY", re.compile(""))
+    assert [match.find_terms(t, slug=True).hits for t in texts] == gated
+
+
 def test_the_cheap_prechecks_never_miss_what_the_full_matching_finds() -> None:
     """`may_have_terms` (the spam and post-body fast paths) is False only where `find_terms`
     finds nothing, and the brand pre-check agrees with BRAND_TOKEN, over random text built

@@ -92,10 +92,16 @@ def find_terms(text: str, *, slug: bool = False) -> Terms:
     if not slug:
         return _prose_terms(text)
     folded = fold_slug(text)
+    leeted = leet(folded)
+    # Most slugs and paths hold nothing: one pre-check over both readings (a phrase split
+    # between them only sends the text on to the full scan) and one search for glued terms.
+    both = folded if leeted == folded else f"{folded} {leeted}"
+    if not _may_hit(both) and _GLUED_ANY.search(leeted) is None:
+        return Terms(folded, ())
     hits = _scan(folded)
     seen = {(h.term, h.start) for h in hits}
-    hits += [h for h in _scan(leet(folded)) if (h.term, h.start) not in seen]
-    hits += _glued(leet(folded), {h.start for h in hits if h.tier != "brand"})
+    hits += [h for h in _scan(leeted) if (h.term, h.start) not in seen]
+    hits += _glued(leeted, {h.start for h in hits if h.tier != "brand"})
     return _terms(folded, hits)
 
 
@@ -167,6 +173,12 @@ def _scan(text: str) -> list[Hit]:
         elif vocab.BRAND_TOKEN.fullmatch(text[start:end]):
             hits.append(Hit(text[start:end], "brand", start, end))
     return hits
+
+
+# Every substring `_glued` looks for: where none occurs, it finds nothing.
+_GLUED_ANY = re.compile(
+    "|".join(re.escape(t) for t in sorted({c for c, _ in _COMPACT_A} | set(vocab.TIER_B_IN_WORDS)))
+)
 
 
 def _glued(text: str, taken: set[int]) -> list[Hit]:
