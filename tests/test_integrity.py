@@ -468,6 +468,40 @@ def test_the_slug_precheck_never_hides_a_hit(monkeypatch: pytest.MonkeyPatch) ->
     assert [match.find_terms(t, slug=True).hits for t in texts] == gated
 
 
+def test_the_sitemap_precheck_never_hides_a_doorway(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sitemap whose urls together cannot hold a slug term skips matching them one by one;
+    over random sitemaps of article urls with a few vocabulary-built urls (paths, glued and
+    leet slugs, query values) among them, the signals are the same with the pre-check off."""
+    import random
+
+    from aggregator.integrity import sitemap
+    from aggregator.integrity import vocabulary as vocab
+
+    words = [w for t in (*vocab.TIER_A, *vocab.TIER_B, *vocab.BENIGN) for w in t.split()]
+    words += [t.replace(" ", "") for t in vocab.TIER_A] + ["88", "4d", "g4c0r", "sl0t"]
+    rnd = random.Random(5)
+
+    def loc(n: int, share: float) -> str:
+        if rnd.random() >= share:
+            return f"https://desa.example/index.php/artikel/2026/1/{n}/kegiatan-desa-ke-{n}"
+        slug = rnd.choice("-_/").join(rnd.choice(words) for _ in range(rnd.randint(1, 3)))
+        if rnd.random() < 0.3:
+            return f"https://desa.example/?page={slug}"
+        return f"https://desa.example/{slug}"
+
+    docs, skipped = [], 0
+    for _ in range(400):
+        share = rnd.choice((0.0, 0.05, 0.5))
+        locs = [loc(n, share) for n in range(rnd.randint(1, 15))]
+        docs.append(("<urlset>" + "".join(f"<url><loc>{u}</loc></url>" for u in locs)).encode())
+        skipped += not sitemap.may_have_slug_terms(" ".join(map(sitemap._loc_text, locs)))
+    url, host = "https://desa.example/sitemap.xml", "desa.example"
+    gated = [sitemap.analyse_sitemap(d, url, site_host=host) for d in docs]
+    assert sum(1 for g in gated if g) > 20 and skipped > 100  # both branches taken
+    monkeypatch.setattr(sitemap, "may_have_slug_terms", lambda text: True)
+    assert [sitemap.analyse_sitemap(d, url, site_host=host) for d in docs] == gated
+
+
 def test_the_cheap_prechecks_never_miss_what_the_full_matching_finds() -> None:
     """`may_have_terms` (the spam and post-body fast paths) is False only where `find_terms`
     finds nothing, and the brand pre-check agrees with BRAND_TOKEN, over random text built

@@ -4,6 +4,7 @@ gambling-ish hosts and links.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from aggregator.integrity import vocabulary as vocab
@@ -21,6 +22,7 @@ def host_of(url: str) -> str:
     return host.rstrip(".").lower()
 
 
+@lru_cache(maxsize=4096)  # a page's or sitemap's links name a few hosts many times
 def registrable_domain(host: str) -> str:
     """The site a host belongs to: `desa-a.desa.id` and `desa-b.desa.id` differ (PSL zones)."""
     host = host.rstrip(".").lower().removeprefix("www.")
@@ -33,7 +35,9 @@ def registrable_domain(host: str) -> str:
 
 
 def same_site(host: str, site_host: str) -> bool:
-    return bool(host) and registrable_domain(host) == registrable_domain(site_host)
+    return bool(host) and (
+        host == site_host or registrable_domain(host) == registrable_domain(site_host)
+    )
 
 
 def _under(host: str, domains: tuple[str, ...]) -> bool:

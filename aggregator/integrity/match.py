@@ -93,16 +93,32 @@ def find_terms(text: str, *, slug: bool = False) -> Terms:
         return _prose_terms(text)
     folded = fold_slug(text)
     leeted = leet(folded)
-    # Most slugs and paths hold nothing: one pre-check over both readings (a phrase split
-    # between them only sends the text on to the full scan) and one search for glued terms.
-    both = folded if leeted == folded else f"{folded} {leeted}"
-    if not _may_hit(both) and _GLUED_ANY.search(leeted) is None:
+    if not _slug_may_hit(folded, leeted):
         return Terms(folded, ())
     hits = _scan(folded)
     seen = {(h.term, h.start) for h in hits}
     hits += [h for h in _scan(leeted) if (h.term, h.start) not in seen]
     hits += _glued(leeted, {h.start for h in hits if h.tier != "brand"})
     return _terms(folded, hits)
+
+
+def _slug_may_hit(folded: str, leeted: str) -> bool:
+    """Most slugs and paths hold nothing: one pre-check over both readings (a phrase split
+    between them only sends the text on to the full scan) and one search for glued terms."""
+    both = folded if leeted == folded else f"{folded} {leeted}"
+    tokens = set(_TOKEN.findall(both))
+    if _tokens_may_hit(tokens, both):
+        return True
+    # `_glued` reads words of six letters or more (a few distinct ones in a sitemap's urls).
+    return any(len(t) >= 6 and _GLUED_ANY.search(t) is not None for t in tokens)
+
+
+def may_have_slug_terms(text: str) -> bool:
+    """Whether `find_terms(slug=True)` could find anything in any whitespace-separated part
+    of `text` (folding and both readings work within a part, so a part's tokens are among
+    the whole's): False lets a sitemap skip matching its urls one by one."""
+    folded = fold_slug(text)
+    return _slug_may_hit(folded, leet(folded))
 
 
 @lru_cache(maxsize=2048)
@@ -121,7 +137,12 @@ def _may_hit(text: str) -> bool:
     """Cheap pre-check: a Tier B word, every word of a Tier A phrase (anywhere), or something
     brand-shaped, else no hit (most village prose: "jam 09.00" is not "jam gacor"). The
     keys are `_key` of each distinct token (a letter run never spans two tokens)."""
-    keys = {_key(t) for t in set(_TOKEN.findall(text))}
+    return _tokens_may_hit(set(_TOKEN.findall(text)), text)
+
+
+def _tokens_may_hit(tokens: set[str], text: str) -> bool:
+    """`_may_hit` of `text` whose distinct tokens are `tokens`."""
+    keys = {_key(t) for t in tokens}
     for key in keys.intersection(_HIT_KEYS):
         if any(p.tier == "B" or (p.tier == "A" and keys.issuperset(p.keys)) for p in _INDEX[key]):
             return True

@@ -19,7 +19,7 @@ _CONFUSABLES = str.maketrans(
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _SPACE = re.compile(r"\s+")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
-_SLUG_SEPARATORS = re.compile(r"[-_./+=&?%]+")
+_SEPARATORS_AS_SPACES = str.maketrans(dict.fromkeys("-_./+=&?%", " "))  # url separators
 # Leet: full map for slugs, anchors and hosts; "1" is read as "i" (s1tus, w1n).
 _LEET = str.maketrans("0134@5$7", "oieaasst")
 # In prose a digit only stands for a letter when it sits between letters ("sl0t", "g4cor").
@@ -61,7 +61,7 @@ def fold(text: str) -> str:
 
 def fold_slug(text: str) -> str:
     """Matching form of a slug, host, path or anchor text: `fold` with url separators as spaces."""
-    return _SPACE.sub(" ", _SLUG_SEPARATORS.sub(" ", fold(text))).strip()
+    return " ".join(fold(text).translate(_SEPARATORS_AS_SPACES).split())
 
 
 def leet(text: str) -> str:

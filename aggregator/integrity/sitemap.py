@@ -19,7 +19,7 @@ from aggregator.integrity.domains import (
     same_site,
 )
 from aggregator.integrity.fragments import analyse_prefix
-from aggregator.integrity.match import find_terms, promotes
+from aggregator.integrity.match import find_terms, may_have_slug_terms, promotes
 from aggregator.integrity.page import decode
 from aggregator.integrity.signals import Signal, signal
 
@@ -28,12 +28,24 @@ DOORWAY_LOCS = 3  # D7: gambling <loc>s
 FAN_OUT = 20  # D7: same path, one query parameter, brand-shaped values
 
 
+def _loc_text(loc: str) -> str:
+    parts = urlsplit(loc)
+    values = " ".join(v for _, v in parse_qsl(parts.query)) if parts.query else ""
+    return f"{parts.path} {values}"
+
+
 def gambling_loc(loc: str) -> bool:
     """A <loc> whose path or query promotes gambling. A slug of the site's own article about
     gambling ("sosialisasi-bahaya-judi-online", "judi-online-merajalela") is not one (G1)."""
-    parts = urlsplit(loc)
-    values = " ".join(v for _, v in parse_qsl(parts.query))
-    return promotes(find_terms(f"{parts.path} {values}", slug=True), tier_b=2)
+    return promotes(find_terms(_loc_text(loc), slug=True), tier_b=2)
+
+
+def _doorways(locs: list[str]) -> list[str]:
+    """The gambling <loc>s; one pre-check over every url's path and query values first
+    (most sitemaps hold none: a village's 50 article urls cost 1.4 ms one by one)."""
+    if not may_have_slug_terms(" ".join(_loc_text(loc) for loc in locs)):
+        return []
+    return [loc for loc in locs if gambling_loc(loc)]
 
 
 def _fan_out(locs: list[str]) -> tuple[str, list[str]] | None:
@@ -41,7 +53,7 @@ def _fan_out(locs: list[str]) -> tuple[str, list[str]] | None:
     groups: dict[str, list[str]] = defaultdict(list)
     for loc in locs:
         parts = urlsplit(loc)
-        for name, value in parse_qsl(parts.query):
+        for name, value in parse_qsl(parts.query) if parts.query else ():
             groups[f"{parts.path or '/'}?{name}="].append(value)
     for pattern, values in groups.items():
         if len(values) < FAN_OUT:
@@ -60,7 +72,7 @@ def analyse_sitemap(xml: bytes, url: str, *, site_host: str) -> list[Signal]:
     """D7 and P13 for one sitemap (or sitemap index)."""
     out = analyse_prefix(xml, url, site_host=site_host, where="sitemap")
     locs = [html.unescape(m) for m in _LOC.findall(decode(xml))]
-    doorways = [loc for loc in locs if gambling_loc(loc)]
+    doorways = _doorways(locs)
     fan = _fan_out(locs)
     parts = []
     if fan is not None:
