@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
+import zlib
 
 import pytest
 
@@ -87,6 +88,58 @@ def test_body_cap_applies_after_decompression(mode: str) -> None:
             assert f"{cap}-byte cap" in info.value.message
             if mode == "gzip":
                 assert "after decompression" in info.value.message
+
+    run(main())
+
+
+def _deflate(data: bytes, raw: bool = False) -> bytes:
+    c = zlib.compressobj(wbits=-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+    return c.compress(data) + c.flush()
+
+
+PAGE = "<p>Musyawarah desa: ringkasan é — hasil rapat</p>".encode() * 50
+ENCODED = {  # Content-Encoding: (body sent, what get() gives back)
+    "gzip": (gzip.compress(PAGE), PAGE),
+    "deflate": (_deflate(PAGE), PAGE),  # zlib-wrapped, as the RFC says
+    "Deflate ": (_deflate(PAGE, raw=True), PAGE),  # raw, as some servers send it
+    "deflate, gzip": (gzip.compress(_deflate(PAGE)), PAGE),  # applied in that order
+    "br": (b"\x8b\x03\x80brotli bytes", b"\x8b\x03\x80brotli bytes"),  # not asked for: as sent
+    "identity": (PAGE, PAGE),
+}
+
+
+@pytest.mark.parametrize("encoding", list(ENCODED))
+def test_bodies_are_decoded_as_their_content_encoding_says(encoding: str) -> None:
+    """What httpx's decoders gave: gzip and deflate (zlib-wrapped or raw, stacked) decoded,
+    an encoding we did not ask for passed on as sent; repeated headers joined by ", "."""
+    sent, expected = ENCODED[encoding]
+    seen: dict[str, str] = {}
+
+    async def serve(method, path, headers, w):  # type: ignore[no-untyped-def]
+        seen.update(headers)
+        extra = {"content-encoding": encoding, "x-a": "1"}
+        w.write(response(200, sent, extra).replace(b"\r\n\r\n", b"\r\nX-A: 2\r\n\r\n", 1))
+
+    async def main() -> None:
+        async with RawServer(serve) as srv:
+            got = await _get(LOOP, srv.url + "/p?q=1")
+            assert got.content == expected and got.status_code == 200
+            assert got.headers["x-a"] == "1, 2" and got.url == srv.url + "/p?q=1"
+            assert seen["accept-encoding"] == "gzip, deflate" and seen["user-agent"] == USER_AGENT
+
+    run(main())
+
+
+def test_a_body_its_encoding_cannot_decode_is_a_clear_error() -> None:
+    async def serve(method, path, headers, w):  # type: ignore[no-untyped-def]
+        w.write(response(200, b"this is not gzip at all", {"content-encoding": "gzip"}))
+
+    async def main() -> None:
+        async with RawServer(serve) as srv:
+            with pytest.raises(FetchError) as info:
+                await _get(LOOP, srv.url + "/")
+            assert info.value.phase == "http"
+            assert info.value.message.startswith("cannot decode response body:")
 
     run(main())
 

@@ -29,6 +29,13 @@ import httpx
 from aggregator import __version__
 from aggregator.errors import FetchError
 from aggregator.fetch.cookies import SiteJar
+from aggregator.fetch.exchange import (
+    DecodingError,
+    opened,
+    read_capped,
+    request_headers,
+    response_headers,
+)
 from aggregator.fetch.streams import AsyncioBackend
 from aggregator.settings import Settings
 from aggregator.types import FetchResponse
@@ -252,19 +259,19 @@ def _classify(exc: BaseException) -> tuple[str, str]:
         return "dns", str(exc)
     if isinstance(exc, _Blocked):
         return "blocked", str(exc)
-    if isinstance(exc, httpx.ConnectTimeout):
+    if isinstance(exc, httpx.ConnectTimeout | httpcore.ConnectTimeout):
         return "connect", "connection timed out"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpx.ConnectError | httpcore.ConnectError):
         text = str(exc) or type(exc).__name__
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
             return "tls", text
         return "connect", text
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.TimeoutException | httpcore.TimeoutException):
         return "http", f"server stopped answering ({type(exc).__name__})"
-    if isinstance(exc, httpx.DecodingError):
+    if isinstance(exc, httpx.DecodingError | DecodingError):
         return "http", f"cannot decode response body: {exc}"
-    if isinstance(exc, httpx.HTTPError):
+    if isinstance(exc, httpx.HTTPError | httpcore.NetworkError | httpcore.ProtocolError):
         return "http", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return "http", f"{type(exc).__name__}: {exc}"
 
@@ -286,7 +293,7 @@ class Fetcher:
         self,
         settings: Settings,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncHTTPTransport | None = None,
         user_agent: str = USER_AGENT,
         address_policy: Callable[[str], bool] = is_public_address,
         hosts: Mapping[str, str] | None = None,
@@ -295,12 +302,21 @@ class Fetcher:
         transport = transport or make_transport(
             settings, address_policy=address_policy, hosts=hosts
         )
-        self._client = httpx.AsyncClient(
+        self._headers = {
+            "Accept": "*/*",
+            "Accept-Encoding": "gzip, deflate",
+            "Connection": "keep-alive",
+            "User-Agent": user_agent,
+        }
+        self._client = httpx.AsyncClient(  # POSTs (alert webhooks); GETs ask the pool itself
             transport=transport,
             timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
             follow_redirects=False,
-            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            headers=self._headers,
         )
+        self._pool: httpcore.AsyncConnectionPool = transport._pool
+        rt = settings.request_timeout
+        self._timeouts = {"connect": settings.connect_timeout, "read": rt, "write": rt, "pool": rt}
         # httpx's own jar stays off (it would grow without bound over thousands of sites);
         # `cookies` keeps each site's session, bounded, so a site counts us as one visitor.
         self._client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
@@ -366,24 +382,34 @@ class Fetcher:
                 async with self._turn(parts.netloc.lower()):
                     hop_started = time.monotonic()
                     try:
+                        target = httpx.URL(current)
+                        wire = request_headers(target, self._headers, sent)
                         async with (
                             asyncio.timeout(deadline - spent),
-                            self._client.stream("GET", current, headers=sent) as resp,
+                            opened(self._pool, target, wire, self._timeouts) as resp,
                         ):
                             got_headers = True
-                            self.cookies.learn(current, resp.headers.get_list("set-cookie"))
-                            redirect = resp.status_code in _REDIRECTS and "location" in resp.headers
+                            answered, cookies = response_headers(resp.headers)
+                            self.cookies.learn(current, cookies)
+                            status = resp.status
+                            redirect = status in _REDIRECTS and "location" in answered
                             if redirect and follow_redirects:
-                                current = urljoin(current, resp.headers["location"])
+                                current = urljoin(current, answered["location"])
                                 etag = last_modified = None  # validators belong to the first url
                                 continue
-                            body = b"" if resp.status_code == 304 else await self._read_capped(resp)
+                            final = str(target)
+                            cap = self.settings.max_body_bytes
+                            body = (
+                                b""
+                                if status == 304
+                                else await read_capped(resp, answered, cap, final)
+                            )
                             return FetchResponse(
-                                url=str(resp.url),
-                                status_code=resp.status_code,
-                                headers={k.lower(): v for k, v in resp.headers.items()},
+                                url=final,
+                                status_code=status,
+                                headers=answered,
                                 content=body,
-                                not_modified=resp.status_code == 304,
+                                not_modified=status == 304,
                                 elapsed_ms=int((time.monotonic() - started) * 1000),
                             )
                     finally:
