@@ -85,6 +85,32 @@ def test_concurrent_polls_are_written_in_few_transactions_and_none_lost(tmp_path
     store.close()
 
 
+def test_first_polls_linger_into_shared_batches_steady_ones_do_not(tmp_path: Path) -> None:
+    """Ten polls finishing 0.1 s apart: as first polls (a first pass) they wait for each
+    other and share a few transactions; as steady polls each is written within its 0.05 s
+    linger, on its own."""
+    store, villages = _store(tmp_path, 20)
+
+    async def pace(writer: BatchWriter, group: list[VillageForPoll], first: bool) -> None:
+        async def one(i: int, v: VillageForPoll) -> int:
+            await asyncio.sleep(0.1 * i)
+            o = _ok(v, f"berita-{i}")
+            return await writer.write(o, decide(v, o, store.settings), first=first)
+
+        assert await asyncio.gather(*(one(i, v) for i, v in enumerate(group))) == [1] * 10
+
+    async def main() -> tuple[int, int]:
+        first, steady = BatchWriter(store), BatchWriter(store)
+        await pace(first, villages[:10], True)
+        await pace(steady, villages[10:], False)
+        return first.batches, steady.batches
+
+    first_batches, steady_batches = asyncio.run(main())
+    assert first_batches <= 4 and steady_batches >= 7, (first_batches, steady_batches)
+    assert sum(v["news_count"] for v in store.list_villages()) == 20
+    store.close()
+
+
 def test_unchanged_poll_keeps_counts_and_a_changed_one_recounts(tmp_path: Path) -> None:
     """A poll that brought nothing new skips the recount; the counts stay right."""
     store, (v,) = _store(tmp_path, 1)

@@ -333,7 +333,8 @@ class Poller:
 
     async def _record(self, village: VillageForPoll, outcome: PollOutcome) -> int:
         decision = decide(village, outcome, self.settings)
-        new = await self.writer.write(outcome, decision)
+        first = village.last_duration_ms is None  # never checked before
+        new = await self.writer.write(outcome, decision, first=first)
         if outcome.integrity is not None:
             events = await asyncio.to_thread(
                 self.store.record_integrity, village.code, outcome.integrity, outcome.started_at
@@ -412,16 +413,25 @@ class Poller:
         offline = self._we_are_offline(held, counts["ok"])
         if offline:
             log.warning("poller offline: all %d villages failed to resolve or connect", len(held))
-        for village, outcome in held:
+
+        async def record_held(village: VillageForPoll, outcome: PollOutcome) -> None:
             if offline:
                 outcome = replace(
                     outcome,
                     phase="offline",
                     message=f"poller offline ({outcome.phase}: {outcome.message})",
                 )
-            await self._record(village, outcome)
+            try:
+                await self._record(village, outcome)
+            except Exception as e:  # the store, as in worker(): log and go on
+                log.error("village=%s: could not record poll: %r", village.code, e)
+                counts["failed"] += 1
+                return
             counts["failed"] += 1
             done(village, outcome)
+
+        # All at once: the writer takes them in a few batches, not a linger each.
+        await asyncio.gather(*(record_held(v, o) for v, o in held))
         return PassReport(
             len(villages), counts["ok"], counts["failed"], counts["new"], time.monotonic() - clock
         )
