@@ -29,9 +29,9 @@ from aggregator.types import bounded_body
 from connectors.normalise import normalise_url
 from connectors.opensid_parse import canonical_article_url
 
-_SOFT_404 = re.compile(
-    r'id="artikel-blank"|halaman ini belum tersedia|halaman tidak ditemukan', re.IGNORECASE
-)
+# Looked for in the lower-cased page: a case-insensitive pattern cannot skip ahead to a
+# first letter and took 1.9 ms on a real 60 kB article page, most of confirming it.
+_SOFT_404 = ('id="artikel-blank"', "halaman ini belum tersedia", "halaman tidak ditemukan")
 _CATEGORY_HREF = re.compile(r"/(?:first|artikel)/kategori/[^/?#\s]+/?$", re.IGNORECASE)
 # Where a theme puts the article's own category (menus and sidebars list every category).
 _CATEGORY_PLACES = (
@@ -89,7 +89,8 @@ def verdict(page: bytes, url: str, menu: Menu) -> tuple[str, str, str]:
     """(NEWS | DRAFT | STATIC, the page's own title or "", its body or "") of the article
     page at `url`."""
     text = page.decode("utf-8", errors="replace")
-    if _SOFT_404.search(text):
+    low = text.lower()
+    if any(mark in low for mark in _SOFT_404):
         return DRAFT, "", ""
     tree = LexborHTMLParser(text)
     title = page_title(tree)

@@ -167,3 +167,34 @@ def test_a_hidden_link_block_in_a_sitemap_only_article_page_is_checked() -> None
         assert "hidden_link_block" in codes, (theme, codes)
         _kind, _title, clean = verdict(page.encode(), url, Menu())
         assert not analyse_body(clean, url, site_host="127.0.0.1"), theme
+
+
+@pytest.mark.parametrize("where", ["2310", "2312", "2410/filled/natra", "2410/filled/esensi"])
+def test_each_recorded_release_and_theme_reads_as_draft_static_or_news(where: str) -> None:
+    """The page verdict on the real pages themselves: a draft's soft 404 (natra, esensi and
+    the older message), a static page its menu links, a published article."""
+    from connectors.opensid_confirm import DRAFT, NEWS, STATIC, menu_pages, verdict
+
+    folder = REAL / where
+    home = (folder / "home.html").read_bytes()
+    base = "http://127.0.0.1:" + home.split(b"http://127.0.0.1:", 1)[1][:4].decode()
+    menu = menu_pages(home, base)
+    static = (folder / "static_page.html").read_bytes()
+    static_url = _page_url(folder, "static_page") or f"{base}/index.php/artikel/1"
+    assert verdict((folder / "draft.html").read_bytes(), f"{base}/x", menu)[0] == DRAFT
+    assert verdict(static, static_url, menu)[0] == STATIC
+    kind, title, _body = verdict((folder / "article.html").read_bytes(), f"{base}/y", menu)
+    assert kind == NEWS and title
+
+
+def _page_url(folder: Path, name: str) -> str | None:
+    """The url a recording says a page was served at, where its index records one."""
+    import json
+
+    for index in ("index.json", "responses.json"):
+        if (folder / index).exists():
+            data = json.loads((folder / index).read_text(encoding="utf-8"))
+            entry = data.get(name) if isinstance(data, dict) else None
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+                return str(entry["url"])
+    return None
