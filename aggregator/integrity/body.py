@@ -4,6 +4,7 @@ place (chrome, tiny), hidden blocks (P1 inline style, P2 style-block class), lin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -18,6 +19,10 @@ _CHROME_TAGS = frozenset({"header", "footer", "nav", "aside"})
 _UGC_EXACT = frozenset({"comment", "comments", "comments-area", "commentlist", "disqus_thread"})
 _SPECIAL_TAGS = frozenset({*_CHROME_TAGS, "noscript", "marquee", "h1", "h2", "h3", "h4"})
 _EXEMPT_MARKERS = (*vocab.HIDDEN_UI, "tabpanel", "dialog")
+# Whether any of the markers occurs in an element's classes, id and role (one search each
+# instead of one substring test per marker: most elements of a real page carry a class).
+_EXEMPT_ANY = re.compile("|".join(re.escape(m) for m in _EXEMPT_MARKERS))
+_CHROME_ANY = re.compile("|".join(re.escape(m) for m in vocab.CHROME_MARKERS))
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ class _Walk:
 
     def __init__(self, url: str, rules: Mapping[str, list[css.StyleRule]]) -> None:
         self.url, self.rules = url, rules
+        self._matched: dict[tuple[str, frozenset[str], str | None], list[css.StyleRule]] = {}
         self.text: list[str] = []
         self.ugc_text: list[str] = []
         self.links: list[Link] = []
@@ -158,12 +164,16 @@ class _Walk:
             return ctx  # fast path: a bare <div>, <p>, <td> changes nothing
         classes = frozenset((attrs.get("class") or "").lower().split())
         element_id = (attrs.get("id") or "").lower() or None
-        rules = self._rules_for(tag, classes, element_id)
-        inline = css.declarations(attrs.get("style") or "")
-        decls = {k: v for r in rules for k, v in r.declarations.items()} | inline
+        rules = self._rules_for(tag, classes, element_id) if self.rules else []
+        style = attrs.get("style")
+        inline = css.declarations(style) if style else {}
+        decls = (
+            {k: v for r in rules for k, v in r.declarations.items()} | inline if rules else inline
+        )
         markers = " ".join((*classes, element_id or "", (attrs.get("role") or "").lower()))
+        marked = bool(markers.strip())
         exempt = ctx.exempt or tag == "nav" or "aria-expanded" in attrs
-        exempt = exempt or (bool(markers.strip()) and any(m in markers for m in _EXEMPT_MARKERS))
+        exempt = exempt or (marked and _EXEMPT_ANY.search(markers) is not None)
         reason = self._hidden(tag, attrs, rules, inline, decls, ctx.background)
         if reason:
             links = tuple(self._link(a, ctx) for a in node.css("a[href]"))
@@ -171,13 +181,19 @@ class _Walk:
             self.hidden.append(block)
             return None
         ugc = ctx.ugc or bool(classes & _UGC_EXACT) or element_id in _UGC_EXACT
-        ugc = ugc or any(c.startswith("comment-") for c in classes)
+        ugc = ugc or ("comment-" in markers and any(c.startswith("comment-") for c in classes))
         chrome = ctx.chrome or tag in _CHROME_TAGS
-        chrome = chrome or (
-            bool(markers.strip()) and any(m in markers for m in vocab.CHROME_MARKERS)
-        )
+        chrome = chrome or (marked and _CHROME_ANY.search(markers) is not None)
         tiny = tag == "marquee" or (css.is_tiny(decls) if "font-size" in decls else ctx.tiny)
-        inner = _Ctx(css.background(decls) or ctx.background, chrome, tiny, ugc, exempt)
+        background = (css.background(decls) if decls else None) or ctx.background
+        same = (background, chrome, tiny, ugc, exempt) == (
+            ctx.background,
+            ctx.chrome,
+            ctx.tiny,
+            ctx.ugc,
+            ctx.exempt,
+        )
+        inner = ctx if same else _Ctx(background, chrome, tiny, ugc, exempt)
         if tag == "a" and attrs.get("href"):
             self.links.append(self._link(node, inner))
         elif tag in ("h1", "h2", "h3", "h4") and not ugc:
@@ -190,9 +206,15 @@ class _Walk:
     def _rules_for(
         self, tag: str, classes: frozenset[str], element_id: str | None
     ) -> list[css.StyleRule]:
-        keys = [tag, *("." + c for c in classes)] + (["#" + element_id] if element_id else [])
-        candidates = [r for k in keys for r in self.rules.get(k, [])]
-        return css.matching(candidates, tag, classes, element_id)
+        """The style-block rules this element matches (remembered per tag, classes and id:
+        a real page repeats a few class lists hundreds of times)."""
+        key = (tag, classes, element_id)
+        found = self._matched.get(key)
+        if found is None:
+            keys = [tag, *("." + c for c in classes)] + (["#" + element_id] if element_id else [])
+            candidates = [r for k in keys for r in self.rules.get(k, [])]
+            found = self._matched[key] = css.matching(candidates, tag, classes, element_id)
+        return found
 
     @staticmethod
     def _hidden(
