@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -231,13 +232,13 @@ class _Walk:
             return "hidden attribute"
         if not decls:
             return None
-        reason = css.hiding_reason(decls, background)
+        reason = _hiding(tuple(decls.items()), background)
         if reason is None:
             return None
-        if css.hiding_reason(inline, background) == reason:
+        if _hiding(tuple(inline.items()), background) == reason:
             return f"inline style {reason}"
         for rule in rules:
-            if css.hiding_reason(rule.declarations, background) is not None:
+            if _hiding(tuple(rule.declarations.items()), background) is not None:
                 return f"style-block rule {rule.selector} {{{reason}}}"
         return f"style {reason}"
 
@@ -245,6 +246,12 @@ class _Walk:
         href = normalise_url(node.attributes.get("href") or "", self.url)
         ugc = ctx.ugc or "ugc" in (node.attributes.get("rel") or "").lower()
         return Link(href, node_text(node), selector(node), ctx.chrome, ctx.tiny, ugc)
+
+
+@lru_cache(maxsize=4096)
+def _hiding(declarations: tuple[tuple[str, str], ...], background: str) -> str | None:
+    """`css.hiding_reason`, remembered: a theme repeats the same inline styles on a page."""
+    return css.hiding_reason(dict(declarations), background)
 
 
 def _children(node: LexborNode) -> list[LexborNode]:
