@@ -48,7 +48,7 @@ FACT_COLS = (
 
 
 class Loads(Protocol):
-    """bench_scale.Loader: bulk insert into one table."""
+    """scale_store.Loader: bulk insert into one table."""
 
     sqlite: bool
 
