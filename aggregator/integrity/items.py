@@ -4,10 +4,8 @@ Used for posts found by the connectors and for post titles listed on a page.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
-
 from aggregator.integrity.match import Terms, find_terms, guarded, promotes
-from aggregator.integrity.normalise import excerpt
+from aggregator.integrity.normalise import excerpt, url_words
 from aggregator.integrity.signals import Signal, signal
 
 
@@ -18,9 +16,7 @@ def _spam(terms: Terms) -> bool:
 
 
 def _slug_terms(url: str) -> Terms:
-    parts = urlsplit(url)
-    values = " ".join(v for _, v in parse_qsl(parts.query))
-    return find_terms(f"{parts.path} {values}", slug=True)
+    return find_terms(url_words(url), slug=True)
 
 
 def is_spam_item(title: str, summary: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import parse_qsl, urlsplit
 
 # P15: invisible characters used to split words ("s\u200blot"): ZW space/joiners, LRM/RLM,
 # bidi embeddings, word joiner, BOM, soft hyphen.
@@ -62,6 +63,13 @@ def fold(text: str) -> str:
 def fold_slug(text: str) -> str:
     """Matching form of a slug, host, path or anchor text: `fold` with url separators as spaces."""
     return " ".join(fold(text).translate(_SEPARATORS_AS_SPACES).split())
+
+
+def url_words(url: str) -> str:
+    """A url's path and its query values, space-separated: what slug matching reads of it."""
+    parts = urlsplit(url)
+    values = " ".join(v for _, v in parse_qsl(parts.query)) if parts.query else ""
+    return f"{parts.path} {values}"
 
 
 def leet(text: str) -> str:

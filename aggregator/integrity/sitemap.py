@@ -20,6 +20,7 @@ from aggregator.integrity.domains import (
 )
 from aggregator.integrity.fragments import analyse_prefix
 from aggregator.integrity.match import find_terms, may_have_slug_terms, promotes
+from aggregator.integrity.normalise import url_words
 from aggregator.integrity.page import decode
 from aggregator.integrity.signals import Signal, signal
 
@@ -28,22 +29,16 @@ DOORWAY_LOCS = 3  # D7: gambling <loc>s
 FAN_OUT = 20  # D7: same path, one query parameter, brand-shaped values
 
 
-def _loc_text(loc: str) -> str:
-    parts = urlsplit(loc)
-    values = " ".join(v for _, v in parse_qsl(parts.query)) if parts.query else ""
-    return f"{parts.path} {values}"
-
-
 def gambling_loc(loc: str) -> bool:
     """A <loc> whose path or query promotes gambling. A slug of the site's own article about
     gambling ("sosialisasi-bahaya-judi-online", "judi-online-merajalela") is not one (G1)."""
-    return promotes(find_terms(_loc_text(loc), slug=True), tier_b=2)
+    return promotes(find_terms(url_words(loc), slug=True), tier_b=2)
 
 
 def _doorways(locs: list[str]) -> list[str]:
     """The gambling <loc>s; one pre-check over every url's path and query values first
     (most sitemaps hold none: a village's 50 article urls cost 1.4 ms one by one)."""
-    if not may_have_slug_terms(" ".join(_loc_text(loc) for loc in locs)):
+    if not may_have_slug_terms(" ".join(url_words(loc) for loc in locs)):
         return []
     return [loc for loc in locs if gambling_loc(loc)]
 
