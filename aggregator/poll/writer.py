@@ -45,8 +45,8 @@ class BatchWriter:
         self.max_batch = max_batch
         self.linger = linger
         self.first_linger = first_linger
-        self._queue: list[tuple[PollOutcome, Decision, asyncio.Future[int]]] = []
-        self._first_waiting = 0  # first polls among the queued results
+        # (result, decision, its future, whether it is the village's first poll)
+        self._queue: list[tuple[PollOutcome, Decision, asyncio.Future[int], bool]] = []
         self._task: asyncio.Task[None] | None = None
         self.batches = 0  # written so far, for the bench and the tests
         self.peak_queue = 0  # the most results ever waiting to be written
@@ -56,17 +56,11 @@ class BatchWriter:
         """Queue one poll's result (`first`: the village's first poll); returns its new items
         once it is committed. Raises what writing that poll raised."""
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.append((outcome, decision, done))
-        self._first_waiting += first
-        if first:
-            done.add_done_callback(self._first_written)
+        self._queue.append((outcome, decision, done, first))
         self.peak_queue = max(self.peak_queue, len(self._queue))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
         return await done
-
-    def _first_written(self, _done: asyncio.Future[int]) -> None:
-        self._first_waiting -= 1
 
     def _write(self, batch: list[tuple[PollOutcome, Decision]]) -> list[int | Exception]:
         started = time.thread_time()
@@ -90,14 +84,15 @@ class BatchWriter:
     async def _drain(self) -> None:
         while self._queue:
             if len(self._queue) < self.max_batch:
-                await asyncio.sleep(self.first_linger if self._first_waiting else self.linger)
+                first = any(f for *_, f in self._queue)
+                await asyncio.sleep(self.first_linger if first else self.linger)
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             try:
-                results = await asyncio.to_thread(self._write, [(o, d) for o, d, _ in batch])
+                results = await asyncio.to_thread(self._write, [(o, d) for o, d, _, _ in batch])
             except Exception as e:  # the store itself is broken: every poll of it fails
                 results = [e] * len(batch)
             self.batches += 1
-            for (_, _, done), result in zip(batch, results, strict=True):
+            for (_, _, done, _), result in zip(batch, results, strict=True):
                 if done.done():
                     continue
                 if isinstance(result, Exception):
