@@ -31,6 +31,7 @@ from aggregator.errors import FetchError
 from aggregator.fetch.cookies import SiteJar
 from aggregator.fetch.exchange import (
     DecodingError,
+    capped,
     opened,
     read_capped,
     request_headers,
@@ -437,7 +438,9 @@ class Fetcher:
                 asyncio.timeout(deadline),
                 self._client.stream("POST", url, json=payload, headers={"Accept": "*/*"}) as resp,
             ):
-                body = await self._read_capped(resp)
+                # Decoded by httpx: the cap holds after decompression.
+                cap = self.settings.max_body_bytes
+                body = await capped(resp.aiter_bytes(), resp.headers, cap, str(resp.url))
                 return FetchResponse(
                     url=str(resp.url),
                     status_code=resp.status_code,
@@ -452,23 +455,3 @@ class Fetcher:
         except Exception as e:
             phase, message = _classify(e)
             raise FetchError(phase, message, url=url) from e
-
-    async def _read_capped(self, resp: httpx.Response) -> bytes:
-        cap = self.settings.max_body_bytes
-        declared = resp.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
-            raise FetchError(
-                "http", f"body of {declared} bytes exceeds the {cap}-byte cap", url=str(resp.url)
-            )
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.aiter_bytes():  # decoded: the cap holds after decompression
-            size += len(chunk)
-            if size > cap:
-                raise FetchError(
-                    "http",
-                    f"body exceeds the {cap}-byte cap (after decompression)",
-                    url=str(resp.url),
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)

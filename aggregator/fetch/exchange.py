@@ -12,7 +12,7 @@ messages httpx passed on (`aggregator.fetch.client._classify` reads both).
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -127,30 +127,38 @@ async def read_capped(
     response: httpcore.Response, headers: Mapping[str, str], cap: int, url: str
 ) -> bytes:
     """The decoded body, refused once it exceeds `cap` bytes (declared or decoded)."""
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap:
-        raise FetchError("http", f"body of {declared} bytes exceeds the {cap}-byte cap", url=url)
-    chain = decoders(headers)
-    chunks: list[bytes] = []
-    size = 0
+    stream: AsyncIterable[bytes] = response.stream  # type: ignore[assignment]
+    return await capped(_decoded(stream, decoders(headers)), headers, cap, url)
 
-    def keep(data: bytes) -> None:
-        nonlocal size
-        size += len(data)
-        if size > cap:
-            raise FetchError(
-                "http", f"body exceeds the {cap}-byte cap (after decompression)", url=url
-            )
-        chunks.append(data)
 
-    stream: Any = response.stream
+async def _decoded(stream: AsyncIterable[bytes], chain: list[_Decoder]) -> AsyncIterator[bytes]:
     async for chunk in stream:
         for d in chain:
             chunk = d.decode(chunk)
-        keep(chunk)
+        yield chunk
     for i, d in enumerate(chain):  # what each decoder still holds goes through the rest
         tail = d.flush()
         for rest in chain[i + 1 :]:
             tail = rest.decode(tail)
-        keep(tail)
-    return b"".join(chunks)
+        yield tail
+
+
+async def capped(
+    chunks: AsyncIterable[bytes], headers: Mapping[str, str], cap: int, url: str
+) -> bytes:
+    """A body of decoded `chunks`, refused once it exceeds `cap` bytes: at once when its
+    Content-Length says so, else as soon as the decoded chunks pass it (every body the
+    fetcher reads, a GET's or a webhook POST's)."""
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise FetchError("http", f"body of {declared} bytes exceeds the {cap}-byte cap", url=url)
+    kept: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > cap:
+            raise FetchError(
+                "http", f"body exceeds the {cap}-byte cap (after decompression)", url=url
+            )
+        kept.append(chunk)
+    return b"".join(kept)
