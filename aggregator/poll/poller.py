@@ -425,10 +425,10 @@ class Poller:
                 await self._record(village, outcome)
             except Exception as e:  # the store, as in worker(): log and go on
                 log.error("village=%s: could not record poll: %r", village.code, e)
+            else:
+                done(village, outcome)
+            finally:
                 counts["failed"] += 1
-                return
-            counts["failed"] += 1
-            done(village, outcome)
 
         # All at once: the writer takes them in a few batches, not a linger each.
         await asyncio.gather(*(record_held(v, o) for v, o in held))

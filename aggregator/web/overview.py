@@ -91,12 +91,6 @@ def attention_page(
     return rows, total
 
 
-def kecamatan_rows(store: Store) -> tuple[list[KecamatanRow], dict[str, Any]]:
-    """Per kecamatan (roll-ups plus latest post, each rolled when read) and the kabupaten
-    total."""
-    return store.kecamatan_summary_rows()
-
-
 def _worst_first(row: KecamatanRow) -> tuple[Any, ...]:
     return (*(-row.count(s) for s in ATTENTION_STATUSES), row.code)
 
@@ -148,7 +142,7 @@ def overview_context(
     page: int = 1,
     trend_days: int = TREND_DAYS,
 ) -> dict[str, Any]:
-    rows, total = kecamatan_rows(store)
+    rows, total = store.kecamatan_summary_rows()
     names = {k.code: k.name for k in rows}
     chosen = kecamatan if kecamatan in names else None
     table = kecamatan_table(rows, search=search, sort=sort, page=kec_page)
@@ -276,7 +270,7 @@ def overview(request: Request) -> Response:
 
 def summary_export(request: Request) -> Response:
     now = now_utc()
-    rows = [r.as_dict() for r in kecamatan_rows(store_of(request))[0]]
+    rows = [r.as_dict() for r in store_of(request).kecamatan_summary_rows()[0]]
     table = Table("Ringkasan kecamatan", SUMMARY_COLUMNS, rows, [("Dibuat", now.isoformat())])
     return download(table, request.path_params["fmt"], "ringkasan-kecamatan", now)
 
