@@ -228,3 +228,37 @@ def test_the_kabupaten_trend_follows_scoring_config_and_pruning(any_store: Store
     any_store.prune_history(NOW + timedelta(days=any_store.settings.keep_history_days, hours=20))
     assert [t["day"] for t in any_store.district_history(first)] == [t["day"] for t in summed()]
     assert len(summed()) == 1
+
+
+def test_the_paged_kecamatan_table_sorts_worst_first_and_searches() -> None:
+    """Past KEC_PAGE kecamatan the overview's table is sorted worst first (compromised,
+    unreachable, inactive, low activity; ties by code) and filtered by name or code prefix:
+    checked against a sort of the same rows by their rolled counts."""
+    import random
+
+    from aggregator.decide.status import ATTENTION_STATUSES, STATUSES
+    from aggregator.store.summary import KecamatanRow
+    from aggregator.web.overview import KEC_PAGE, kecamatan_table
+
+    rnd = random.Random(5)
+    rows = []
+    for k in range(1, 3 * KEC_PAGE):
+        counts = [rnd.choice([0, 0, 1, 2]) for _ in STATUSES]
+        group = (sum(counts), sum(counts), 0, *counts, 0.0, 0, 0.0, 0, 0.0, 0, None)
+        rows.append(KecamatanRow(f"33.{k // 100:02d}.{k % 100:02d}", f"Kec {k}", group))
+
+    def worst(row: KecamatanRow) -> tuple[Any, ...]:
+        return (*(-row["counts"][s] for s in ATTENTION_STATUSES), row["code"])
+
+    expected = sorted(rows, key=worst)
+    shown = [r.code for p in (1, 2, 3) for r in kecamatan_table(rows, page=p)["rows"]]
+    assert shown == [r.code for r in expected]
+    assert [r.code for r in rows] == sorted(r.code for r in rows)  # the input is left alone
+    found = kecamatan_table(rows, search="kec 1")
+    assert [r.code for r in found["rows"]] == [
+        r.code for r in expected if r.name.casefold().startswith("kec 1")
+    ][:KEC_PAGE]
+    assert found["matched"] == sum(1 for r in rows if r.name.startswith("Kec 1"))
+    assert [r.code for r in kecamatan_table(rows, search="33.01", sort="kode")["rows"]] == [
+        r.code for r in rows if r.code.startswith("33.01")
+    ]

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from aggregator.clock import as_date, parse_when, wib_day
 from aggregator.decide.status import ATTENTION_STATUSES, STATUS_LABELS, STATUSES
 from aggregator.store import Store
-from aggregator.store.summary import KecamatanRow
+from aggregator.store.summary import KecamatanRow, worst_first
 from aggregator.web.charts import STATUS_COLOURS, Series, line_chart
 from aggregator.web.common import (
     PHASE_LABELS,
@@ -91,10 +91,6 @@ def attention_page(
     return rows, total
 
 
-def _worst_first(row: KecamatanRow) -> tuple[Any, ...]:
-    return (*(-row.count(s) for s in ATTENTION_STATUSES), row.code)
-
-
 def kecamatan_table(
     rows: list[KecamatanRow], *, search: str = "", sort: str = "", page: int = 1
 ) -> dict[str, Any]:
@@ -103,9 +99,13 @@ def kecamatan_table(
     paged = len(rows) > KEC_PAGE
     sort = sort if sort in KEC_SORTS else ("masalah" if paged else "kode")
     needle = search.casefold()
-    shown = [r for r in rows if needle in r.name.casefold() or r.code.startswith(search)]
+    shown = (
+        [r for r in rows if needle in r.name.casefold() or r.code.startswith(search)]
+        if search
+        else list(rows)
+    )
     if sort == "masalah":
-        shown.sort(key=_worst_first)
+        worst_first(shown)
     elif sort == "nama":
         shown.sort(key=lambda r: (r.name.casefold(), r.code))
     pages = max(1, -(-len(shown) // KEC_PAGE)) if paged else 1
