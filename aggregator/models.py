@@ -145,8 +145,15 @@ class NewsItem(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("village_code", "dedup_key", name="uq_newsitem_village_dedup"),
         Index("ix_newsitem_published", "published_at"),
-        # A village's news, spam apart, newest first; also counts them without the table.
-        Index("ix_newsitem_village_spam_published", "village_code", "is_spam", "published_at"),
+        # A village's news, spam apart, newest first; also counts them, and a kecamatan's
+        # categories, without the table (migration 0020).
+        Index(
+            "ix_newsitem_village_spam_published_category",
+            "village_code",
+            "is_spam",
+            "published_at",
+            "category",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     village_code: str = Field(foreign_key="village.code", max_length=20)
