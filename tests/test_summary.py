@@ -262,3 +262,67 @@ def test_the_paged_kecamatan_table_sorts_worst_first_and_searches() -> None:
     assert [r.code for r in kecamatan_table(rows, search="33.01", sort="kode")["rows"]] == [
         r.code for r in rows if r.code.startswith("33.01")
     ]
+
+
+def _many_kecamatan(count: int) -> str:
+    """A config of `count` kecamatan (the last without villages), 1-3 villages each."""
+    lines = ['kabupaten: {code: "33.03", name: Purbalingga}', "kecamatan:"]
+    for k in range(1, count + 1):
+        name = f"Kec {k}" if k % 3 else f"KEC Besar {k}"
+        lines += [f'  - code: "33.03.{k:02d}"', f'    name: "{name}"']
+        if k == count:
+            lines.append("    villages: []")
+            continue
+        lines.append("    villages:")
+        for n in range(1 + k % 3):
+            url = f"http://d{k}-{n}.example/" if (k + n) % 4 else ""
+            code = f"33.03.{k:02d}.20{n:02d}"
+            lines.append(f'      - {{code: "{code}", name: D{k}n{n}, url: "{url}"}}')
+    return "\n".join(lines) + "\n"
+
+
+def test_the_overview_pages_kecamatan_in_the_database_as_it_would_in_python(
+    any_store: Store,
+) -> None:
+    """Past KEC_PAGE kecamatan the overview's table and totals come from the database
+    (Summary.kecamatan_page, kabupaten_totals). Every page, sort and search gives the rows
+    the Python table gives over every kecamatan's row, with some kecamatan still marked
+    (counted live) and some stored."""
+    import random
+
+    from aggregator.decide.status import STATUSES
+    from aggregator.web.overview import KEC_PAGE, kecamatan_page_table, kecamatan_table
+
+    store = any_store
+    store.sync_config(parse_config(_many_kecamatan(KEC_PAGE + 22)), NOW)
+    rnd = random.Random(11)
+    with store.engine.begin() as conn:
+        for (code,) in conn.execute(select(Village.code)).all():
+            conn.execute(
+                update(Village)
+                .where(Village.code == code)
+                .values(status=rnd.choice(STATUSES), score=rnd.choice([None, 10.0, 55.5]))
+            )
+    store.refresh_summary()
+    with store.engine.begin() as conn:  # later writes: their kecamatan stay marked
+        conn.execute(
+            update(Village)
+            .where(Village.code.startswith("33.03.1"))  # type: ignore[attr-defined]
+            .values(status="compromised")
+        )
+    assert marked(store) > 0
+    rows, total = store.kecamatan_summary_rows()
+    assert len(rows) == KEC_PAGE + 22
+    totals = store.kabupaten_totals()
+    assert {k: totals[k] for k in total} == total
+    assert totals["kecamatan"] == len(rows) and totals["kabupaten"] == {"33.03"}
+    for search in ("", "kec 1", "besar", "33.03.0", "zzz", "50%"):
+        for sort in ("kode", "nama", "masalah"):
+            expected = kecamatan_table(rows, search=search, sort=sort, page=1)
+            for page in range(1, expected["pages"] + 2):
+                want = kecamatan_table(rows, search=search, sort=sort, page=page)
+                got = kecamatan_page_table(store, len(rows), search, sort, page)
+                assert {k: got[k] for k in want if k != "rows"} == {
+                    k: want[k] for k in want if k != "rows"
+                }, (search, sort, page)
+                assert [r.as_dict() for r in got["rows"]] == [r.as_dict() for r in want["rows"]]

@@ -30,8 +30,10 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     text,
     type_coerce,
+    union_all,
 )
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
@@ -90,6 +92,25 @@ def _village_groups(codes: Sequence[str] | None) -> Any:
     if codes is not None:
         query = query.where(col(v.kecamatan_code).in_(list(codes)))
     return query.group_by(col(v.kecamatan_code))
+
+
+def _current_groups(conn: Connection) -> Any:
+    """The summary's columns per kecamatan as a subquery: the stored row, or for a marked
+    kecamatan its villages counted now. The marks are read first (as `_summary_rows`
+    does), so that an unmarked summary is read as stored, without a pass over villages."""
+    marked = sorted(
+        set(conn.execute(sa_select(col(KecamatanDirty.kecamatan_code)).distinct()).scalars())
+    )
+    stored = sa_select(
+        *_COLUMNS[:-1], type_coerce(col(_K.last_post_at), String).label("last_post_at")
+    )
+    if not marked:
+        return stored.subquery("groups")
+    codes = None if len(marked) >= RECOUNT_ALL_FROM else marked
+    if codes is None:
+        return _village_groups(None).subquery("groups")
+    live = _village_groups(codes)
+    return union_all(stored.where(col(_K.kecamatan_code).not_in(codes)), live).subquery("groups")
 
 
 def _lock_refresh(conn: Connection) -> None:
@@ -285,6 +306,73 @@ class Summary(StoreBase):
         kabupaten = _roll((*total_row, max(lasts) if lasts else None))
         kabupaten["ready_kecamatan"] = sum(1 for k in kecamatan if k.ready)
         return kecamatan, kabupaten
+
+    def kabupaten_totals(self) -> dict[str, Any]:
+        """The kabupaten's entry of `kecamatan_summary_rows` (sums over every kecamatan,
+        `ready_kecamatan`) plus `kecamatan` (how many are in the config) and `kabupaten`
+        (the codes of their kabupaten), added up in the database: at national scale the
+        overview shows 50 of 7,000 kecamatan and need not read them all."""
+        k = Kecamatan
+        with Session(self.engine) as s:
+            conn = s.connection()
+            g = _current_groups(conn)
+            sums = [func.coalesce(func.sum(c), 0) for c in list(g.c)[1:-1]]
+            listed = (
+                sa_select(col(k.code), g.c.with_site, g.c.site_active)
+                .select_from(k)
+                .outerjoin(g, g.c.kecamatan_code == col(k.code))
+                .where(col(k.in_config))
+                .subquery()
+            )
+            ready = func.sum(
+                case((and_(listed.c.with_site > 0, listed.c.site_active == listed.c.with_site), 1))
+            )
+            row = conn.execute(sa_select(*sums, func.max(g.c.last_post_at))).one()
+            n, n_ready = conn.execute(sa_select(func.count(), ready)).one()
+            prefixes = conn.execute(sa_select(func.substr(listed.c.code, 1, 5)).distinct())
+            kabupaten = set(prefixes.scalars())
+        total = _roll(tuple(row))
+        total.update(ready_kecamatan=int(n_ready or 0), kecamatan=int(n), kabupaten=kabupaten)
+        return total
+
+    def kecamatan_page(
+        self, *, search: str = "", sort: str = "kode", offset: int = 0, limit: int = 50
+    ) -> tuple[list[KecamatanRow], int]:
+        """One page of the kecamatan in the config and how many match: those whose name
+        holds `search` (case aside) or whose code starts with it; sorted by code, by name
+        ("nama") or worst first ("masalah", as `worst_first`). Sorted, filtered and paged
+        in the database."""
+        k = Kecamatan
+        matches: list[Any] = [col(k.in_config)]
+        if search:
+            matches.append(
+                or_(
+                    func.lower(col(k.name)).contains(search.casefold(), autoescape=True),
+                    col(k.code).startswith(search, autoescape=True),
+                )
+            )
+        order: list[Any] = []
+        with Session(self.engine) as s:
+            conn = s.connection()
+            g = _current_groups(conn)
+            if sort == "masalah":
+                order = [func.coalesce(g.c[f"n_{st}"], 0).desc() for st in ATTENTION_STATUSES]
+            elif sort == "nama":
+                order = [func.lower(col(k.name))]
+            columns = [func.coalesce(c, 0) for c in list(g.c)[1:-1]]
+            query = (
+                sa_select(col(k.code), col(k.name), *columns, g.c.last_post_at)
+                .select_from(k)
+                .outerjoin(g, g.c.kecamatan_code == col(k.code))
+                .where(*matches)
+                .order_by(*order, col(k.code))
+                .offset(offset)
+                .limit(limit)
+            )
+            rows = conn.execute(query).all()
+            matched = conn.execute(sa_select(func.count()).select_from(k).where(*matches))
+            n = int(matched.scalar_one())
+        return [KecamatanRow(r[0], r[1], tuple(r[2:])) for r in rows], n
 
     def kecamatan_summary(self) -> dict[str, Any]:
         """Per kecamatan in the config: villages, counts per status, mean yardsticks over

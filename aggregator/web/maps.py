@@ -5,7 +5,7 @@ legend and the table that says the same in words."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -74,7 +74,7 @@ def _village_value(v: dict[str, Any], mode: str) -> tuple[str, str]:
     return f"m-b{b}", f"{MODES[mode]} {angka(value, 1)}"
 
 
-def _area_value(row: dict[str, Any], mode: str) -> tuple[str, str, float | None]:
+def _area_value(row: Mapping[str, Any], mode: str) -> tuple[str, str, float | None]:
     if mode == "status":
         sites = row.get("with_site") or 0
         share = 100 * row["counts"].get("active", 0) / sites if sites else None
@@ -172,7 +172,7 @@ def village_map(
 
 
 def area_map(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     boundaries: Boundaries,
     mode: str,
     *,
@@ -221,7 +221,7 @@ def area_map(
     )
 
 
-def kabupaten_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def kabupaten_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Kecamatan summary rows added up per kabupaten (the first two parts of the code);
     means weighted by villages with a site."""
     fields = tuple(AREA_FIELDS.values())
@@ -259,16 +259,38 @@ def _empty(mode: str, note: str) -> dict[str, Any]:
 
 def overview_map(
     request: Request,
-    kecamatan: Sequence[dict[str, Any]],
+    load_kecamatan: Callable[[], Sequence[Mapping[str, Any]]],
     load_villages: Callable[[], list[dict[str, Any]]],
+    totals: Mapping[str, Any],
 ) -> dict[str, Any]:
-    return choose_map(boundaries_of(request), mode_of(request), kecamatan, load_villages)
+    """`choose_map` for the overview. `totals` (Summary.kabupaten_totals: villages,
+    kecamatan, their kabupaten codes) decide first whether anything can be drawn; the
+    kecamatan rows are loaded only then (at national scale without kabupaten boundaries,
+    7,000 rows the map would not use)."""
+    boundaries, mode = boundaries_of(request), mode_of(request)
+    villages, count, kabupaten = totals["villages"], totals["kecamatan"], totals["kabupaten"]
+    if (
+        villages > MAX_VILLAGES
+        and count > MAX_AREAS
+        and (len(kabupaten) > MAX_AREAS or kabupaten.isdisjoint(boundaries.regions))
+    ):
+        return _no_boundaries(mode, villages, count)
+    return choose_map(boundaries, mode, load_kecamatan(), load_villages)
+
+
+def _no_boundaries(mode: str, villages: int, kecamatan: int) -> dict[str, Any]:
+    return _empty(
+        mode,
+        f"Peta tidak ditampilkan: belum ada batas wilayah untuk {angka(villages)} desa di "
+        f"{angka(kecamatan)} kecamatan ini. Muat batas wilayah dengan "
+        "`sipande import-boundaries BERKAS.sql`.",
+    )
 
 
 def choose_map(
     boundaries: Boundaries,
     mode: str,
-    kecamatan: Sequence[dict[str, Any]],
+    kecamatan: Sequence[Mapping[str, Any]],
     load_villages: Callable[[], list[dict[str, Any]]],
 ) -> dict[str, Any]:
     """The overview's map: villages for a kabupaten; for more than MAX_VILLAGES villages,
@@ -294,12 +316,7 @@ def choose_map(
         drawn = area_map(kabupaten, boundaries, mode, level="kabupaten", where="seluruh wilayah")
         drawn["missing"] = [f"Kabupaten/kota {c}" for c in sorted(codes - set(boundaries.regions))]
         return drawn
-    return _empty(
-        mode,
-        f"Peta tidak ditampilkan: belum ada batas wilayah untuk {angka(villages)} desa di "
-        f"{angka(len(kecamatan))} kecamatan ini. Muat batas wilayah dengan "
-        "`sipande import-boundaries BERKAS.sql`.",
-    )
+    return _no_boundaries(mode, villages, len(kecamatan))
 
 
 def kecamatan_map(

@@ -124,6 +124,36 @@ def kecamatan_table(
     }
 
 
+def kecamatan_page_table(
+    store: Store, count: int, search: str, sort: str, page: int
+) -> dict[str, Any]:
+    """`kecamatan_table` for more than KEC_PAGE kecamatan, filtered, sorted and paged by the
+    store (Summary.kecamatan_page): the page reads 50 rows, not every kecamatan."""
+    sort = sort if sort in KEC_SORTS else "masalah"
+    page = max(page, 1)
+    rows, matched = store.kecamatan_page(
+        search=search, sort=sort, offset=(page - 1) * KEC_PAGE, limit=KEC_PAGE
+    )
+    pages = max(1, -(-matched // KEC_PAGE))
+    if page > pages:  # past the last page: the last page, as kecamatan_table does
+        page = pages
+        rows, matched = store.kecamatan_page(
+            search=search, sort=sort, offset=(page - 1) * KEC_PAGE, limit=KEC_PAGE
+        )
+    return {
+        "rows": rows,
+        "paged": True,
+        "matched": matched,
+        "all": count,
+        "search": search,
+        "sort": sort,
+        "sorts": KEC_SORTS,
+        "page": page,
+        "pages": pages,
+        "first_shown": (page - 1) * KEC_PAGE + 1,
+    }
+
+
 def trend(
     store: Store, now: datetime, kecamatan: str | None, days: int = TREND_DAYS
 ) -> list[dict[str, Any]]:
@@ -142,10 +172,16 @@ def overview_context(
     page: int = 1,
     trend_days: int = TREND_DAYS,
 ) -> dict[str, Any]:
-    rows, total = store.kecamatan_summary_rows()
-    names = {k.code: k.name for k in rows}
-    chosen = kecamatan if kecamatan in names else None
-    table = kecamatan_table(rows, search=search, sort=sort, page=kec_page)
+    total = store.kabupaten_totals()
+    rows: list[KecamatanRow] | None = None
+    if total["kecamatan"] > KEC_PAGE:  # a province or the country: paged in the database
+        table = kecamatan_page_table(store, total["kecamatan"], search, sort, kec_page)
+        chosen_name = store.kecamatan_choices(kecamatan, 0)[1] if kecamatan else None
+    else:
+        rows = store.kecamatan_summary_rows()[0]
+        table = kecamatan_table(rows, search=search, sort=sort, page=kec_page)
+        chosen_name = {k.code: k.name for k in rows}.get(kecamatan or "")
+    chosen = kecamatan if chosen_name is not None else None
     pages = 1
     if chosen:  # one kecamatan: a dozen villages, all shown
         attention, attention_total = attention_page(store, now, chosen)
@@ -163,7 +199,7 @@ def overview_context(
         )
     history = trend(store, now, chosen, trend_days)
     past = [as_date(h["day"]) for h in history if h.get("reconstructed")]
-    where = f"Kecamatan {names[chosen]}" if chosen else "kabupaten"
+    where = f"Kecamatan {chosen_name}" if chosen else "kabupaten"
     chart = line_chart(
         "tren-aktif",
         [
@@ -201,12 +237,14 @@ def overview_context(
         reconstructed=past,
     )
     return {
+        # Every kecamatan's row where the page read them (a kabupaten), else None.
         "all_kecamatan": rows,
+        "kabupaten_totals": total,
         "scores_chart": scores_chart,
         "kecamatan": table["rows"],
         "kec_table": table,
         # A select of every kecamatan for a kabupaten; past KEC_PAGE, a field for the code.
-        "kec_choices": None if table["paged"] else rows,
+        "kec_choices": rows,
         "totals": total["counts"],
         "total": total["villages"],
         "with_site": total["with_site"],
@@ -217,7 +255,7 @@ def overview_context(
         "attention_page": page if not chosen else 1,
         "attention_pages": pages,
         "chosen": chosen,
-        "chosen_name": names.get(chosen or ""),
+        "chosen_name": chosen_name if chosen else None,
         "history": history,
         "trend_chart": chart,
         "trend_days": trend_days,
@@ -264,7 +302,13 @@ def overview(request: Request) -> Response:
         page=int_arg(request, "halaman", 1, lo=1, hi=100_000),
         trend_days=period_arg(request),
     )
-    context["peta"] = overview_map(request, context["all_kecamatan"], store.list_villages)
+    rows = context["all_kecamatan"]
+    context["peta"] = overview_map(
+        request,
+        (lambda: rows) if rows is not None else lambda: store.kecamatan_summary_rows()[0],
+        store.list_villages,
+        context["kabupaten_totals"],
+    )
     return render(request, "overview.html", context)
 
 
