@@ -326,3 +326,75 @@ def test_the_overview_pages_kecamatan_in_the_database_as_it_would_in_python(
                     k: want[k] for k in want if k != "rows"
                 }, (search, sort, page)
                 assert [r.as_dict() for r in got["rows"]] == [r.as_dict() for r in want["rows"]]
+
+
+def test_the_attention_list_ranks_each_status_in_its_documented_order(any_store: Store) -> None:
+    """Attention pages, whatever their size, list compromised villages (most open findings
+    first), unreachable (failing longest first), inactive and low activity (silent longest
+    first, never posted first); ties by lower score, then code: checked against that order
+    computed from the village and finding rows."""
+    import random
+
+    from aggregator.decide.status import ATTENTION_STATUSES
+    from aggregator.models import Finding
+
+    store = any_store
+    store.sync_config(parse_config(_many_kecamatan(40)), NOW)
+    rnd = random.Random(4)
+    with store.engine.begin() as conn:
+        for (code,) in conn.execute(select(Village.code)).all():
+            at = [None, NOW - timedelta(days=rnd.choice([1, 2, 40]))]
+            conn.execute(
+                update(Village)
+                .where(Village.code == code)
+                .values(
+                    status=rnd.choice([*ATTENTION_STATUSES, "active"]),
+                    score=rnd.choice([None, 10.0, 20.0]),
+                    failing_since=rnd.choice(at),
+                    last_post_at=rnd.choice(at),
+                )
+            )
+            for status in rnd.choice([[], ["open"], ["open", "open"], ["resolved"]]):
+                conn.execute(
+                    Finding.__table__.insert().values(  # type: ignore[attr-defined]
+                        village_code=code, kind=f"k{rnd.random()}", status=status,
+                        level="compromised", first_seen=NOW, last_seen=NOW,
+                    )
+                )  # fmt: skip
+    store.refresh_summary()
+    with store.engine.connect() as conn:
+        villages = conn.execute(
+            select(
+                Village.code, Village.status, Village.score,
+                Village.failing_since, Village.last_post_at,
+            ).where(Village.in_config)  # type: ignore[arg-type]
+        ).all()  # fmt: skip
+        findings = conn.execute(
+            select(Finding.village_code, func.count())
+            .where(Finding.status == "open")
+            .group_by(Finding.village_code)
+        ).all()
+    opened = dict(findings)
+    far = datetime.max.replace(tzinfo=UTC)
+
+    def key(v: Any) -> tuple[Any, ...]:
+        rank = ATTENTION_STATUSES.index(v.status)
+        if v.status == "compromised":
+            first: Any = -opened.get(v.code, 0)
+        else:
+            when = v.failing_since if v.status == "unreachable" else v.last_post_at
+            first = (1, when) if when is not None else (0, far)
+        return (rank, first, v.score or 0.0, v.code)
+
+    listed = [v for v in villages if v.status in ATTENTION_STATUSES]
+    expected = [v.code for v in sorted(listed, key=key)]
+    assert len(expected) > 30
+    everything, total = store.attention_villages()
+    assert total == len(expected)
+    assert [v["code"] for v in everything] == expected
+    for size in (7, 25):
+        pages = [
+            store.attention_villages(offset=start, limit=size)[0] for start in range(0, total, size)
+        ]
+        assert [v["code"] for page in pages for v in page] == expected
+    assert all(v["open_findings"] == opened.get(v["code"], 0) for v in everything)

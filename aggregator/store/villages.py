@@ -215,14 +215,17 @@ class Villages(StoreBase):
                     order = (when.asc().nulls_first(), score, col(v.code))
                     if self.engine.dialect.name == "sqlite":  # NULLs first already: index
                         order = (when.asc(), score, col(v.code))
-                q = _village_rows().where(col(v.status) == status)
+                # The page's codes first, ranked over narrow rows (a national status has
+                # thousands of villages to rank), then the page's 250 rows in that order.
+                q = sa_select(col(v.code)).where(col(v.in_config), col(v.status) == status)
                 if kecamatan:
                     q = q.where(col(v.kecamatan_code) == kecamatan)
-                page = (
-                    s.connection()
-                    .execute(q.order_by(*order).offset(skip).limit(min(want, n - skip)))
-                    .all()
-                )
+                conn = s.connection()
+                ranked = q.order_by(*order).offset(skip).limit(min(want, n - skip))
+                codes = list(conn.execute(ranked).scalars())
+                found = conn.execute(_village_rows().where(col(v.code).in_(codes))).all()
+                by_code = {r.code: r for r in found}
+                page = [by_code[c] for c in codes if c in by_code]
                 rows.extend(page)
                 want -= len(page)
                 skip = 0
