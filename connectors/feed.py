@@ -35,6 +35,7 @@ from connectors.normalise import (
     is_plain_absolute,
     normalise_url,
     parse_indonesian_date,
+    squash_spaces,
     truncate,
     unescape_text,
 )
@@ -49,7 +50,6 @@ FEED_TYPES = (
 FALLBACK_PATHS = ("index.php/feed", "feed", "feed.xml", "rss.xml", "atom.xml")
 SUMMARY_CHARS = 400
 UNTITLED = "(tanpa judul)"
-_SPACE = re.compile(r"\s+")
 # OpenSID ends feed excerpts with " [...]", WordPress with "[&#8230;]".
 _EXCERPT_MARK = re.compile(r"\s*\[(?:\.\.\.|…)\]\s*$")
 _OPENSID_RIGHTS = re.compile(r"opensid\s+v?(\d+(?:\.\d+)*)", re.IGNORECASE)
@@ -202,7 +202,7 @@ def summary_text(fragment: str) -> str:
 
 
 def _clean_term(value: object) -> str | None:
-    return _SPACE.sub(" ", unescape_text(str(value or ""))).strip() or None
+    return squash_spaces(unescape_text(str(value or ""))) or None
 
 
 def fingerprint(*parts: object) -> str:

@@ -275,14 +275,15 @@ def test_text_without_markup_skips_the_sanitiser_and_reads_the_same() -> None:
     """`html_to_text` leaves nh3 out when the decoded text has no markup; for random text
     built from entities, controls and odd code points both ways give the same result."""
     import random
+    import re
 
     import nh3
 
-    from connectors.normalise import _SPACE, html_to_text, unescape_text
+    from connectors.normalise import html_to_text, unescape_text
 
     def through_nh3(fragment: str) -> str:
         cleaned = nh3.clean(unescape_text(fragment), tags=set(), clean_content_tags={"script"})
-        return _SPACE.sub(" ", unescape_text(cleaned)).strip()
+        return re.sub(r"\s+", " ", unescape_text(cleaned)).strip()
 
     alphabet = [*"ab &;#<>\"'\r\n\t\x00\x01\x0b\x0c\x7f\x85\xa0\u2028\u200b\ufeff\ufffe😀é"]
     alphabet += ["&amp;", "&lt;", "&#60;", "&gt;", "&quot;", "&nbsp;", "&#0;", "&#x80;", "&#13;"]
@@ -379,3 +380,22 @@ def test_join_link_and_normalise_url_take_the_general_way_s_answer(link: str) ->
             else ""
         )
         assert normalise_url(link, against) == general
+
+
+def test_squash_spaces_is_the_whitespace_regex_and_strip() -> None:
+    """`squash_spaces` (str.split) gives what `re.sub(r"\\s+", " ", text).strip()` gives,
+    for every whitespace character Python knows and for look-alikes that are not spaces."""
+    import random
+    import re
+    import sys
+
+    from connectors.normalise import squash_spaces
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(c))]
+    assert len(spaces) > 20 and all(c.isspace() for c in spaces)
+    assert not any(chr(c).isspace() for c in range(sys.maxunicode + 1) if chr(c) not in spaces)
+    rnd = random.Random(2)
+    alphabet = [*spaces, "a", "Z", "9", ".", "\u200b", "\ufeff", "\u2026"]
+    for _ in range(2000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 20)))
+        assert squash_spaces(text) == re.sub(r"\s+", " ", text).strip(), repr(text)

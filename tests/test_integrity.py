@@ -526,3 +526,33 @@ def test_the_cheap_prechecks_never_miss_what_the_full_matching_finds() -> None:
         assert (vocab.BRAND_TOKEN.search(low) is None) == (_BRAND_END.search(low) is None), text
     assert found > 5_000  # the corpus does reach the vocabulary
     assert not may_have_terms("Rapat dimulai jam 09.00 di balai desa, dihadiri 40 warga.")
+
+
+def test_folding_plain_typography_skips_unicode_steps_with_the_same_result() -> None:
+    """A text whose only non-ASCII characters are an ellipsis, a no-break space, quotes,
+    dashes or bullets skips NFKC and the rest: random texts mixing those with ASCII and
+    with characters that need the steps (accents, a combining mark, a Cyrillic look-alike,
+    a zero-width space, full-width letters) fold exactly as through the Unicode steps."""
+    import random
+
+    from aggregator.integrity import normalise
+
+    def reference(text: str) -> str:
+        if not text.isascii():
+            text = normalise._unicode_fold(text)
+        text = text.lower()
+        return normalise._SANDWICHED.sub(lambda m: m.group(0).translate(normalise._LEET), text)
+
+    rnd = random.Random(9)
+    plain = "abcSLOTgacor0134@$ .,-\u2026\u00a0\u2018\u2019\u201c\u201d\u2013\u2014\u2022\u00b7"
+    needy = "\u00e9e\u0301\u0430\u200b\uff33\u2126\u2024"
+    texts = ["Info\u00a0kegiatan \u201cdesa\u201d \u2013 jumat \u2026", "sl\u20260t g4cor\u2026"]
+    for _ in range(3000):
+        alphabet = plain + (needy if rnd.random() < 0.3 else "")
+        texts.append("".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30))))
+    skipped = 0
+    for text in texts:
+        assert normalise.fold_letters(text) == reference(text), repr(text)
+        quick = normalise._as_nfkc(text)
+        skipped += not text.isascii() and normalise._NEEDS_UNICODE.search(quick) is None
+    assert skipped > 1000  # the fast path was taken, not only the Unicode steps

@@ -20,8 +20,10 @@ NEAR = 60  # co-occurrence window, characters
 CONTEXT_RADIUS = 250  # context window around a hit, characters
 
 
+@lru_cache(maxsize=1 << 15)
 def _key(token: str) -> str:
-    """Token key: repeated letters count once, so "gacorrr", "gaacor" and "gacor" meet."""
+    """Token key: repeated letters count once, so "gacorrr", "gaacor" and "gacor" meet.
+    Remembered: the same few thousand words make up most village prose."""
     return _SQUEEZE.sub(r"\1", token) if _DOUBLE.search(token) else token
 
 
@@ -142,7 +144,7 @@ def _may_hit(text: str) -> bool:
 
 def _tokens_may_hit(tokens: set[str], text: str) -> bool:
     """`_may_hit` of `text` whose distinct tokens are `tokens`."""
-    keys = {_key(t) for t in tokens}
+    keys = set(map(_key, tokens))
     for key in keys.intersection(_HIT_KEYS):
         if any(p.tier == "B" or (p.tier == "A" and keys.issuperset(p.keys)) for p in _INDEX[key]):
             return True

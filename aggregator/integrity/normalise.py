@@ -36,13 +36,33 @@ _WORD = re.compile(r"\S+")
 _SCHEME = re.compile(r"\b(http)(s?)://", re.IGNORECASE)
 
 
+# Non-ASCII characters common in village prose that the Unicode steps of `fold_letters`
+# turn into ASCII (NFKC: the ellipsis a cut excerpt ends with, a no-break space) or leave
+# as they are (typographic quotes, dashes, bullets): a text with no other non-ASCII
+# character skips those steps, which cost ~50 µs for a 300-character excerpt.
+_NEEDS_UNICODE = re.compile("[^\\x00-\\x7f\u2018\u2019\u201c\u201d\u2013\u2014\u2022\u00b7]")
+
+
+def _as_nfkc(text: str) -> str:
+    """The ellipsis and no-break space as NFKC gives them (two replaces: str.translate
+    with a mapping walks the text in Python-level lookups, ~20 µs for an excerpt)."""
+    return text.replace("\u2026", "...").replace("\u00a0", " ")
+
+
+def _unicode_fold(text: str) -> str:
+    """NFKC, invisibles and combining marks removed, homoglyphs folded."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    text = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", text)))
+    return text.translate(_CONFUSABLES)
+
+
 def fold_letters(text: str) -> str:
     """`fold` without squeezing letter runs or collapsing whitespace: the same tokens, but
     for the length of their letter runs (what a check that squeezes them itself needs)."""
     if not text.isascii():
-        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
-        text = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", text)))
-        text = text.translate(_CONFUSABLES)
+        text = _as_nfkc(text)
+        if _NEEDS_UNICODE.search(text) is not None:
+            text = _unicode_fold(text)
     text = text.lower()
     if any(c in text for c in "013457@$"):
         text = _SANDWICHED.sub(lambda m: m.group(0).translate(_LEET), text)
