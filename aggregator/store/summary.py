@@ -328,11 +328,17 @@ class Summary(StoreBase):
                 case((and_(listed.c.with_site > 0, listed.c.site_active == listed.c.with_site), 1))
             )
             row = conn.execute(sa_select(*sums, func.max(g.c.last_post_at))).one()
-            n, n_ready = conn.execute(sa_select(func.count(), ready)).one()
-            prefixes = conn.execute(sa_select(func.substr(listed.c.code, 1, 5)).distinct())
-            kabupaten = set(prefixes.scalars())
+            # Per kabupaten (the code's first two parts): its kecamatan and the ready ones.
+            prefix = func.substr(listed.c.code, 1, 5)
+            per_kabupaten = conn.execute(
+                sa_select(prefix, func.count(), ready).group_by(prefix)
+            ).all()
         total = _roll(tuple(row))
-        total.update(ready_kecamatan=int(n_ready or 0), kecamatan=int(n), kabupaten=kabupaten)
+        total.update(
+            ready_kecamatan=sum(int(r or 0) for _, _, r in per_kabupaten),
+            kecamatan=sum(int(n) for _, n, _ in per_kabupaten),
+            kabupaten={code for code, _, _ in per_kabupaten},
+        )
         return total
 
     def kecamatan_page(
