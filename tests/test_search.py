@@ -243,6 +243,43 @@ def test_news_page_and_api_take_any_query(search_store: Store) -> None:
     asyncio.run(run())
 
 
+def test_the_news_page_counts_matches_up_to_its_cap_then_says_more_than(
+    search_store: Store,
+) -> None:
+    """Past COUNT_CAP matches the national news page says "lebih dari" the cap instead of
+    counting every match, and pages on by reading one row ahead."""
+    from aggregator.web.pages import COUNT_CAP, PAGE_SIZE
+
+    with Session(search_store.engine) as s:
+        for n in range(COUNT_CAP + 5):
+            when = NOW - timedelta(minutes=n)
+            s.add(
+                NewsItem(
+                    village_code="33.03.01.2001", dedup_key=f"many:{n}",
+                    url=f"http://m.example/{n}", title=f"Rapat embung ke-{n}",
+                    summary="Musyawarah embung desa", published_at=when, first_seen=when,
+                    content_hash=f"m{n:063d}",
+                )
+            )  # fmt: skip
+        s.commit()
+    assert search_store.count_news(q="embung", cap=COUNT_CAP) == COUNT_CAP + 1
+    app = create_app(Settings(), store=search_store, run_scheduler=False, secret_key="x" * 32)
+
+    async def run() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            last = -(-(COUNT_CAP + 5) // PAGE_SIZE)
+            first = await client.get("/berita", params={"q": "embung"})
+            assert f"dari lebih dari {COUNT_CAP:,} berita".replace(",", ".") in first.text
+            assert 'rel="next"' in first.text
+            end = await client.get("/berita", params={"q": "embung", "halaman": last})
+            assert "Rapat embung ke-" in end.text and 'rel="next"' not in end.text
+
+    import asyncio
+
+    asyncio.run(run())
+
+
 @pytest.mark.parametrize(
     "search_store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
