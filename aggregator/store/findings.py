@@ -132,7 +132,9 @@ class Findings(SummaryWriter):
             elif report.level != "inconclusive":
                 v.integrity_clean_streak = 0
             v.integrity_checked_at, v.integrity_level = now, report.level
-            refresh_village(s, v, now, self.settings)
+            # Findings move the status; the news counts are the poll's (as a poll does, they
+            # are not counted again here: the scoring run recounts every village).
+            refresh_village(s, v, now, self.settings, recount=False)
             s.add(v)
             s.commit()
             self.refresh_summary_now_and_then()
@@ -189,7 +191,7 @@ class Findings(SummaryWriter):
                         now.isoformat(),
                     )
                 )
-            refresh_village(s, v, now, self.settings)
+            refresh_village(s, v, now, self.settings, recount=False)
             s.add(v)
             s.commit()
             self.refresh_summary_now_and_then()
