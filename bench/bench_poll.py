@@ -59,6 +59,7 @@ from aggregator.poll.poller import Poller
 from aggregator.settings import parse_config
 from aggregator.store import Store
 from bench import opensid_sites
+from bench.machine import python_loop_s
 
 HOST = "v{}.bench.desa.id"
 NATION = 84_000  # villages in Indonesia, polled every PERIOD seconds
@@ -388,7 +389,9 @@ def main() -> None:
     parser.add_argument("--profile", help="write cProfile stats of each pass to PROFILE.<pass>")
     args = parser.parse_args()
     limit_malloc_arenas()  # as the sipande command does at its start
+    before = python_loop_s()
     result = asyncio.run(run(args))
+    result["python_loop_s"] = [before, python_loop_s()]  # machine speed (bench/machine.py)
     print(json.dumps(result))
     width = max(len(k) for k in result)
     for key, value in result.items():

@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aggregator.settings import Settings
 from aggregator.store import Store
 from aggregator.web import create_app
+from bench.machine import python_loop_s
 from bench.scale_rows import Generator, Layout
 from bench.scale_store import (
     Loader,
@@ -196,7 +197,9 @@ def main() -> None:
     paths = variants(pick(store))
     if args.only:
         paths = {k: v for k, v in paths.items() if args.only in k}
+    speed = [python_loop_s()]
     results = asyncio.run(measure(store, paths, args.requests))
+    speed.append(python_loop_s())
     size = store_size(store)
     store.close()
     failed = [k for k, r in results.items() if r["p95_ms"] > BUDGET_MS]
@@ -209,6 +212,7 @@ def main() -> None:
         "generate_tables_s": times or None,
         "store_mb": round(size / 1e6),
         "cpus": os.cpu_count(),
+        "python_loop_s": speed,  # before and after (bench/machine.py)
         "results": results,
         "over_budget": failed,
     }
@@ -217,7 +221,7 @@ def main() -> None:
     print(
         f"\n{args.villages:,} villages, {args.news:,} news, {args.days} days, "
         f"{args.requests} requests per row ({summary['database']}, {made}, "
-        f"{size / 1e6:,.0f} MB)"
+        f"{size / 1e6:,.0f} MB; Python loop {speed[0]} / {speed[1]} s before / after)"
     )
     print(f"{'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'bytes':>9}  p95 < {BUDGET_MS}")
     for name, r in results.items():
