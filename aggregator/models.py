@@ -29,7 +29,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        tz = value.tzinfo
+        if tz is UTC:  # PostgreSQL sessions run in UTC (store/base.py): most reads
+            return value
+        return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)
 
 
 # Full-text search of news, kept outside the model metadata because it differs by

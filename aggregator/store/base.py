@@ -60,7 +60,16 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # Sessions in UTC: psycopg then returns datetimes in datetime.UTC rather than in a
+    # ZoneInfo of the server's zone, which UTCDateTime would convert one by one (~1 µs each,
+    # 7,500 for the overview's attention page). Stored values are timestamptz either way.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": "-c timezone=UTC"},
+    )
 
 
 class StoreBase:
