@@ -96,8 +96,10 @@ def _village_groups(codes: Sequence[str] | None) -> Any:
 
 def _current_groups(conn: Connection) -> Any:
     """The summary's columns per kecamatan as a subquery: the stored row, or for a marked
-    kecamatan its villages counted now. The marks are read first (as `_summary_rows`
-    does), so that an unmarked summary is read as stored, without a pass over villages."""
+    kecamatan its villages counted now (past RECOUNT_ALL_FROM marks, every kecamatan, as
+    `refresh_summary` would write them). The marks are read before the rows: a mark
+    removed in between means its row is already new; an unmarked summary is read as
+    stored, without a pass over villages."""
     marked = sorted(
         set(conn.execute(sa_select(col(KecamatanDirty.kecamatan_code)).distinct()).scalars())
     )
@@ -111,6 +113,18 @@ def _current_groups(conn: Connection) -> Any:
         return _village_groups(None).subquery("groups")
     live = _village_groups(codes)
     return union_all(stored.where(col(_K.kecamatan_code).not_in(codes)), live).subquery("groups")
+
+
+def _in_config(groups: Any, *columns: Any) -> Any:
+    """Each kecamatan in the config (its code, then `columns`) joined to its summary
+    columns `groups` (`_current_groups`; NULL for a kecamatan without villages)."""
+    k = Kecamatan
+    return (
+        sa_select(col(k.code), *columns)
+        .select_from(k)
+        .outerjoin(groups, groups.c.kecamatan_code == col(k.code))
+        .where(col(k.in_config))
+    )
 
 
 def _lock_refresh(conn: Connection) -> None:
@@ -178,7 +192,7 @@ def _roll(row: Sequence[Any], *, last: bool = True) -> dict[str, Any]:
         # The two other yardsticks, side by side with the activity score.
         "mean_kip": _mean(sums[2], sums[3]),
         "mean_security": _mean(sums[4], sums[5]),
-        "ready": is_ready(with_site, int(row[2] or 0)),
+        "ready": _ready(row),
     }
     if last:
         entry["last_post_at"] = _iso(sums[6]) if sums[6] is not None else None
@@ -271,20 +285,10 @@ class Summary(StoreBase):
         return refresh_summary(self.engine)
 
     def _summary_rows(self, conn: Connection) -> dict[str, tuple[Any, ...]]:
-        """Per kecamatan with villages in the config, the summary's columns after the code:
-        the stored row, or for a marked kecamatan its villages counted now. The marks are
-        read before the rows: a mark removed in between means its row is already new."""
-        d = KecamatanDirty
-        marked = sorted(set(conn.execute(sa_select(col(d.kecamatan_code)).distinct()).scalars()))
-        stored = sa_select(*_COLUMNS[:-1], type_coerce(col(_K.last_post_at), String))
-        groups = {row[0]: tuple(row[1:]) for row in conn.execute(stored).all()}
-        if marked:
-            for code in marked:
-                groups.pop(code, None)
-            live = _village_groups(None if len(marked) >= RECOUNT_ALL_FROM else marked)
-            for row in conn.execute(live).all():
-                groups[row[0]] = tuple(row[1:])
-        return groups
+        """Per kecamatan with villages in the config, the summary's columns after the code
+        (`_current_groups`: the stored row, or a marked kecamatan's villages counted now)."""
+        groups = _current_groups(conn)
+        return {row[0]: tuple(row[1:]) for row in conn.execute(sa_select(groups)).all()}
 
     def kecamatan_summary_rows(self) -> tuple[list[KecamatanRow], dict[str, Any]]:
         """`kecamatan_summary` with each kecamatan's row rolled only when read (the
@@ -312,18 +316,12 @@ class Summary(StoreBase):
         `ready_kecamatan`) plus `kecamatan` (how many are in the config) and `kabupaten`
         (the codes of their kabupaten), added up in the database: at national scale the
         overview shows 50 of 7,000 kecamatan and need not read them all."""
-        k = Kecamatan
         with Session(self.engine) as s:
             conn = s.connection()
             g = _current_groups(conn)
             sums = [func.coalesce(func.sum(c), 0) for c in list(g.c)[1:-1]]
-            listed = (
-                sa_select(col(k.code), g.c.with_site, g.c.site_active)
-                .select_from(k)
-                .outerjoin(g, g.c.kecamatan_code == col(k.code))
-                .where(col(k.in_config))
-                .subquery()
-            )
+            listed = _in_config(g, g.c.with_site, g.c.site_active).subquery()
+            # `is_ready` (decide.status) in SQL: villages with a site, all of them active.
             ready = func.sum(
                 case((and_(listed.c.with_site > 0, listed.c.site_active == listed.c.with_site), 1))
             )
@@ -349,7 +347,7 @@ class Summary(StoreBase):
         ("nama") or worst first ("masalah", as `worst_first`). Sorted, filtered and paged
         in the database."""
         k = Kecamatan
-        matches: list[Any] = [col(k.in_config)]
+        matches: list[Any] = []  # beside being in the config
         if search:
             matches.append(
                 or_(
@@ -367,16 +365,16 @@ class Summary(StoreBase):
                 order = [func.lower(col(k.name))]
             columns = [func.coalesce(c, 0) for c in list(g.c)[1:-1]]
             query = (
-                sa_select(col(k.code), col(k.name), *columns, g.c.last_post_at)
-                .select_from(k)
-                .outerjoin(g, g.c.kecamatan_code == col(k.code))
+                _in_config(g, col(k.name), *columns, g.c.last_post_at)
                 .where(*matches)
                 .order_by(*order, col(k.code))
                 .offset(offset)
                 .limit(limit)
             )
             rows = conn.execute(query).all()
-            matched = conn.execute(sa_select(func.count()).select_from(k).where(*matches))
+            matched = conn.execute(
+                sa_select(func.count()).select_from(k).where(col(k.in_config), *matches)
+            )
             n = int(matched.scalar_one())
         return [KecamatanRow(r[0], r[1], tuple(r[2:])) for r in rows], n
 
