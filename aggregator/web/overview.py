@@ -108,20 +108,11 @@ def kecamatan_table(
         worst_first(shown)
     elif sort == "nama":
         shown.sort(key=lambda r: (r.name.casefold(), r.code))
-    pages = max(1, -(-len(shown) // KEC_PAGE)) if paged else 1
-    page = min(max(page, 1), pages)
-    return {
-        "rows": shown[(page - 1) * KEC_PAGE : page * KEC_PAGE] if paged else shown,
-        "paged": paged,
-        "matched": len(shown),
-        "all": len(rows),
-        "search": search,
-        "sort": sort,
-        "sorts": KEC_SORTS,
-        "page": page,
-        "pages": pages,
-        "first_shown": (page - 1) * KEC_PAGE + 1 if paged else 1,
-    }
+    if not paged:
+        return _table(shown, len(shown), len(rows), search, sort, 1, paged=False)
+    page = min(max(page, 1), _pages(len(shown)))
+    shown_page = shown[(page - 1) * KEC_PAGE : page * KEC_PAGE]
+    return _table(shown_page, len(shown), len(rows), search, sort, page, paged=True)
 
 
 def kecamatan_page_table(
@@ -134,22 +125,40 @@ def kecamatan_page_table(
     rows, matched = store.kecamatan_page(
         search=search, sort=sort, offset=(page - 1) * KEC_PAGE, limit=KEC_PAGE
     )
-    pages = max(1, -(-matched // KEC_PAGE))
-    if page > pages:  # past the last page: the last page, as kecamatan_table does
-        page = pages
+    if page > _pages(matched):  # past the last page: the last page, as kecamatan_table does
+        page = _pages(matched)
         rows, matched = store.kecamatan_page(
             search=search, sort=sort, offset=(page - 1) * KEC_PAGE, limit=KEC_PAGE
         )
+    return _table(rows, matched, count, search, sort, page, paged=True)
+
+
+def _pages(matched: int) -> int:
+    return max(1, -(-matched // KEC_PAGE))
+
+
+def _table(
+    rows: list[KecamatanRow],
+    matched: int,
+    count: int,
+    search: str,
+    sort: str,
+    page: int,
+    *,
+    paged: bool,
+) -> dict[str, Any]:
+    """The kecamatan table's context: the rows shown (one page of `matched` when `paged`)
+    of `count` kecamatan in all."""
     return {
         "rows": rows,
-        "paged": True,
+        "paged": paged,
         "matched": matched,
         "all": count,
         "search": search,
         "sort": sort,
         "sorts": KEC_SORTS,
         "page": page,
-        "pages": pages,
+        "pages": _pages(matched) if paged else 1,
         "first_shown": (page - 1) * KEC_PAGE + 1,
     }
 
