@@ -28,6 +28,7 @@ from connectors.normalise import (
     content_hash,
     normalise_url,
     parse_indonesian_date,
+    squash_spaces,
     truncate,
 )
 
@@ -63,7 +64,6 @@ DEFAULT_CATEGORY = '.category, .kategori, .cat-links, .post-category, a[rel~="ca
 # Where a site's chrome lives: links there are menus, widgets or injected spam, not articles.
 CHROME = ("nav", "header", "footer", "aside")
 CHROME_MARKS = frozenset({"nav", "navbar", "menu", "sidebar", "widget", "footer"})  # pre-HTML5
-_SPACE = re.compile(r"\s+")
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _BACKGROUND = re.compile(r"url\(\s*['\"]?([^'\")]+)")
 _HTML_START = re.compile(rb"<!doctype\s+html|<html|<head|<body", re.IGNORECASE)
@@ -153,7 +153,7 @@ def parse_date(text: str, fmt: str) -> datetime | None:
 
 
 def _text(node: LexborNode | None) -> str:
-    return _SPACE.sub(" ", node.text(separator=" ", strip=True)).strip() if node else ""
+    return squash_spaces(node.text(separator=" ", strip=True)) if node else ""
 
 
 def _in_chrome(node: LexborNode) -> bool:
