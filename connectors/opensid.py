@@ -435,8 +435,8 @@ class _Poll:
         now = datetime.now(UTC)
         fresh = [
             i
-            for i in parse_sitemap(resp.content)
-            if i.url not in known and (i.published_at is None or i.published_at <= now)
+            for i in parse_sitemap(resp.content, known)
+            if i.published_at is None or i.published_at <= now
         ]
         fresh.sort(key=lambda i: i.published_at or now, reverse=True)
         home = self.home

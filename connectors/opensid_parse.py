@@ -7,9 +7,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -59,6 +60,7 @@ class ArsipPage:
 # -- urls ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def canonical_article_url(url: str) -> str:
     """One form per article: `{root}/index.php/artikel/{Y}/{m}/{d}/{slug}`, unpadded.
 
@@ -66,6 +68,9 @@ def canonical_article_url(url: str) -> str:
     the feed writes unpadded dates, internal_api/arsip padded ones. index.php/ is kept
     always because it works whether or not the site has a .htaccess, so the form survives a
     site switching it on. Other urls come back unchanged.
+
+    Remembered: a first poll asks for each article's form from its feed entry (link and
+    guid), its sitemap entry and the menu, three urlsplits an article otherwise.
     """
     parts = urlsplit(url)
     m = _ARTICLE_PATH.match(parts.path)
@@ -227,8 +232,9 @@ def parse_pemerintah_json(content: bytes) -> Officials:
 # -- sitemap ---------------------------------------------------------------------------
 
 
-def parse_sitemap(content: bytes) -> tuple[ParsedItem, ...]:
-    """Article urls of `/sitemap.xml` as items titled from their slug.
+def parse_sitemap(content: bytes, skip: Container[str] = ()) -> tuple[ParsedItem, ...]:
+    """Article urls of `/sitemap.xml` as items titled from their slug, but for those whose
+    canonical url is in `skip` (the articles the feed gave: all but a few on a first poll).
 
     Read with regular expressions: the format is flat and this avoids an XML parser on
     hostile input. The sitemap lists every article row, unpublished ones included.
@@ -238,10 +244,11 @@ def parse_sitemap(content: bytes) -> tuple[ParsedItem, ...]:
     for block in _SITEMAP_URL.findall(text):
         loc = _SITEMAP_LOC.search(block)
         url = normalise_url(html.unescape(loc.group(1))) if loc else ""
-        m = _ARTICLE_PATH.match(urlsplit(url).path) if url else None
+        if not url or (url := canonical_article_url(url)) in skip:
+            continue
+        m = _ARTICLE_PATH.match(urlsplit(url).path)
         if m is None:
             continue  # the home page entry and anything that is not an article
-        url = canonical_article_url(url)
         lastmod = _SITEMAP_LASTMOD.search(block)
         published = parse_indonesian_date(lastmod.group(1) if lastmod else "")
         if published is None:

@@ -193,6 +193,26 @@ def test_article_urls_have_one_canonical_form() -> None:
     assert site_base("http://host.example/sid/first/") == "http://host.example/sid"
 
 
+def test_sitemap_leaves_out_the_articles_already_known_in_any_url_form() -> None:
+    raw = (
+        b'<?xml version="1.0"?><urlset><url><loc>https://desa.example/</loc></url>'
+        b"<url><loc>https://DESA.example/artikel/2024/09/05/blt</loc>"
+        b"<lastmod>2024-09-05</lastmod></url>"
+        b"<url><loc>https://desa.example/index.php/first/artikel/2024/9/6/rapat-rt</loc></url>"
+        b"<url><loc>https://desa.example/index.php/artikel/2024/9/7/kerja-bakti</loc></url>"
+        b"</urlset>"
+    )
+    every = parse_sitemap(raw)
+    assert [i.url for i in every] == [
+        "https://desa.example/index.php/artikel/2024/9/5/blt",
+        "https://desa.example/index.php/artikel/2024/9/6/rapat-rt",
+        "https://desa.example/index.php/artikel/2024/9/7/kerja-bakti",
+    ]
+    assert every[1].title == "Rapat Rt" and every[1].published_at is not None
+    # The feed's articles, in their canonical form: the sitemap's other forms match them.
+    known = {every[0].url, every[2].url}
+    assert parse_sitemap(raw, known) == (every[1],)
+
 def test_the_same_article_from_every_source_is_one_item() -> None:
     feed = _feed((FIXTURES / "feed_2601.xml").read_bytes(), "https://sidareja.example.desa.id/")
     arsip = parse_arsip((FIXTURES / "arsip.json").read_bytes(), "https://sidareja.example.desa.id")
