@@ -89,7 +89,8 @@ def test_one_worker_collects_yardsticks_and_sends_an_expiry_alert(
             config.write_text(
                 'kabupaten: {code: "33.03", name: Purbalingga}\n'
                 "settings:\n  allow_private_addresses: true\n  request_timeout: 3s\n"
-                f'  alerts: {{webhook_url: "{webhook.url}/hook"}}\n'
+                # The weekly digest off: on a Monday from 07:00 WIB it would go out too.
+                f'  alerts: {{webhook_url: "{webhook.url}/hook", digest_day: off}}\n'
                 'kecamatan:\n  - code: "33.03.01"\n    name: Satu\n    villages:\n'
                 f'      - {{code: "{code}", name: Uji, url: "{tls.url}/index.php/feed",'
                 " platform: feed}\n"
