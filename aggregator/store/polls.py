@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from aggregator.models import Check, MetricSample, Service, Village
@@ -178,9 +180,29 @@ class Polls(SummaryWriter):
     def _merge_services(
         self, s: Session, code: str, services: Iterable[Any], now: datetime
     ) -> None:
-        existing = {r.kind: r for r in s.exec(select(Service).where(Service.village_code == code))}
-        for obs in services:
-            row = existing.get(obs.kind) or Service(village_code=code, kind=obs.kind)
-            row.available, row.count, row.last_date = obs.available, obs.count, obs.last_date
-            row.url, row.checked_at = obs.url, now
-            s.add(row)
+        """Each observed service's row, inserted or updated in place (one upsert per
+        village: loading and flushing seven ORM rows was a tenth of a first poll's writing).
+        A kind observed twice keeps its last observation."""
+        rows = {
+            obs.kind: {
+                "village_code": code,
+                "kind": obs.kind,
+                "available": obs.available,
+                "count": obs.count,
+                "last_date": obs.last_date,
+                "url": obs.url,
+                "checked_at": now,
+            }
+            for obs in services
+        }
+        if not rows:
+            return
+        upsert: Any = (pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert)(
+            Service
+        )
+        changed = ("available", "count", "last_date", "url", "checked_at")
+        stmt = upsert.on_conflict_do_update(
+            index_elements=["village_code", "kind"],
+            set_={name: upsert.excluded[name] for name in changed},
+        )
+        s.connection().execute(stmt, list(rows.values()))
