@@ -184,22 +184,18 @@ class Villages(StoreBase):
         )
         if kecamatan:
             base = base.where(col(v.kecamatan_code) == kecamatan)
-        open_count = (
-            sa_select(func.count())
-            .where(col(Finding.village_code) == col(v.code), col(Finding.status) == "open")
-            .correlate(v)
-            .scalar_subquery()
-        )
         rows: list[Any] = []
         with Session(self.engine) as s:
+            conn = s.connection()
             per_status = (
                 counts
                 if counts is not None
-                else dict(s.connection().execute(base.group_by(col(v.status))).all())
+                else dict(conn.execute(base.group_by(col(v.status))).all())
             )
             per_status = {st: int(per_status.get(st, 0)) for st in ATTENTION_STATUSES}
             total = sum(int(n) for n in per_status.values())
             skip, want = offset, limit if limit is not None else total
+            findings: dict[str, int] = {}
             for status in ATTENTION_STATUSES:
                 n = int(per_status.get(status, 0))
                 if want <= 0:
@@ -207,30 +203,67 @@ class Villages(StoreBase):
                 if skip >= n:
                     skip -= n
                     continue
-                score = func.coalesce(col(v.score), 0.0)
-                if status == "compromised":
-                    order: tuple[Any, ...] = (open_count.desc(), score, col(v.code))
-                else:
-                    when = col(v.failing_since if status == "unreachable" else v.last_post_at)
-                    order = (when.asc().nulls_first(), score, col(v.code))
-                    if self.engine.dialect.name == "sqlite":  # NULLs first already: index
-                        order = (when.asc(), score, col(v.code))
-                # The page's codes first, ranked over narrow rows (a national status has
-                # thousands of villages to rank), then the page's 250 rows in that order.
-                q = sa_select(col(v.code)).where(col(v.in_config), col(v.status) == status)
-                if kecamatan:
-                    q = q.where(col(v.kecamatan_code) == kecamatan)
-                conn = s.connection()
-                ranked = q.order_by(*order).offset(skip).limit(min(want, n - skip))
-                codes = list(conn.execute(ranked).scalars())
-                found = conn.execute(_village_rows().where(col(v.code).in_(codes))).all()
-                by_code = {r.code: r for r in found}
-                page = [by_code[c] for c in codes if c in by_code]
+                page = conn.execute(
+                    self._attention_rows(status, kecamatan, skip, min(want, n - skip))
+                ).all()
+                if status == "compromised":  # ranked by them: read with the page
+                    findings.update((r.code, int(r.open_findings)) for r in page)
                 rows.extend(page)
                 want -= len(page)
                 skip = 0
-            findings = open_counts(s, [r.code for r in rows])
-        return [village_dict(r, r.kecamatan_name, findings[r.code]) for r in rows], total
+            rest = [r.code for r in rows if r.code not in findings]
+            if rest:
+                findings.update(open_counts(s, rest))
+        return [
+            village_dict(r, r.kecamatan_name, findings.get(r.code, 0)) for r in rows
+        ], total
+
+    def _attention_rows(self, status: str, kecamatan: str | None, skip: int, take: int) -> Any:
+        """The rows of one status's slice of the attention list, in its order: the slice's
+        codes ranked over narrow rows (a national status has thousands of villages to
+        rank), joined to their columns in one query. Compromised villages are ranked by
+        their open findings, counted in one grouped pass (a count per village was two
+        thirds of the ranking on PostgreSQL)."""
+        v = Village
+        score = func.coalesce(col(v.score), 0.0)
+        where = [col(v.in_config), col(v.status) == status]
+        if kecamatan:
+            where.append(col(v.kecamatan_code) == kecamatan)
+        ranked = sa_select(col(v.code).label("code"))
+        if status == "compromised":
+            open_now = (
+                sa_select(col(Finding.village_code).label("code"), func.count().label("n"))
+                .where(col(Finding.status) == "open")
+                .group_by(col(Finding.village_code))
+                .subquery("open_now")
+            )
+            first: Any = func.coalesce(open_now.c.n, 0)
+            ranked = ranked.outerjoin(open_now, open_now.c.code == col(v.code))
+        else:
+            first = col(v.failing_since if status == "unreachable" else v.last_post_at)
+        keys = (first.label("k0"), score.label("k1"))
+        page = (
+            ranked.add_columns(*keys)
+            .where(*where)
+            .order_by(*self._attention_order(status, first, score, col(v.code)))
+            .offset(skip)
+            .limit(take)
+            .subquery("ranked")
+        )
+        rows = _village_rows().join(page, page.c.code == col(v.code))
+        if status == "compromised":
+            rows = rows.add_columns(page.c.k0.label("open_findings"))
+        return rows.order_by(*self._attention_order(status, page.c.k0, page.c.k1, page.c.code))
+
+    def _attention_order(self, status: str, first: Any, score: Any, code: Any) -> tuple[Any, ...]:
+        """The attention order of one status: open findings, most first (compromised);
+        failing since or last post, longest ago first and never (NULL) before all; then
+        lower score, then code."""
+        if status == "compromised":
+            return (first.desc(), score, code)
+        if self.engine.dialect.name == "sqlite":  # NULLs first already: the index's order
+            return (first.asc(), score, code)
+        return (first.asc().nulls_first(), score, code)
 
     def village_uptime(
         self, since: datetime, *, kecamatan: str | None = None, village: str | None = None
