@@ -4,9 +4,12 @@ Most villages answer in 50-800 ms, 5 % take 3-8 s, 5 % never answer. The village
 served by a separate process (so its CPU is not counted), each under its own host name
 through fetch's static host table. Two kinds of fleet (--sites):
 
-- opensid (the default): what users run. OpenSID 24.10-like sites (bench/opensid_sites.py:
+- opensid (the default): what users run. OpenSID 24.10 sites (bench/opensid_sites.py:
   home page, a feed without validators, service pages, sitemap, article pages) polled as
-  `platform: auto` with the default settings (integrity watch on, default request timeout);
+  `platform: auto` with the default settings (integrity watch on, default request timeout).
+  Their home, article and service pages are a real 2410 site's recordings (--pages real,
+  the default: 18-66 kB each); --pages small serves the generated 5 kB / 0.4 kB pages
+  earlier runs used, which cost less to parse than any real theme;
 - feed: feed-only sites with ETags and the integrity watch off, the bare poll path.
 
 Five passes, each over every village, on one store:
@@ -110,10 +113,12 @@ def answer(line: bytes, headers: dict[str, str], etag: str, body: Callable[[], b
     )
 
 
-def opensid_answer(line: bytes, i: int, port: int, items: int, now: datetime, gen: int) -> bytes:
+def opensid_answer(
+    line: bytes, i: int, port: int, items: int, now: datetime, gen: int, pages: str
+) -> bytes:
     base = f"http://{HOST.format(i)}:{port}"
     path = line.split()[1].decode("latin-1")
-    status, kind, body = opensid_sites.respond(path, base, i, items, now, gen)
+    status, kind, body = opensid_sites.respond(path, base, i, items, now, gen, pages)
     content = body()
     reason = "OK" if status == 200 else "Not Found"
     return (
@@ -122,7 +127,9 @@ def opensid_answer(line: bytes, i: int, port: int, items: int, now: datetime, ge
     ).encode() + content
 
 
-def serve(seed: int, items: int, port_out: Any, generation: Any, sites: str, counts: Any) -> None:
+def serve(
+    seed: int, items: int, port_out: Any, generation: Any, sites: str, counts: Any, pages: str
+) -> None:
     """The village sites: one loopback port, the Host header says which village."""
     now = datetime.now(UTC) - timedelta(days=4)  # generation 1 is still in the past
     cache: dict[tuple[int, int], bytes] = {}
@@ -142,7 +149,7 @@ def serve(seed: int, items: int, port_out: Any, generation: Any, sites: str, cou
                 await asyncio.sleep(delay)
                 gen = generation.value
                 if sites == "opensid":
-                    writer.write(opensid_answer(line, i, port, items, now, gen))
+                    writer.write(opensid_answer(line, i, port, items, now, gen, pages))
                     await writer.drain()
                     continue
 
@@ -269,7 +276,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     counts = spawn.Array("l", len(opensid_sites.KINDS))
     server = spawn.Process(
         target=serve,
-        args=(args.seed, args.items, sender, generation, args.sites, counts),
+        args=(args.seed, args.items, sender, generation, args.sites, counts, args.pages),
         daemon=True,
     )
     server.start()
@@ -322,6 +329,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "bench": "poll_pass",
         "sites": args.sites,
+        "pages": args.pages if args.sites == "opensid" else "feed",
         "villages": n,
         "concurrency": args.concurrency,
         "request_timeout_s": timeout,
@@ -372,6 +380,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--villages", type=int, default=2000)
     parser.add_argument("--sites", choices=("opensid", "feed"), default="opensid")
+    parser.add_argument(
+        "--pages",
+        choices=opensid_sites.PAGES,
+        default="real",
+        help="opensid sites' pages: a real 2410 site's (default) or small generated ones",
+    )
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument(
         "--timeout", type=float, help="request deadline, s (default: the settings' default)"

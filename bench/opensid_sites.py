@@ -7,6 +7,15 @@ no Last-Modified: the poller compares body digests); the service pages a 24.10 s
 (/ppid JSON, pemerintah and the self-service sign-in small pages, lapak, pembangunan and
 pengaduan 404 as when left out of the menu); a sitemap listing the feed's articles and two
 older ones; article pages naming their category; robots.txt a 404.
+
+Two kinds of pages (`pages`):
+
+- "real" (the default of bench_poll.py): the home page, the article pages and every
+  service page are the ones a real OpenSID 2410 served (esensi theme, with content:
+  tests/fixtures/opensid_real/2410/filled, 28-68 kB), each under the village's own host;
+  the feed and the sitemap are generated as below, so a pass can add an article;
+- "small": the generated pages above (a 5 kB home page, 0.4 kB article pages), what
+  bench_poll.py served before the real ones: cheaper to parse than any real theme.
 """
 
 from __future__ import annotations
@@ -14,9 +23,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import format_datetime
+from functools import cache
+from pathlib import Path
 
 KINDS = ("home", "robots", "feed", "service", "sitemap", "article", "other")
 OLDER = 2  # articles the sitemap lists beyond the feed's
+PAGES = ("real", "small")
+
+RECORDED = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "opensid_real"
+RECORDED_SITE = RECORDED / "2410" / "filled" / "esensi"
+RECORDED_BASE = b"http://127.0.0.1:8241"  # the host the recordings name
 
 
 def kind_of(path: str) -> str:
@@ -146,12 +162,51 @@ MANDIRI = (
 )
 
 
+@cache
+def recorded_pages() -> dict[str, tuple[str, bytes]]:
+    """Path -> (content type, body) of the real 2410 pages (pages_2410_filled.txt lists
+    which path each recording answers); "article" is the article page any article path
+    gets. The feed and the sitemap are left out: they are generated."""
+    types = {".html": "text/html; charset=UTF-8", ".json": "application/json"}
+    pages: dict[str, tuple[str, bytes]] = {}
+    for line in (RECORDED / "pages_2410_filled.txt").read_text().splitlines():
+        name, _, path = line.partition("=")
+        if line.startswith("#") or not path or path.startswith("ajax:"):
+            continue
+        for suffix, kind in types.items():
+            if (RECORDED_SITE / (name + suffix)).exists():
+                key = "article" if name == "article" else path.split("?")[0]
+                pages[key] = (kind, (RECORDED_SITE / (name + suffix)).read_bytes())
+    pages.pop("/", None)
+    pages["home"] = ("text/html; charset=UTF-8", (RECORDED_SITE / "home.html").read_bytes())
+    return pages
+
+
+def respond_recorded(path: str, base: str) -> tuple[int, str, Callable[[], bytes]] | None:
+    """A real 2410 page for `path` as village `base` would serve it, or None."""
+    kind = kind_of(path)
+    pages = recorded_pages()
+    key = kind if kind in ("home", "article") else path.split("?")[0]
+    if key not in pages:
+        return None
+    content_type, body = pages[key]
+    return 200, content_type, lambda: body.replace(RECORDED_BASE, base.encode())
+
+
 def respond(
-    path: str, base: str, i: int, items: int, now: datetime, generation: int
+    path: str,
+    base: str,
+    i: int,
+    items: int,
+    now: datetime,
+    generation: int,
+    pages: str = "real",
 ) -> tuple[int, str, Callable[[], bytes]]:
     """(status, content type, body) of a request for `path` on village `i`'s site."""
     kind = kind_of(path)
     html = "text/html; charset=UTF-8"
+    if pages == "real" and kind not in ("feed", "sitemap", "robots"):
+        return respond_recorded(path, base) or (404, html, lambda: b"<h1>404 Not Found</h1>")
     if kind == "home":
         return 200, html, lambda: home(base, i, now, generation)
     if kind == "feed":
