@@ -213,6 +213,7 @@ def test_sitemap_leaves_out_the_articles_already_known_in_any_url_form() -> None
     known = {every[0].url, every[2].url}
     assert parse_sitemap(raw, known) == (every[1],)
 
+
 def test_the_same_article_from_every_source_is_one_item() -> None:
     feed = _feed((FIXTURES / "feed_2601.xml").read_bytes(), "https://sidareja.example.desa.id/")
     arsip = parse_arsip((FIXTURES / "arsip.json").read_bytes(), "https://sidareja.example.desa.id")

@@ -214,9 +214,7 @@ class Villages(StoreBase):
             rest = [r.code for r in rows if r.code not in findings]
             if rest:
                 findings.update(open_counts(s, rest))
-        return [
-            village_dict(r, r.kecamatan_name, findings.get(r.code, 0)) for r in rows
-        ], total
+        return [village_dict(r, r.kecamatan_name, findings.get(r.code, 0)) for r in rows], total
 
     def _attention_rows(self, status: str, kecamatan: str | None, skip: int, take: int) -> Any:
         """The rows of one status's slice of the attention list, in its order: the slice's
@@ -229,7 +227,7 @@ class Villages(StoreBase):
         where = [col(v.in_config), col(v.status) == status]
         if kecamatan:
             where.append(col(v.kecamatan_code) == kecamatan)
-        ranked = sa_select(col(v.code).label("code"))
+        ranked: Any = sa_select(col(v.code).label("code"))
         if status == "compromised":
             open_now = (
                 sa_select(col(Finding.village_code).label("code"), func.count().label("n"))
