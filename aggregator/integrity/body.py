@@ -131,6 +131,7 @@ class _Walk:
     def __init__(self, url: str, rules: Mapping[str, list[css.StyleRule]]) -> None:
         self.url, self.rules = url, rules
         self._matched: dict[tuple[str, frozenset[str], str | None], list[css.StyleRule]] = {}
+        self._judged: dict[tuple[object, ...], tuple[str | None, bool, _Ctx]] = {}
         self.text: list[str] = []
         self.ugc_text: list[str] = []
         self.links: list[Link] = []
@@ -163,6 +164,42 @@ class _Walk:
         tag = node.tag or ""
         if not attrs and tag not in _SPECIAL_TAGS and tag not in self.rules:
             return ctx  # fast path: a bare <div>, <p>, <td> changes nothing
+        # What the element's place is depends on these alone: a real page repeats a few
+        # of them hundreds of times (each card, menu item and link of a theme), so each is
+        # judged once per walk.
+        key = (
+            tag,
+            attrs.get("class"),
+            attrs.get("id"),
+            attrs.get("style"),
+            attrs.get("role"),
+            "aria-expanded" in attrs,
+            "hidden" in attrs,
+            ctx,
+        )
+        judged = self._judged.get(key)
+        if judged is None:
+            judged = self._judged[key] = self._judge(tag, attrs, ctx)
+        reason, exempt, inner = judged
+        if reason:
+            links = tuple(self._link(a, ctx) for a in node.css("a[href]"))
+            block = HiddenBlock(selector(node), reason, node_text(node), links, exempt)
+            self.hidden.append(block)
+            return None
+        if tag == "a" and attrs.get("href"):
+            self.links.append(self._link(node, inner))
+        elif tag in ("h1", "h2", "h3", "h4") and not inner.ugc:
+            anchor = node.css_first("a[href]")
+            href = normalise_url(anchor.attributes.get("href") or "", self.url) if anchor else ""
+            if href:
+                self.headings.append(Heading(node_text(node), href))
+        return inner
+
+    def _judge(
+        self, tag: str, attrs: Mapping[str, str | None], ctx: _Ctx
+    ) -> tuple[str | None, bool, _Ctx]:
+        """(why the element is hidden or None, whether it is exempt hidden UI, the context
+        of its children) from its tag, its attributes of `_element`'s key and its place."""
         classes = frozenset((attrs.get("class") or "").lower().split())
         element_id = (attrs.get("id") or "").lower() or None
         rules = self._rules_for(tag, classes, element_id) if self.rules else []
@@ -177,10 +214,7 @@ class _Walk:
         exempt = exempt or (marked and _EXEMPT_ANY.search(markers) is not None)
         reason = self._hidden(tag, attrs, rules, inline, decls, ctx.background)
         if reason:
-            links = tuple(self._link(a, ctx) for a in node.css("a[href]"))
-            block = HiddenBlock(selector(node), reason, node_text(node), links, exempt)
-            self.hidden.append(block)
-            return None
+            return reason, exempt, ctx
         ugc = ctx.ugc or bool(classes & _UGC_EXACT) or element_id in _UGC_EXACT
         ugc = ugc or ("comment-" in markers and any(c.startswith("comment-") for c in classes))
         chrome = ctx.chrome or tag in _CHROME_TAGS
@@ -194,15 +228,7 @@ class _Walk:
             ctx.ugc,
             ctx.exempt,
         )
-        inner = ctx if same else _Ctx(background, chrome, tiny, ugc, exempt)
-        if tag == "a" and attrs.get("href"):
-            self.links.append(self._link(node, inner))
-        elif tag in ("h1", "h2", "h3", "h4") and not ugc:
-            anchor = node.css_first("a[href]")
-            href = normalise_url(anchor.attributes.get("href") or "", self.url) if anchor else ""
-            if href:
-                self.headings.append(Heading(node_text(node), href))
-        return inner
+        return None, exempt, ctx if same else _Ctx(background, chrome, tiny, ugc, exempt)
 
     def _rules_for(
         self, tag: str, classes: frozenset[str], element_id: str | None
