@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -98,22 +99,38 @@ def stylesheet(tree: LexborHTMLParser) -> Mapping[str, list[css.StyleRule]]:
     return index
 
 
-def selector(node: LexborNode, depth: int = 3) -> str:
-    """A short CSS path an officer can search for in "view source"."""
-    parts: list[str] = []
-    current: LexborNode | None = node
-    while current is not None and len(parts) < depth and current.tag not in ("body", "html"):
-        attrs = current.attributes
-        part = current.tag or ""
-        if attrs.get("id"):
-            part += "#" + (attrs.get("id") or "")
-        elif attrs.get("class"):
-            part += "".join("." + c for c in (attrs.get("class") or "").split()[:2])
-        if "style" in attrs and current is node:
-            part += "[style]"
+def selector(node: LexborNode, depth: int = 3, known: dict[int, str | None] | None = None) -> str:
+    """A short CSS path an officer can search for in "view source". `known`: the parts of
+    ancestors already named (by node), shared by the links of one walk (a menu's links
+    have the same parents)."""
+    parts = [_part(node, node.tag, node.attributes, own=True)]
+    current = node.parent
+    while current is not None and len(parts) < depth:
+        key = current.mem_id
+        part = known.get(key, "") if known is not None else ""
+        if part == "":
+            tag = current.tag
+            part = None if tag in ("body", "html") else _part(current, tag, current.attributes)
+            if known is not None:
+                known[key] = part
+        if part is None:
+            break
         parts.append(part)
         current = current.parent
     return " > ".join(reversed(parts))
+
+
+def _part(
+    node: LexborNode, tag: str | None, attrs: Mapping[str, str | None], own: bool = False
+) -> str:
+    part = tag or ""
+    if attrs.get("id"):
+        part += "#" + (attrs.get("id") or "")
+    elif attrs.get("class"):
+        part += "".join("." + c for c in (attrs.get("class") or "").split()[:2])
+    if own and "style" in attrs:
+        part += "[style]"
+    return part
 
 
 @dataclass(frozen=True)
@@ -132,6 +149,7 @@ class _Walk:
         self.url, self.rules = url, rules
         self._matched: dict[tuple[str, frozenset[str], str | None], list[css.StyleRule]] = {}
         self._judged: dict[tuple[object, ...], tuple[str | None, bool, _Ctx]] = {}
+        self._parts: dict[int, str | None] = {}  # selector parts of ancestors, by node
         self.text: list[str] = []
         self.ugc_text: list[str] = []
         self.links: list[Link] = []
@@ -140,17 +158,19 @@ class _Walk:
 
     def run(self, body: LexborNode) -> None:
         root = _Ctx(background=self._root_background())
-        stack: list[tuple[LexborNode, _Ctx]] = [(c, root) for c in _children(body)]
+        stack: list[tuple[LexborNode, _Ctx]] = list(zip(_children(body), repeat(root)))
+        text, ugc_text = self.text, self.ugc_text
         while stack:
             node, ctx = stack.pop()
-            if node.tag == "-text":
+            tag = node.tag
+            if tag == "-text":
                 value = (node.text_content or "").strip()
                 if value:
-                    (self.ugc_text if ctx.ugc else self.text).append(value)
-            elif node.is_element_node and node.tag not in _SKIP:
-                inner = self._element(node, ctx)
+                    (ugc_text if ctx.ugc else text).append(value)
+            elif tag not in _SKIP and node.is_element_node:
+                inner = self._element(node, tag or "", ctx)
                 if inner is not None:
-                    stack.extend((c, inner) for c in _children(node))
+                    stack.extend(zip(_children(node), repeat(inner)))
 
     def _root_background(self) -> str:
         for tag in ("html", "body"):
@@ -159,9 +179,8 @@ class _Walk:
                     return bg
         return "#ffffff"
 
-    def _element(self, node: LexborNode, ctx: _Ctx) -> _Ctx | None:
+    def _element(self, node: LexborNode, tag: str, ctx: _Ctx) -> _Ctx | None:
         attrs = node.attributes
-        tag = node.tag or ""
         if not attrs and tag not in _SPECIAL_TAGS and tag not in self.rules:
             return ctx  # fast path: a bare <div>, <p>, <td> changes nothing
         # What the element's place is depends on these alone: a real page repeats a few
@@ -175,7 +194,7 @@ class _Walk:
             attrs.get("role"),
             "aria-expanded" in attrs,
             "hidden" in attrs,
-            ctx,
+            id(ctx),  # each context lives in `_judged` for the walk: its id is unique
         )
         judged = self._judged.get(key)
         if judged is None:
@@ -183,7 +202,9 @@ class _Walk:
         reason, exempt, inner = judged
         if reason:
             links = tuple(self._link(a, ctx) for a in node.css("a[href]"))
-            block = HiddenBlock(selector(node), reason, node_text(node), links, exempt)
+            block = HiddenBlock(
+                selector(node, known=self._parts), reason, node_text(node), links, exempt
+            )
             self.hidden.append(block)
             return None
         if tag == "a" and attrs.get("href"):
@@ -271,7 +292,9 @@ class _Walk:
     def _link(self, node: LexborNode, ctx: _Ctx) -> Link:
         href = normalise_url(node.attributes.get("href") or "", self.url)
         ugc = ctx.ugc or "ugc" in (node.attributes.get("rel") or "").lower()
-        return Link(href, node_text(node), selector(node), ctx.chrome, ctx.tiny, ugc)
+        return Link(
+            href, node_text(node), selector(node, known=self._parts), ctx.chrome, ctx.tiny, ugc
+        )
 
 
 @lru_cache(maxsize=4096)
