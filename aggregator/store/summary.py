@@ -179,23 +179,39 @@ def _ready(row: Sequence[Any]) -> bool:
     return is_ready(int(row[1] or 0), int(row[2] or 0))
 
 
-def _roll(row: Sequence[Any], *, last: bool = True) -> dict[str, Any]:
+# The statuses by position, for `_roll`'s literal dict (a comprehension over STATUSES cost
+# as much again); unpacking fails loudly if their number changes.
+_S0, _S1, _S2, _S3, _S4, _S5 = STATUSES
+
+
+def _roll(row: Sequence[Any], *, last: bool = True, **head: Any) -> dict[str, Any]:
     """One kecamatan's (or the kabupaten's) entry from the summary's columns after the
-    code (sums and counts), the newest post last (left out without `last`)."""
-    with_site = int(row[1] or 0)
-    sums = row[3 + _N :]
+    code (sums and counts), the newest post last (left out without `last`), after the
+    `head` keys. Written out: the JSON API rolls 7,000 rows per request (4.0 -> 2.5 µs a
+    row)."""
+    villages, with_site, active, c0, c1, c2, c3, c4, c5, ss, sn, ks, kn, xs, xn = row[:_WIDTH]
+    with_site = int(with_site or 0)
     entry = {
-        "villages": int(row[0]),
+        **head,
+        "villages": int(villages),
         "with_site": with_site,
-        "counts": dict(zip(STATUSES, [int(n or 0) for n in row[3 : 3 + _N]], strict=True)),
-        "mean_score": _mean(sums[0], sums[1]),
+        "counts": {
+            _S0: int(c0 or 0),
+            _S1: int(c1 or 0),
+            _S2: int(c2 or 0),
+            _S3: int(c3 or 0),
+            _S4: int(c4 or 0),
+            _S5: int(c5 or 0),
+        },
+        "mean_score": _mean(ss, sn),
         # The two other yardsticks, side by side with the activity score.
-        "mean_kip": _mean(sums[2], sums[3]),
-        "mean_security": _mean(sums[4], sums[5]),
-        "ready": _ready(row),
+        "mean_kip": _mean(ks, kn),
+        "mean_security": _mean(xs, xn),
+        "ready": is_ready(with_site, int(active or 0)),
     }
     if last:
-        entry["last_post_at"] = _iso(sums[6]) if sums[6] is not None else None
+        newest = row[_WIDTH]
+        entry["last_post_at"] = _iso(newest) if newest is not None else None
     return entry
 
 
@@ -223,7 +239,7 @@ class KecamatanRow(Mapping[str, Any]):
 
     def rollup(self) -> dict[str, Any]:
         """The entry without its newest post, as a new dict (the JSON API's row)."""
-        return {"code": self.code, "name": self.name, **_roll(self._group, last=False)}
+        return _roll(self._group, last=False, code=self.code, name=self.name)
 
     def as_dict(self) -> dict[str, Any]:
         """The whole entry as a plain dict (a copy: `dict(row)` would read it key by key)."""
@@ -231,7 +247,7 @@ class KecamatanRow(Mapping[str, Any]):
 
     def _entry(self) -> dict[str, Any]:
         if self._rolled is None:
-            self._rolled = {"code": self.code, "name": self.name, **_roll(self._group)}
+            self._rolled = _roll(self._group, code=self.code, name=self.name)
         return self._rolled
 
     def __getitem__(self, key: str) -> Any:
