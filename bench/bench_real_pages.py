@@ -1,8 +1,9 @@
-"""CPU of the page work of one first poll: bench_poll.py's small pages against pages a real
-OpenSID 2410 served (tests/fixtures/opensid_real/2410/filled, themes esensi and natra).
+"""CPU of the page work of one first poll: bench_poll.py's small generated pages (--pages
+small) against pages a real OpenSID 2410 served (tests/fixtures/opensid_real/2410/filled,
+themes esensi and natra; esensi's are what bench_poll.py serves by default).
 
-bench_poll.py's OpenSID-like home page is about 3 kB and its article page 0.4 kB; the real
-2410 pages are 28-65 kB. This measures what that difference costs a poll, page for page:
+The small generated home page is about 5 kB and its article page 0.4 kB; the real 2410
+pages are 28-68 kB. This measures what that difference costs a poll, page for page:
 
 - connector: release and theme from the home page, its menu's service links, the visitor
   widget, the menu's static pages, and two sitemap-only article pages confirmed;
@@ -33,6 +34,7 @@ from aggregator.integrity.detect import analyse_page
 from aggregator.integrity.page import parse_page
 from aggregator.types import FetchResponse
 from bench import opensid_sites
+from bench.machine import python_loop_s
 from connectors.opensid_confirm import menu_pages, verdict
 from connectors.opensid_html import detect, parse_visitor_widget, service_links
 
@@ -88,6 +90,7 @@ def main() -> None:
             "http://127.0.0.1:8241",
         )
     out: dict[str, dict[str, float]] = {}
+    speed = [python_loop_s()]
     for name, (home, article, site) in sets.items():
         out[name] = {
             "home_kb": round(len(home) / 1000, 1),
@@ -95,13 +98,19 @@ def main() -> None:
             "connector_ms": median_ms(partial(connector, home, article, site), args.repeat),
             "scan_ms": median_ms(partial(scan, home, article, site), args.repeat),
         }
-    print(json.dumps({"bench": "real_pages", "repeat": args.repeat, "results": out}))
+    speed.append(python_loop_s())  # before and after (bench/machine.py)
+    print(
+        json.dumps(
+            {"bench": "real_pages", "repeat": args.repeat, "results": out, "python_loop_s": speed}
+        )
+    )
     print(f"\n{'pages':<18} {'home kB':>8} {'article kB':>11} {'connector ms':>13} {'scan ms':>8}")
     for name, r in out.items():
         print(
             f"{name:<18} {r['home_kb']:>8} {r['article_kb']:>11} "
             f"{r['connector_ms']:>13} {r['scan_ms']:>8}"
         )
+    print(f"Python loop {speed[0]} / {speed[1]} s before / after")
 
 
 if __name__ == "__main__":
