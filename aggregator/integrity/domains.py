@@ -90,9 +90,12 @@ def gambling_url(url: str) -> bool:
     return gambling_host(host) or (not is_allowlisted(host) and bool(path.tier_a))
 
 
+@lru_cache(maxsize=4096)
 def gambling_link(href: str, anchor: str, *, site_host: str) -> bool:
     """An off-site gambling link: off-site and the host, path or anchor text reads as gambling.
-    Allowlisted hosts (a government page about judi online) count only by their anchor text."""
+    Allowlisted hosts (a government page about judi online) count only by their anchor text.
+    Remembered: a site's menu and footer links recur on each page a scan reads, and each page
+    is judged for itself and again for the comparison of views."""
     host = host_of(href)
     if not host or same_site(host, site_host):
         return False
