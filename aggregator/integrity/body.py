@@ -99,20 +99,18 @@ def stylesheet(tree: LexborHTMLParser) -> Mapping[str, list[css.StyleRule]]:
     return index
 
 
-def selector(node: LexborNode, depth: int = 3, known: dict[int, str | None] | None = None) -> str:
+def selector(node: LexborNode, known: dict[int, str | None], depth: int = 3) -> str:
     """A short CSS path an officer can search for in "view source". `known`: the parts of
-    ancestors already named (by node), shared by the links of one walk (a menu's links
-    have the same parents)."""
-    parts = [_part(node, node.tag, node.attributes, own=True)]
+    the ancestors already named in this walk, by node (None: body or html, where the path
+    stops); a menu's links share their parents."""
+    parts = [_part(node.tag, node.attributes, own=True)]
     current = node.parent
     while current is not None and len(parts) < depth:
         key = current.mem_id
-        part = known.get(key, "") if known is not None else ""
-        if part == "":
+        if key not in known:
             tag = current.tag
-            part = None if tag in ("body", "html") else _part(current, tag, current.attributes)
-            if known is not None:
-                known[key] = part
+            known[key] = None if tag in ("body", "html") else _part(tag, current.attributes)
+        part = known[key]
         if part is None:
             break
         parts.append(part)
@@ -120,9 +118,7 @@ def selector(node: LexborNode, depth: int = 3, known: dict[int, str | None] | No
     return " > ".join(reversed(parts))
 
 
-def _part(
-    node: LexborNode, tag: str | None, attrs: Mapping[str, str | None], own: bool = False
-) -> str:
+def _part(tag: str | None, attrs: Mapping[str, str | None], own: bool = False) -> str:
     part = tag or ""
     if attrs.get("id"):
         part += "#" + (attrs.get("id") or "")
@@ -194,7 +190,7 @@ class _Walk:
             attrs.get("role"),
             "aria-expanded" in attrs,
             "hidden" in attrs,
-            id(ctx),  # each context lives in `_judged` for the walk: its id is unique
+            id(ctx),  # the root or a context `_judged` holds: alive all walk, ids unique
         )
         judged = self._judged.get(key)
         if judged is None:
@@ -202,9 +198,7 @@ class _Walk:
         reason, exempt, inner = judged
         if reason:
             links = tuple(self._link(a, ctx) for a in node.css("a[href]"))
-            block = HiddenBlock(
-                selector(node, known=self._parts), reason, node_text(node), links, exempt
-            )
+            block = HiddenBlock(selector(node, self._parts), reason, node_text(node), links, exempt)
             self.hidden.append(block)
             return None
         if tag == "a" and attrs.get("href"):
@@ -292,9 +286,7 @@ class _Walk:
     def _link(self, node: LexborNode, ctx: _Ctx) -> Link:
         href = normalise_url(node.attributes.get("href") or "", self.url)
         ugc = ctx.ugc or "ugc" in (node.attributes.get("rel") or "").lower()
-        return Link(
-            href, node_text(node), selector(node, known=self._parts), ctx.chrome, ctx.tiny, ugc
-        )
+        return Link(href, node_text(node), selector(node, self._parts), ctx.chrome, ctx.tiny, ugc)
 
 
 @lru_cache(maxsize=4096)
