@@ -20,6 +20,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, delete, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine, select
@@ -86,6 +88,11 @@ class StoreBase:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _insert(self, model: Any) -> Any:
+        """An INSERT into `model`'s table in the store's dialect, which takes ON CONFLICT
+        (`on_conflict_do_nothing`, `on_conflict_do_update`) on SQLite and PostgreSQL."""
+        return (pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert)(model)
 
     # -- schema -----------------------------------------------------------------------
 

@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from aggregator.models import Check, MetricSample, Service, Village
@@ -197,9 +195,7 @@ class Polls(SummaryWriter):
         }
         if not rows:
             return
-        upsert: Any = (pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert)(
-            Service
-        )
+        upsert = self._insert(Service)
         changed = ("available", "count", "last_date", "url", "checked_at")
         stmt = upsert.on_conflict_do_update(
             index_elements=["village_code", "kind"],

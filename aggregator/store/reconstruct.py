@@ -18,8 +18,6 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, and_, case, cast, delete, func, insert, text, type_coerce
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from aggregator.clock import WIB_OFFSET, as_date, wib_day, wib_day_start
@@ -157,11 +155,7 @@ class Reconstruction(StoreBase):
         if marked >= n:
             return
         days = [{"day": first + timedelta(days=i)} for i in range(n)]
-        if self.engine.dialect.name == "postgresql":
-            stmt: Any = pg_insert(DistrictStale).on_conflict_do_nothing()
-        else:
-            stmt = sqlite_insert(DistrictStale).on_conflict_do_nothing()
-        s.connection().execute(stmt, days)
+        s.connection().execute(self._insert(DistrictStale).on_conflict_do_nothing(), days)
 
     @staticmethod
     def _kecamatan_rows(s: Session, kecamatan: set[str], first: date, last: date) -> None:
