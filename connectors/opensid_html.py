@@ -20,20 +20,20 @@ from connectors.opensid_version import exact_version, month_version, most_exact
 _OPENSID_TEXT = re.compile(r"\bOpenSID\b[\s:]*(v?\s*(?:pasca-)?\d[\w.-]*)?", re.IGNORECASE)
 _RIGHTS = re.compile(r"<dc:rights>(.*?)</dc:rights>", re.IGNORECASE | re.DOTALL)
 # Blade themes up to 2608 inline `var setting = {...}` with the release.
-_JS_VERSION = re.compile(r"""["']?current_version["']?\s*:\s*["']([^"']+)["']""")
+_JS_VERSION = re.compile(r"""current_version["']?\s*:\s*["']([^"']+)["']""")
 # Blade themes (2025+) load assets as /theme_asset/{slug}?file=...&v={VERSION}.
 _THEME_ASSET = re.compile(r"/theme_asset/([\w-]+)[^\"'\s>]*?[?&](?:amp;)?v=([\w.-]+)", re.I)
 _THEME_PATH = re.compile(
-    r"(?:/theme_asset/|/vendor/themes/|/desa/themes/|(?<!wp-content)/themes/)([\w-]+)", re.I
+    r"/(?:theme_asset/|vendor/themes/|desa/themes/|(?<!wp-content/)themes/)([\w-]+)", re.I
 )
 _THEME_PATH_VERSION = re.compile(
-    r"(?<!wp-content)/themes/[\w-]+/[^\"'\s>]*?[?&](?:amp;)?v=([\w.-]+)", re.IGNORECASE
+    r"/(?<!wp-content/)themes/[\w-]+/[^\"'\s>]*?[?&](?:amp;)?v=([\w.-]+)", re.IGNORECASE
 )
 # Paths, names and cookies only OpenSID uses; a WordPress /wp-content/themes/ is not.
 _MARKERS = re.compile(
-    r"sidcsrf|/theme_asset/|/vendor/themes/|/desa/themes/"
-    r"|(?<!wp-content)/themes/(?:esensi|natra|klasik|hadakewa)/|/assets/files/logo/opensid_logo"
-    r"|/desa/upload/artikel/|/desa/logo/|opensid\.my\.id|github\.com/opensid/opensid",
+    r"sidcsrf|/(?:theme_asset/|vendor/themes/|desa/themes/"
+    r"|(?<!wp-content/)themes/(?:esensi|natra|klasik|hadakewa)/|assets/files/logo/opensid_logo"
+    r"|desa/upload/artikel/|desa/logo/)|opensid\.my\.id|github\.com/opensid/opensid",
     re.IGNORECASE,
 )
 
