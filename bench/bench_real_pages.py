@@ -36,7 +36,13 @@ from aggregator.types import FetchResponse
 from bench import opensid_sites
 from bench.machine import python_loop_s
 from connectors.opensid_confirm import menu_pages, verdict
-from connectors.opensid_html import detect, parse_visitor_widget, service_links
+from connectors.opensid_html import (
+    detect,
+    detect_page,
+    page_tree,
+    parse_visitor_widget,
+    service_links,
+)
 
 REAL = (
     Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "opensid_real" / "2410" / "filled"
@@ -44,9 +50,13 @@ REAL = (
 
 
 def connector(home: bytes, article: bytes, base: str) -> None:
-    detect(FetchResponse(url=base + "/", status_code=200, headers={}, content=home))
-    service_links(home, base)
-    parse_visitor_widget(home)
+    detect_page.cache_clear()
+    page = FetchResponse(url=base + "/", status_code=200, headers={}, content=home)
+    detect(page)  # platform: auto's
+    detect(page)  # the OpenSID connector's: remembered
+    tree = page_tree(home)
+    service_links(tree, base)
+    parse_visitor_widget(tree)
     menu = menu_pages(home, base)
     for slug in ("a", "b"):
         verdict(article, f"{base}/index.php/artikel/2024/1/1/{slug}", menu)

@@ -29,6 +29,7 @@ from connectors.opensid_html import (
     Detection,
     detect,
     detect_page,
+    page_tree,
     parse_lapak_html,
     parse_pembangunan_html,
     parse_pemerintah_html,
@@ -156,8 +157,10 @@ class _Poll:
         version = found.version if found else None
         links = remembered_links(self.known)  # the menu as the home page showed it lately
         if self.home is not None:
-            self.metrics.update(parse_visitor_widget(self.home.content))
-            links = service_links(self.home.content, self.base)
+            tree = page_tree(self.home.content)
+            self.metrics.update(parse_visitor_widget(tree))
+            links = service_links(tree, self.base)
+            del tree  # ~0.7 MB: not held across the awaits below
             menu = menu_digest(version, links)
             if menu != self.known.get("menu"):
                 self.known = {}  # the menu or the release moved: every service page is due
