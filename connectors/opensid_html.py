@@ -5,6 +5,7 @@ widget, menu links and the service pages of the server-rendered eras.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -221,19 +222,21 @@ def parse_visitor_widget(page: Page) -> dict[str, float]:
     return {}
 
 
-def _same_site(href: str, base: str) -> str:
-    url = normalise_url(href, base + "/")
-    if not url or urlsplit(url).netloc != urlsplit(base).netloc:
-        return ""
-    return url
+def _site_links(page: Page, base: str) -> Iterator[tuple[str, str]]:
+    """(absolute url, path) of each link of the page to the site's own host, in page order."""
+    netloc = urlsplit(base).netloc
+    for node in page_tree(page).css("a[href]"):
+        url = normalise_url(node.attributes.get("href") or "", base + "/")
+        if url:
+            parts = urlsplit(url)
+            if parts.netloc == netloc:
+                yield url, parts.path
 
 
 def service_links(page: Page, base: str) -> dict[str, str]:
     """Which service pages the site links (its menu), kind → first absolute url."""
     found: dict[str, str] = {}
-    for node in page_tree(page).css("a[href]"):
-        url = _same_site(node.attributes.get("href") or "", base)
-        path = urlsplit(url).path if url else ""
+    for url, path in _site_links(page, base):
         for kind, pattern in _SERVICE_LINKS.items():
             if kind not in found and pattern.search(path):
                 found[kind] = url
@@ -269,12 +272,7 @@ def parse_lapak_html(page: bytes | str) -> int:
 
 def parse_pembangunan_html(page: bytes | str, base: str) -> int:
     """Projects on a `/pembangunan` page: distinct `pembangunan/{slug}` links."""
-    urls = set()
-    for node in page_tree(page).css("a[href]"):
-        url = _same_site(node.attributes.get("href") or "", base)
-        if url and _PEMBANGUNAN_DETAIL.search(urlsplit(url).path):
-            urls.add(url)
-    return len(urls)
+    return len({url for url, path in _site_links(page, base) if _PEMBANGUNAN_DETAIL.search(path)})
 
 
 def _is_leaf(node: LexborNode) -> bool:
