@@ -128,9 +128,17 @@ def opensid_answer(
 
 
 def serve(
-    seed: int, items: int, port_out: Any, generation: Any, sites: str, counts: Any, pages: str
+    seed: int,
+    items: int,
+    port_out: Any,
+    generation: Any,
+    sites: str,
+    counts: Any,
+    pages: str,
+    older: int,
 ) -> None:
     """The village sites: one loopback port, the Host header says which village."""
+    opensid_sites.OLDER = older  # this process serves every site
     now = datetime.now(UTC) - timedelta(days=4)  # generation 1 is still in the past
     cache: dict[tuple[int, int], bytes] = {}
     port = 0
@@ -276,7 +284,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     counts = spawn.Array("l", len(opensid_sites.KINDS))
     server = spawn.Process(
         target=serve,
-        args=(args.seed, args.items, sender, generation, args.sites, counts, args.pages),
+        args=(
+            args.seed,
+            args.items,
+            sender,
+            generation,
+            args.sites,
+            counts,
+            args.pages,
+            args.older,
+        ),
         daemon=True,
     )
     server.start()
@@ -335,6 +352,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "request_timeout_s": timeout,
         "integrity_watch": config.settings.integrity_watch,
         "items_per_feed": args.items,
+        "sitemap_older": args.older,
     }
     for name, (wall, cpu, writer_cpu, report) in passes.items():
         best = first_ideal if name == "initial" else ideal
@@ -391,6 +409,14 @@ def main() -> None:
         "--timeout", type=float, help="request deadline, s (default: the settings' default)"
     )
     parser.add_argument("--items", type=int, default=50, help="items per feed")
+    parser.add_argument(
+        "--older",
+        type=int,
+        default=opensid_sites.OLDER,
+        help="articles an opensid site's sitemap lists beyond its feed, one every 3 days "
+        f"(default {opensid_sites.OLDER}; a village with a long history lists hundreds, and a "
+        "first poll confirms up to 60 of them by their page)",
+    )
     parser.add_argument(
         "--no-watch", action="store_true", help="opensid sites with the integrity watch off"
     )
