@@ -108,16 +108,17 @@ def _theme(tree: LexborHTMLParser, page: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=2)  # pins at most two pages (a body may be up to max_body_bytes)
 def detect_page(page: bytes | str, cookies: str = "") -> Detection | None:
     """OpenSID, its release and theme from a page (home, siteman, layanan-mandiri), or None.
 
     The release comes from, best first: the footer "OpenSID v…", the inline `current_version`,
     a `/theme_asset/…&v=`, any "OpenSID v…" in the text, a theme asset `?v=`.
 
-    Remembered for the last pages (the same bytes object: a hit costs no comparison): a
-    poll's home page is detected by `platform: auto` and again by this connector, ~1.4 ms
-    each on a real home page.
+    Remembered for the last two pages: a poll's home page is detected by `platform: auto`
+    and at once again by this connector (no await between them, so no other poll's page in
+    between; the same bytes object, so a hit compares nothing), ~1.4 ms each on a real home
+    page.
     """
     text = page.decode("utf-8", errors="replace") if isinstance(page, bytes) else page
     tree = LexborHTMLParser(text)
