@@ -31,10 +31,19 @@ class FetchResponse:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+# Item pages an integrity scan reads (integrity.watch); a first poll's confirmed article
+# pages serve as those, so that many of them are kept for the scan beside the poll.
+SCAN_ITEM_PAGES = 2
+
+
 class HttpGetter(Protocol):
     """The only I/O a connector may do: ask for a url (through the shared fetcher)."""
 
     async def get(self, url: str, *, conditional: bool = True) -> FetchResponse: ...
+
+    def release(self, url: str) -> None:
+        """The connector is done with this page and nothing beside the poll needs it: its
+        body need not be held until the poll ends (a first poll may confirm 60 pages)."""
 
 
 @dataclass(frozen=True)

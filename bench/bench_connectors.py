@@ -45,6 +45,9 @@ class Recorder:
         self.seen[key] = resp
         return resp
 
+    def release(self, url: str) -> None:
+        """Kept: the replay serves every recorded page again."""
+
 
 async def _time(village: VillageForPoll, recorded: Recorder, repeat: int) -> tuple[float, int]:
     replay = Recorder(None)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from aggregator.clock import phase_of
 from aggregator.errors import FetchError, ParseError
 from aggregator.types import (
+    SCAN_ITEM_PAGES,
     FetchResponse,
     Harvest,
     HttpGetter,
@@ -446,6 +447,7 @@ class _Poll:
         assert home is not None  # a first poll (the only one that backfills) reads it
         menu = menu_pages(home.content, home.url)
         left_out: dict[str, int] = {}
+        kept = 0  # confirmed news pages left in the poll's memo for the scan beside it
         for item in fresh[:MAX_CONFIRM]:
             page = await self.get("artikel", item.url)
             if page is None:
@@ -456,6 +458,10 @@ class _Poll:
             if not _ok(page):
                 continue
             kind, title, body = verdict(page.content, item.url, menu)
+            if kind == NEWS and kept < SCAN_ITEM_PAGES:
+                kept += 1
+            else:  # ~60 kB a page: a back catalogue held by 64 polls at once adds up
+                self.http.release(item.url)
             if kind != NEWS:
                 left_out[kind] = left_out.get(kind, 0) + 1
                 continue

@@ -20,7 +20,14 @@ from aggregator.errors import FetchError, ParseError
 from aggregator.fetch.client import Fetcher
 from aggregator.poll.village_http import VillageHttp
 from aggregator.settings import Settings
-from aggregator.types import BODY_LIMIT, FetchResponse, Harvest, ParsedItem, VillageForPoll
+from aggregator.types import (
+    BODY_LIMIT,
+    SCAN_ITEM_PAGES,
+    FetchResponse,
+    Harvest,
+    ParsedItem,
+    VillageForPoll,
+)
 from connectors.feed import parse_feed
 from connectors.opensid import OpenSIDConnector, canonical_item, detect
 from connectors.opensid_html import (
@@ -410,6 +417,28 @@ def test_collect_server_rendered_release_with_sitemap_backfill() -> None:
     )
     assert not any(p.startswith(("/index.php/pembangunan", "/index.php/pengaduan")) for p in paths)
     assert len(paths) == 7 + 3  # the statistik page, and three article pages confirming items
+
+
+def test_a_first_poll_holds_only_the_scans_share_of_the_pages_it_confirmed() -> None:
+    """A back catalogue is confirmed page by page; each page's body is let go once judged,
+    but for the first SCAN_ITEM_PAGES news pages, which the integrity scan beside the poll
+    reads instead of asking again (VillageHttp.read)."""
+
+    async def run() -> tuple[list[str], list[str], list[str]]:
+        holder = [""]
+        settings = Settings(allow_private_addresses=True)
+        async with RawServer(_site(SITE_2410, holder)) as srv, Fetcher(settings) as fetcher:
+            holder[0] = srv.url
+            http = VillageHttp(fetcher, {})
+            village = VillageForPoll("33.03.05.2011", srv.url + "/", "opensid")
+            harvest = await OpenSIDConnector().collect(village, http)
+            confirmed = [i.url for i in harvest.items if i.source == "page"]
+            asked = [path for _, path, _ in srv.requests if "/artikel/" in path]
+            return confirmed, [r.url for r in http.read(set(confirmed))], asked
+
+    confirmed, kept, asked = asyncio.run(run())
+    assert len(confirmed) == len(asked) == 3  # all three stored, each page asked once
+    assert kept == confirmed[:SCAN_ITEM_PAGES]
 
 
 def test_collect_skips_optional_endpoints_after_a_network_failure() -> None:

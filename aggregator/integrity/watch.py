@@ -28,7 +28,7 @@ from aggregator.integrity import (
 )
 from aggregator.integrity.liveness import PARKED_OR_SUSPENDED, classify_liveness
 from aggregator.integrity.signals import Signal
-from aggregator.types import FetchResponse, ParsedItem
+from aggregator.types import SCAN_ITEM_PAGES, FetchResponse, ParsedItem
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ BROWSER_UA = (
 )
 CRAWLER_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 SEARCH_REFERER = "https://www.google.com/search?q=desa"
-ITEM_PAGES = 2  # recent item pages looked at per scan
+ITEM_PAGES = SCAN_ITEM_PAGES  # recent item pages looked at per scan
 
 
 @dataclass(frozen=True)

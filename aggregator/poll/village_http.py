@@ -75,6 +75,11 @@ class VillageHttp:
                 self.validators.pop(url, None)
         return resp
 
+    def release(self, url: str) -> None:
+        """Forget the page of `url` (its body): `read` no longer returns it."""
+        self._seen.pop((url, False), None)
+        self._seen.pop((url, True), None)
+
     def seed(self, url: str, resp: FetchResponse | FetchError) -> None:
         """A response fetched for this poll by someone else (the integrity scan's browser
         view of the home page), or how that request failed: `get(url)` answers with it
