@@ -69,7 +69,6 @@ log = logging.getLogger(__name__)
 # A poll's requests, in order: connectors/opensid_plan.py.
 _UTC_NAMES = {b"+0000", b"-0000", b"GMT", b"UTC"}
 
-
 MAX_BACKFILL = 500
 MAX_CONFIRM = 60  # sitemap-only articles confirmed by their page on a first poll
 BACKFILL_SECONDS = 15.0  # backfill is a bonus: never let it eat the poll's deadline
