@@ -4,7 +4,6 @@ sitemap), services from public JSON or pages, visitor counts from the home page 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -14,7 +13,6 @@ from datetime import UTC, datetime
 from aggregator.clock import phase_of
 from aggregator.errors import FetchError, ParseError
 from aggregator.types import (
-    SCAN_ITEM_PAGES,
     FetchResponse,
     Harvest,
     HttpGetter,
@@ -24,8 +22,8 @@ from aggregator.types import (
 )
 from connectors.base import is_fresh, parse_off_loop, require_ok
 from connectors.feed import ParsedFeed, discover_feeds, feed_state, looks_like_feed, reread_feed
-from connectors.normalise import WIB, content_hash, normalise_url
-from connectors.opensid_confirm import DRAFT, NEWS, STATIC, menu_pages, verdict
+from connectors.normalise import WIB, normalise_url
+from connectors.opensid_backfill import backfill
 from connectors.opensid_html import (
     Detection,
     detect,
@@ -46,12 +44,10 @@ from connectors.opensid_parse import (
     parse_jsonapi_count,
     parse_pemerintah_json,
     parse_ppid,
-    parse_sitemap,
     site_base,
     stated_offsets,
 )
 from connectors.opensid_plan import (
-    ARSIP_PAGE_SIZE,
     LAST_RELEASE_WITHOUT_API,
     SERVICE_PAGES,
     SERVICES_EVERY,
@@ -68,10 +64,6 @@ log = logging.getLogger(__name__)
 
 # A poll's requests, in order: connectors/opensid_plan.py.
 _UTC_NAMES = {b"+0000", b"-0000", b"GMT", b"UTC"}
-
-MAX_BACKFILL = 500
-MAX_CONFIRM = 60  # sitemap-only articles confirmed by their page on a first poll
-BACKFILL_SECONDS = 15.0  # backfill is a bonus: never let it eat the poll's deadline
 
 
 def canonical_item(item: ParsedItem) -> ParsedItem:
@@ -184,7 +176,7 @@ class _Poll:
         api, learnt = await self.read_services(known_version, links)
         version = version or (learnt if learnt != known_version else None)
         if self.village.feed_url is None and feed is not None:
-            items += await self.backfill(api, {i.url for i in items})
+            items += await backfill(self, api, {i.url for i in items})
         return Harvest(
             platform="opensid",
             version=version,
@@ -385,98 +377,6 @@ class _Poll:
         if available and version is None and (found := detect_page(resp.content)):
             version = found.version  # its footer shows the release too
         return version
-
-    async def backfill(self, api: bool, known: set[str]) -> tuple[ParsedItem, ...]:
-        """Older articles than the feed's 50, on the first poll only, within a time budget."""
-        found: list[ParsedItem] = []
-        source = "internal_api/arsip" if api else "sitemap.xml"
-        try:
-            async with asyncio.timeout(BACKFILL_SECONDS):
-                if api:
-                    await self.backfill_arsip(known, found)
-                else:
-                    await self.backfill_sitemap(known, found)
-        except TimeoutError:
-            self.note(f"backfill: {source} stopped after {BACKFILL_SECONDS:g}s")
-        if found:
-            plural = "s" if len(found) > 1 else ""
-            extra = "" if api else ", each confirmed by its page"
-            self.note(f"backfill: {len(found)} older article{plural} from {source}{extra}")
-        return tuple(found)
-
-    async def backfill_arsip(self, known: set[str], found: list[ParsedItem]) -> None:
-        previous: list[str] = []
-        for number in range(1, -(-MAX_BACKFILL // ARSIP_PAGE_SIZE) + 1):
-            path = f"internal_api/arsip?page[size]={ARSIP_PAGE_SIZE}&page[number]={number}"
-            resp = await self.get("arsip", self.url(f"{path}&sort=-tgl_upload"))
-            if resp is None or not self.published("arsip", resp, service=False):
-                return
-            try:
-                page = parse_arsip(resp.content, self.base)
-            except ParseError as e:
-                self.note(f"arsip: {e}")
-                return
-            urls = [i.url for i in page.items]
-            if urls and urls == previous:  # a proxy or old build ignoring page[number]
-                self.note(f"arsip: page {number} repeats page {number - 1} (pagination ignored)")
-                return
-            previous = urls
-            for item in page.items:
-                if item.url not in known and len(found) < MAX_BACKFILL:
-                    known.add(item.url)
-                    found.append(item)
-            if page.rows == 0 or number >= (page.total_pages or number):
-                return
-
-    async def backfill_sitemap(self, known: set[str], found: list[ParsedItem]) -> None:
-        """Older articles from the sitemap, each confirmed by its own page (the sitemap
-        lists drafts and static pages too: see connectors.opensid_confirm)."""
-        resp = await self.get("sitemap", self.url("sitemap.xml"))
-        if resp is None or not self.published("sitemap", resp, service=False):
-            return
-        # The sitemap lists every article row, future-dated ones too.
-        now = datetime.now(UTC)
-        fresh = [
-            i
-            for i in parse_sitemap(resp.content, known)
-            if i.published_at is None or i.published_at <= now
-        ]
-        fresh.sort(key=lambda i: i.published_at or now, reverse=True)
-        home = self.home
-        assert home is not None  # a first poll (the only one that backfills) reads it
-        menu = menu_pages(home.content, home.url)
-        left_out: dict[str, int] = {}
-        kept = 0  # confirmed news pages left in the poll's memo for the scan beside it
-        for item in fresh[:MAX_CONFIRM]:
-            page = await self.get("artikel", item.url)
-            if page is None:
-                break
-            if page.status_code == 404:
-                left_out[DRAFT] = left_out.get(DRAFT, 0) + 1
-                continue
-            if not _ok(page):
-                continue
-            kind, title, body = verdict(page.content, item.url, menu)
-            if kind == NEWS and kept < SCAN_ITEM_PAGES:
-                kept += 1
-            else:  # ~60 kB a page: a back catalogue held by 64 polls at once adds up
-                self.http.release(item.url)
-            if kind != NEWS:
-                left_out[kind] = left_out.get(kind, 0) + 1
-                continue
-            title = title or item.title
-            digest = content_hash(title, item.url)
-            # Its body goes to the post-body integrity check like a feed's content:encoded.
-            found.append(replace(item, title=title, source="page", content_hash=digest, body=body))
-        if left_out:
-            words = {DRAFT: "unpublished", STATIC: "static"}
-            self.note(
-                "backfill: left out "
-                + ", ".join(
-                    f"{n} {words[k]} page{'s' if n > 1 else ''}" for k, n in left_out.items()
-                )
-                + " listed by the sitemap"
-            )
 
 
 class OpenSIDConnector:
