@@ -38,7 +38,6 @@ BROWSER_UA = (
 )
 CRAWLER_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 SEARCH_REFERER = "https://www.google.com/search?q=desa"
-ITEM_PAGES = SCAN_ITEM_PAGES  # recent item pages looked at per scan
 
 
 @dataclass(frozen=True)
@@ -146,10 +145,10 @@ async def fetch_plan(
     sitemap = shared.get("sitemap") or await v.get(
         origin + "/sitemap.xml", {"User-Agent": BROWSER_UA}
     )
-    pages = [p for p in read if p.status_code == 200][:ITEM_PAGES]
+    pages = [p for p in read if p.status_code == 200][:SCAN_ITEM_PAGES]
     have = {p.url for p in pages}
     wanted = [i for i in items if i.url and _host(i.url) == host and i.url not in have]
-    for item in wanted[: ITEM_PAGES - len(pages)]:
+    for item in wanted[: SCAN_ITEM_PAGES - len(pages)]:
         page = await v.get(item.url, {"User-Agent": BROWSER_UA})
         if page is not None and page.status_code == 200:
             pages.append(page)
