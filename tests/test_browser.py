@@ -291,9 +291,7 @@ def test_first_morning_template_upload_apply_and_poll(
     screenshot(driver, "8-mulai-laporan-uji", 1280)
 
     driver.find_element(By.CSS_SELECTOR, "#terapkan button").click()
-    assert (
-        "Konfigurasi ditulis: 2 alamat situs desa diisi" in driver.find_element(By.ID, "pesan").text
-    )
+    assert "Konfigurasi ditulis: 2 alamat situs desa diisi" in arrive(driver, "#pesan").text
     assert config_path.read_text(encoding="utf-8").count('url: "http://127.0.0.1') == 2
 
     deadline = time.monotonic() + 30  # the app's own dispatcher polls them
