@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +18,9 @@ RECORDINGS = {
     "2410-esensi": ("2410/filled/esensi", "index.json"),
     "2410-empty-natra": ("2410/empty/natra", "index.json"),
     "2410-fresh-natra": ("2410/fresh/natra", "index.json"),  # no web menu rows yet
+    # 74 published articles: an archive of four pages (truth.json beside the themes)
+    "2410-catalogue-natra": ("2410/catalogue/natra", "index.json"),
+    "2410-catalogue-esensi": ("2410/catalogue/esensi", "index.json"),
     "2312": ("2312", "responses.json"),
     "2310": ("2310", "responses.json"),
 }
@@ -24,14 +28,21 @@ _KEEP_HEADERS = {"content-type", "set-cookie", "location"}
 
 
 def truth(name: str) -> dict[str, object]:
-    folder = RECORDINGS[name][0].split("/")[0]
-    return json.loads((REAL / folder / "truth.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    """The recording's truth.json: its own folder's (or its theme's parent's), else its
+    release's."""
+    folder = REAL / RECORDINGS[name][0]
+    for place in (folder, folder.parent, REAL / RECORDINGS[name][0].split("/")[0]):
+        if (place / "truth.json").exists():
+            return json.loads((place / "truth.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    raise FileNotFoundError(f"no truth.json for {name}")
 
 
 class Replay:
     """`async with Replay("2410-natra") as site:` then poll `site.url`."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, edit: Callable[[str, bytes], bytes] | None = None) -> None:
+        """`edit(path, body)`: the body to serve instead of the recorded one."""
+        self.edit = edit
         folder, index = RECORDINGS[name]
         self.root = REAL / folder
         entries = json.loads((self.root / index).read_text(encoding="utf-8"))
@@ -73,6 +84,8 @@ class Replay:
             return
         body = (self.root / str(entry["file"])).read_bytes()
         body = body.replace(self.recorded_base.encode(), self._server.url.encode())
+        if self.edit is not None:
+            body = self.edit(path, body)
         kept: dict[str, str] = {}
         for name, value in entry["headers"]:  # type: ignore[attr-defined]
             if name.lower() in _KEEP_HEADERS and name.lower() not in kept:
