@@ -98,7 +98,14 @@ def verdict(page: bytes, url: str, menu: Menu) -> tuple[str, str, str]:
         if _CATEGORY_HREF.search(a.attributes.get("href") or ""):
             return NEWS, title, article_body(tree)
     m = _ARTICLE_ID.search(text)
-    linked = canonical_article_url(url) in menu.urls or (m is not None and m.group(1) in menu.ids)
-    if linked or (title and title.lower() in menu.titles):
+    if in_menu(menu, url, title, m.group(1) if m is not None else None):
         return STATIC, title, ""
     return NEWS, title, article_body(tree)
+
+
+def in_menu(menu: Menu, url: str, title: str, article_id: str | None = None) -> bool:
+    """Whether the site's menu links the article (by url, id or title): a static page, when
+    nothing else (a category) says it is news."""
+    if canonical_article_url(url) in menu.urls or (article_id or "-") in menu.ids:
+        return True
+    return bool(title) and title.lower() in menu.titles

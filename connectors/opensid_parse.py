@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Container, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -79,6 +79,17 @@ def canonical_article_url(url: str) -> str:
     y, month, day = int(m["y"]), int(m["m"]), int(m["d"])
     path = f"{m['root']}/index.php/artikel/{y}/{month}/{day}/{m['slug']}"
     return urlunsplit((parts.scheme, parts.netloc.lower(), path, "", ""))
+
+
+def article_day(url: str) -> date | None:
+    """The day in an article's dated url (its `tgl_upload` day), None for other urls."""
+    m = _ARTICLE_PATH.match(urlsplit(url).path)
+    if m is None:
+        return None
+    try:
+        return date(int(m["y"]), int(m["m"]), int(m["d"]))
+    except ValueError:
+        return None
 
 
 def site_base(url: str) -> str:

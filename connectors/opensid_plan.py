@@ -20,7 +20,9 @@ A full poll's requests, each url at most once:
   10 the statistik page the home page links, for its residents count (not with the JSON
     API, whose releases render it in the browser; unlinked: not published, no request)
 Feed, /ppid and /internal_api do not count as visits; the HTML pages do, once per session.
-First poll only (no remembered feed): backfill with up to 17 arsip pages or one sitemap.
+First poll only (no remembered feed): backfill with up to 17 internal_api/arsip pages, or
+the sitemap, then the archive listing (/arsip/N, 20 articles a page) from the page that holds
+the newest sitemap-only article, and article pages for what neither settles.
 """
 
 from __future__ import annotations
