@@ -281,33 +281,44 @@ def archive_page(view: SiteView, page: int) -> str | None:
             "</section>"
         )
         return layout(view, "Arsip Artikel", main)
-    count = max(1, -(-len(view.articles) // ARCHIVE_ITEMS))
+    # Every enabled, published row: news and the static page alike (not the draft).
+    static = [a for a in view.unlisted if not a.category]
+    listed = sorted([*view.articles, *static], key=lambda a: a.published_at, reverse=True)
+    count = max(1, -(-len(listed) // ARCHIVE_ITEMS))
     if not 1 <= page <= count:
         return None
     first = (page - 1) * ARCHIVE_ITEMS
-    chunk = view.articles[first : first + ARCHIVE_ITEMS]
+    chunk = listed[first : first + ARCHIVE_ITEMS]
     if site.spec.theme == "esensi":
-        rows = "\n".join(
-            f'<li><a class="text-h6" href="{escape(site.article_url(a))}">{escape(a.title)}</a>'
-            f"<p>Diterbitkan pada {tanggal_padded(a.published_at)}</p><p>Oleh: Admin Desa</p></li>"
+        items = "\n".join(
+            f'<li class="py-5"><a class="text-h6" href="{escape(site.article_url(a))}">'
+            f"{escape(a.title)}</a><p>Diterbitkan pada {tanggal_padded(a.published_at)}</p>"
+            "<p>Oleh: Admin Desa</p></li>"
             for a in chunk
         )
-        listing = f'<ol class="divide-y">\n{rows}\n</ol>'
+        listing = f'<ol class="divide-y mb-5">\n{items}\n</ol>'
     else:
-        rows = "\n".join(
+        items = "\n".join(
             f"<tr><td>{first + i + 1}</td><td>{tanggal_padded(a.published_at)}</td>"
             f'<td><a href="{escape(site.article_url(a))}">{escape(a.title)}</a></td>'
             f"<td>Admin Desa</td><td>{angka(hits(site, a), _sep(site))}</td></tr>"
             for i, a in enumerate(chunk)
         )
         listing = (
-            '<table class="table table-striped">\n<thead><tr><th>No</th><th>Tanggal Artikel</th>'
-            "<th>Judul Artikel</th><th>Penulis</th><th>Dibaca</th></tr></thead>\n"
-            f"<tbody>\n{rows}\n</tbody>\n</table>"
+            '<div class="single_page_area"><table class="table table-striped">\n<thead><tr>'
+            "<th>No</th><th>Tanggal Artikel</th><th>Judul Artikel</th><th>Penulis</th>"
+            f"<th>Dibaca</th></tr></thead>\n<tbody>\n{items}\n</tbody>\n</table></div>"
         )
     paging = _pages(site, page, count, site.site_url("/first/arsip/{n}"))
     main = f'<section class="arsip">\n<h1>Arsip Artikel</h1>\n{listing}\n{paging}\n</section>'
     return layout(view, "Arsip Artikel", main)
+
+
+def error_page(view: SiteView) -> str:
+    """The archive past its last page on real 2410: the theme's partial fails on
+    `count(false)` and PHP stops there, HTTP 500 after the frame's first half."""
+    page = layout(view, "Arsip Artikel", '<section class="arsip">\n<h1>Arsip Artikel</h1>\n')
+    return page[: page.index('<aside class="sidebar">')]
 
 
 def not_found_page(view: SiteView) -> str:

@@ -75,7 +75,12 @@ def route(view: SiteView, path: str, query: str) -> Page | None:
     if era != "blade" and (match := _HOME.fullmatch(path)):
         return _html(opensid_theme.home_page(view, int(match.group(1) or 1)))
     if match := _ARCHIVE.fullmatch(path):
-        return _html(opensid_theme.archive_page(view, int(match.group(1) or 1)))
+        if era == "php" and path.startswith("/first/arsip/"):
+            return None  # the pagers link first/arsip/N, a 404 on real 2410
+        archive = opensid_theme.archive_page(view, int(match.group(1) or 1))
+        if archive is None and era == "php":  # past the last page: count(false) in the theme
+            return html_page(opensid_theme.error_page(view), 500)
+        return _html(archive)
     if match := _SERVICE.fullmatch(path):
         return _html(opensid_pages.service_page(view, match.group(1)))
     if path == "/ppid":
