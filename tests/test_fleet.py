@@ -904,3 +904,34 @@ def test_opensid_sitemap_lists_a_draft_and_a_static_page_as_real_sites_do() -> N
             assert "/artikel/kategori/" in news.split("<main")[1]
 
     run(Fleet.of_kinds(OPENSID, seed=5, now=NOW), body)
+
+
+def test_opensid_archive_pages_as_real_2410_serves_them() -> None:
+    """Learnt from a real 2410 (tests/fixtures/opensid_real/2410/catalogue): the archive lists
+    news and the static page, not the draft, 20 a page; its pagers link first/arsip/N, a 404
+    there; past the last page it answers 500."""
+    from connectors.opensid_arsip import page_path, parse_listing
+    from fleet.kinds import spec_of
+
+    async def body(fleet: Fleet, client: httpx.AsyncClient) -> None:
+        for v in fleet.villages:
+            spec = spec_of(v.kind)
+            if spec.era == "blade":
+                continue  # the Blade era's archive is a DataTable read from internal_api
+            base = fleet.url(v.code)
+            listed, number = [], 1
+            while (page := await client.get(base + "index.php/" + page_path(number))).is_success:
+                listing = parse_listing(page.content, base.rstrip("/"))
+                assert listing.items and len(listing.items) <= 20, (v.kind, number)
+                listed += [i.title for i in listing.items]
+                number += 1
+            assert page.status_code == (500 if spec.era == "php" else 404), v.kind
+            titles = [a.title for a in fleet.articles(v.code)]
+            assert [t for t in listed if t in titles] == titles, v.kind  # every news, in order
+            extra = [t for t in listed if t not in titles]
+            assert extra == ["Sejarah Desa"], (v.kind, extra)  # the static page, no draft
+            if spec.era == "php" and number > 2:
+                pager = await client.get(base + "index.php/first/arsip/2")
+                assert pager.status_code == 404, v.kind
+
+    run(Fleet.of_kinds(OPENSID, seed=5, now=NOW), body)
