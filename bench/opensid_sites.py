@@ -20,13 +20,14 @@ Two kinds of pages (`pages`):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 
-KINDS = ("home", "robots", "feed", "service", "sitemap", "article", "other")
+KINDS = ("home", "robots", "feed", "service", "sitemap", "arsip", "article", "other")
 OLDER = 2  # articles the sitemap lists beyond the feed's
 PAGES = ("real", "small")
 
@@ -45,6 +46,8 @@ def kind_of(path: str) -> str:
         return "feed"
     if path.endswith("sitemap.xml"):
         return "sitemap"
+    if path.startswith(("/index.php/arsip", "/index.php/first/arsip")):
+        return "arsip"
     if "/artikel/" in path:
         return "article"
     if path.startswith("/index.php/"):
@@ -137,6 +140,68 @@ def sitemap(base: str, i: int, items: int, now: datetime, generation: int) -> by
     ).encode()
 
 
+ARSIP_PER_PAGE = 20  # as real 2410
+MONTHS = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+# The real 2410 esensi archive page (tests/fixtures/opensid_real/2410/catalogue): its frame
+# around the generated list and pager.
+RECORDED_ARSIP = RECORDED / "2410" / "catalogue" / "esensi" / "arsip.html"
+
+
+@cache
+def _arsip_frame() -> tuple[bytes, bytes]:
+    page = RECORDED_ARSIP.read_bytes()
+    start = page.index(b'<ol class="divide-y mb-5">')
+    return page[:start], page[page.index(b"</main>", start) :]
+
+
+def arsip(base: str, path: str, i: int, items: int, now: datetime, generation: int) -> bytes | None:
+    """Archive page N as real 2410 esensi renders it: every article the sitemap lists
+    (feed's and older), newest first, 20 a page, the pager linking first/arsip/N; None
+    past the last page (a 500 there) and for the pager's own first/arsip/N (a 404)."""
+    if "/first/" in path:
+        return None
+    tail = path.rstrip("/").rsplit("/", 1)[-1]
+    number = int(tail) if tail.isdigit() else 1
+    rows = dates(i, now, -generation, items - generation + OLDER)
+    last = max(1, -(-len(rows) // ARSIP_PER_PAGE))
+    if not 1 <= number <= last:
+        return None
+    chunk = rows[(number - 1) * ARSIP_PER_PAGE : number * ARSIP_PER_PAGE]
+    listing = "".join(
+        f'<li class="py-5"><a class="text-h6" href="{article_url(base, n, when)}">Kegiatan desa '
+        f"ke-{n} &amp; musyawarah</a><p>Diterbitkan pada {when.day:02d} "
+        f"{MONTHS[when.month - 1]} {when.year}</p><p>Oleh: Administrator</p></li>"
+        for n, when in chunk
+    )
+    pager = "".join(
+        f'<li class="page-item"><a href="{base}/index.php/first/arsip/{k}">{k}</a></li>'
+        for k in range(1, last + 1)
+    )
+    head, foot = _arsip_frame()
+    middle = (
+        f'<ol class="divide-y mb-5">{listing}</ol><p>Halaman {number} dari {last}</p>'
+        f'<ul class="pagination">{pager}</ul>'
+    )
+    return (
+        head.replace(RECORDED_BASE, base.encode())
+        + middle.encode()
+        + foot.replace(RECORDED_BASE, base.encode())
+    )
+
+
 def article(base: str, path: str) -> bytes:
     slug = path.rstrip("/").rsplit("/", 1)[-1]
     title = slug.replace("-", " ").title()
@@ -163,12 +228,17 @@ MANDIRI = (
 
 
 @cache
-def recorded_pages() -> dict[str, tuple[str, bytes]]:
-    """Path -> (content type, body) of the real 2410 pages (pages_2410_filled.txt lists
-    which path each recording answers); "article" is the article page any article path
-    gets. The feed and the sitemap are left out: they are generated."""
+def recorded_pages() -> dict[str, tuple[int, str, bytes]]:
+    """Path -> (status, content type, body) of the real 2410 pages (pages_2410_filled.txt
+    lists which path each recording answers, index.json its status: esensi's lapak,
+    pemerintah, pembangunan and pengaduan are a 500 there); "article" is the article page
+    any article path gets. The feed and the sitemap are left out: they are generated."""
     types = {".html": "text/html; charset=UTF-8", ".json": "application/json"}
-    pages: dict[str, tuple[str, bytes]] = {}
+    statuses = {
+        name: int(entry["status"])
+        for name, entry in json.loads((RECORDED_SITE / "index.json").read_text()).items()
+    }
+    pages: dict[str, tuple[int, str, bytes]] = {}
     for line in (RECORDED / "pages_2410_filled.txt").read_text().splitlines():
         name, _, path = line.partition("=")
         if line.startswith("#") or not path or path.startswith("ajax:"):
@@ -176,9 +246,11 @@ def recorded_pages() -> dict[str, tuple[str, bytes]]:
         for suffix, kind in types.items():
             if (RECORDED_SITE / (name + suffix)).exists():
                 key = "article" if name == "article" else path.split("?")[0]
-                pages[key] = (kind, (RECORDED_SITE / (name + suffix)).read_bytes())
+                body = (RECORDED_SITE / (name + suffix)).read_bytes()
+                pages[key] = (statuses.get(name, 200), kind, body)
     pages.pop("/", None)
-    pages["home"] = ("text/html; charset=UTF-8", (RECORDED_SITE / "home.html").read_bytes())
+    home_page = (RECORDED_SITE / "home.html").read_bytes()
+    pages["home"] = (200, "text/html; charset=UTF-8", home_page)
     return pages
 
 
@@ -189,8 +261,8 @@ def respond_recorded(path: str, base: str) -> tuple[int, str, Callable[[], bytes
     key = kind if kind in ("home", "article") else path.split("?")[0]
     if key not in pages:
         return None
-    content_type, body = pages[key]
-    return 200, content_type, lambda: body.replace(RECORDED_BASE, base.encode())
+    status, content_type, body = pages[key]
+    return status, content_type, lambda: body.replace(RECORDED_BASE, base.encode())
 
 
 def respond(
@@ -205,6 +277,11 @@ def respond(
     """(status, content type, body) of a request for `path` on village `i`'s site."""
     kind = kind_of(path)
     html = "text/html; charset=UTF-8"
+    if kind == "arsip":
+        page = arsip(base, path, i, items, now, generation)
+        if page is None:
+            return (404 if "/first/" in path else 500), html, lambda: b"<h1>Error</h1>"
+        return 200, html, lambda: page
     if pages == "real" and kind not in ("feed", "sitemap", "robots"):
         return respond_recorded(path, base) or (404, html, lambda: b"<h1>404 Not Found</h1>")
     if kind == "home":
