@@ -201,6 +201,8 @@ async def _confirm(
     """Sitemap-only articles confirmed one by one by their own page."""
     kept = 0  # confirmed news pages left in the poll's memo for the scan beside it
     for item in fresh[:MAX_CONFIRM]:
+        if len(found) >= MAX_BACKFILL:
+            break
         page = await poll.get("artikel", item.url)
         if page is None:
             break

@@ -186,3 +186,18 @@ def test_two_sitemap_only_articles_are_read_by_page_and_shared_with_the_scan(
     assert any("draf-rencana" in p for p in articles)
     assert len(articles) == len(set(articles)), articles  # the scan asked none of them again
     assert len(articles) == 3, articles  # the two confirmed, and one feed article for the scan
+
+
+@pytest.mark.parametrize("release", ["2312", "2310"])
+def test_the_listing_reads_the_older_releases_archive_too(release: str) -> None:
+    """Recorded 2312 and 2310 archive pages (one page each: their sites hold fewer than 20
+    articles) read the same way: the published articles and the static page, no draft."""
+    t = truth(release)
+    page = (REAL / release / "arsip.html").read_bytes()
+    base = "http://127.0.0.1:" + page.split(b"http://127.0.0.1:", 1)[1][:4].decode()
+    listing = parse_listing(page, base)
+    titles = {i.title for i in listing.items}
+    published = {str(a["title"]) for a in t["published"]}  # type: ignore[attr-defined]
+    assert titles == published | {t["static_page"]["title"]}  # type: ignore[index]
+    assert t["draft"]["title"] not in titles  # type: ignore[index]
+    assert listing.last_page is None  # one page: no pager
