@@ -186,6 +186,9 @@ class Service(SQLModel, table=True):
     last_date: datetime | None = _ts()
     url: str | None = None
     checked_at: datetime | None = _ts(nullable=False)
+    # Why the last read failed ("HTTP 500"); None when the page answered. The fields above
+    # keep the last answer's (aggregator/decide/scoring.py: service_state).
+    error: str | None = Field(default=None, max_length=40)
 
 
 class MetricSample(SQLModel, table=True):

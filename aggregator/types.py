@@ -93,6 +93,7 @@ class ServiceObservation:
     count: int | None = None
     last_date: datetime | None = None
     url: str | None = None
+    error: str | None = None  # the page is published but answered an error ("HTTP 500")
 
 
 @dataclass(frozen=True)

@@ -304,12 +304,16 @@ class _Poll:
 
     def published(self, kind: str, resp: FetchResponse, *, service: bool = True) -> bool:
         """False (and noted) unless 2xx; a service's 404 is recorded as "not available": data
-        pages 404 when the admin left them out of the menu."""
+        pages 404 when the admin left them out of the menu; another error as published but
+        broken."""
         if resp.status_code == 404 and service:
             self.services.append(ServiceObservation(kind, False))
             self.note(f"{kind}: not published (HTTP 404)")
         elif not _ok(resp):
             self.note(f"{kind}: HTTP {resp.status_code}")
+            if service:  # published but broken: real 2410 esensi answers 500 on four
+                error = f"HTTP {resp.status_code}"
+                self.services.append(ServiceObservation(kind, True, url=resp.url, error=error))
         return _ok(resp)
 
     async def service(self, kind: str, api: bool, link: str | None) -> None:

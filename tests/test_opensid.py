@@ -352,7 +352,10 @@ def test_collect_first_poll_survives_broken_endpoints() -> None:
     assert services["lapak"].available is False
     assert services["statistik"].available and services["statistik"].url
     assert services["layanan_mandiri"].available
-    assert "ppid" not in services and "pengaduan" not in services  # unknown this time
+    assert "ppid" not in services  # malformed: unknown this time
+    # A 500 is a published page that is broken, not an unknown one.
+    assert (services["pengaduan"].available, services["pengaduan"].error) == (True, "HTTP 500")
+    assert services["pengaduan"].count is None
     assert harvest.metrics == {
         "visitors_today": 21.0,
         "visitors_yesterday": 64.0,

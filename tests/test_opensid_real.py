@@ -115,6 +115,32 @@ def test_a_fresh_install_gets_no_points_for_empty_service_pages(tmp_path: Path) 
     store.close()
 
 
+def test_esensi_service_pages_that_answer_500_are_shown_broken(tmp_path: Path) -> None:
+    """Real 2410 with its bundled esensi theme answers 500 on lapak, pemerintah, pembangunan
+    and pengaduan, content or not (the theme lacks their views). Read every day, they are
+    shown as published but broken, score nothing, and the village page says why."""
+    store, site = _poll(tmp_path, "2410-esensi")
+    code = "33.03.11.2005"
+    broken = ("lapak", "pemerintah", "pembangunan", "pengaduan")
+    for kind in broken:  # what the recording says the release answered
+        assert site.pages[f"/index.php/{kind}"]["status"] == 500, kind
+    detail = store.village_detail(code)
+    assert detail is not None and detail["last_check_ok"]
+    states = {s["kind"]: (s["state"], s["error"]) for s in detail["services"]}
+    for kind in broken:
+        assert states[kind] == ("rusak", "HTTP 500"), (kind, states)
+    assert states["ppid"] == ("berisi", None) and states["statistik"] == ("berisi", None)
+    component = next(c for c in detail["score_components"] if c["key"] == "services")
+    assert "Lapak" in component["reason"]  # broken: no points for it
+    with LiveServer(create_app(store.settings, store=store, run_scheduler=False)) as srv:
+        page = httpx.get(f"{srv.url}/desa/{code}").text
+        matrix = httpx.get(f"{srv.url}/kecamatan/33.03.11").text
+    services = page.split('id="services"')[1].split("</table>")[0]
+    assert services.count('data-state="rusak"') == 4 and "ada, rusak (HTTP 500)" in services
+    assert matrix.count('data-state="rusak"') == 4 and "✗ rusak" in matrix
+    store.close()
+
+
 def test_service_pages_the_menu_does_not_link_are_not_asked_on_2410(tmp_path: Path) -> None:
     """Real 2310-2410 answer 404 for lapak, pembangunan, pengaduan, pemerintah and statistik
     until the web menu links them (recorded: 2410 fresh, 23xx extra/*_off.html). The poll

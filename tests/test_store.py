@@ -223,3 +223,44 @@ def test_every_store_method_has_one_home() -> None:
             assert name not in homes, f"{name} in {homes.get(name)} and {part.__name__}"
             homes[name] = part.__name__
     assert {"record_poll", "news", "score_all", "findings", "add_user"} <= set(homes)
+
+
+def _services(store: Store, services: tuple[ServiceObservation, ...], at: datetime) -> None:
+    village = store.due_villages(at, codes=["33.03.01.2001"], all_villages=True)[0]
+    harvest = Harvest("opensid", "24.10", None, services=services)
+    outcome = PollOutcome("33.03.01.2001", at, 120, True, harvest=harvest)
+    store.record_poll(outcome, decide(village, outcome, store.settings))
+
+
+def test_a_service_page_that_answers_an_error(any_store: Store) -> None:
+    """Published but broken (real 2410 esensi answers 500): "rusak", scoring nothing. A page
+    that showed content keeps it through a passing error, which its label still tells; the
+    next answer clears the error."""
+    from aggregator.decide.scoring import service_label
+
+    def states() -> dict[str, tuple[str, int | None, str | None]]:
+        detail = any_store.village_detail("33.03.01.2001")
+        assert detail is not None
+        return {s["kind"]: (s["state"], s["count"], s["error"]) for s in detail["services"]}
+
+    _services(
+        any_store,
+        (
+            ServiceObservation("lapak", True, 12),
+            ServiceObservation("pengaduan", True, error="HTTP 500"),
+        ),
+        NOW,
+    )
+    assert states() == {"lapak": ("berisi", 12, None), "pengaduan": ("rusak", None, "HTTP 500")}
+    _services(any_store, (ServiceObservation("lapak", True, error="HTTP 503"),), NOW + timedelta(1))
+    assert states()["lapak"] == ("berisi", 12, "HTTP 503")  # the content stays, and scores
+    matrix = any_store.services_by_village(kecamatan="33.03.01")["33.03.01.2001"]
+    assert service_label(matrix["lapak"]) == "ada, berisi 12 (terakhir dibaca: HTTP 503)"
+    assert service_label(matrix["pengaduan"]) == "ada, rusak (HTTP 500)"
+    any_store.score_all(NOW + timedelta(1))
+    detail = any_store.village_detail("33.03.01.2001")
+    assert detail is not None
+    reason = next(c for c in detail["score_components"] if c["key"] == "services")["reason"]
+    assert "Pengaduan" in reason and "Lapak" not in reason, reason
+    _services(any_store, (ServiceObservation("lapak", True, 0),), NOW + timedelta(2))
+    assert states()["lapak"] == ("kosong", 0, None)

@@ -38,11 +38,14 @@ SERVICE_STALE = timedelta(days=365)  # older dated content no longer proves a wo
 # A service as the site shows it: "berisi" (published with content: a count above zero, or
 # an entry point such as layanan mandiri that has no count), "kosong" (the page exists but
 # lists nothing), "usang" (its newest dated content is older than SERVICE_STALE_DAYS),
-# "tidak_ada" (not published) or "belum_terbaca" (never read). Only "berisi" scores.
+# "tidak_ada" (not published), "rusak" (published, but its page answers an error and no
+# earlier answer showed content: real 2410 esensi answers 500 on four service pages) or
+# "belum_terbaca" (never read). Only "berisi" scores.
 SERVICE_STATE_LABELS = {
     "berisi": "ada, berisi",
     "kosong": "ada, kosong",
     "usang": "ada, usang",
+    "rusak": "ada, rusak",
     "tidak_ada": "tidak ada",
     "belum_terbaca": "belum terbaca",
 }
@@ -53,12 +56,17 @@ def service_state(
     count: int | None,
     last_date: datetime | str | None,
     now: datetime | None = None,
+    error: str | None = None,
 ) -> str:
-    """The one rule for what a service observation means (see SERVICE_STATE_LABELS)."""
+    """The one rule for what a service observation means (see SERVICE_STATE_LABELS). A page
+    that failed after an answer with content keeps that answer's state: one passing error
+    does not take a service's content from the score."""
     if available is None:
         return "belum_terbaca"
     if not available:
         return "tidak_ada"
+    if error is not None and not (count is not None and count > 0):
+        return "rusak"
     if count is not None and count <= 0:
         return "kosong"
     if isinstance(last_date, str):
@@ -73,10 +81,13 @@ def service_label(
     """ "ada, berisi 12", "ada, kosong", "tidak ada"… for pages and exports."""
     if obs is None:
         return SERVICE_STATE_LABELS["belum_terbaca"]
-    state = service_state(obs["available"], obs.get("count"), obs.get("last_date"), now)
+    error = obs.get("error")
+    state = service_state(obs["available"], obs.get("count"), obs.get("last_date"), now, error)
     label = SERVICE_STATE_LABELS[state]
     if with_count and state == "berisi" and obs.get("count") is not None:
         label += f" {obs['count']}"
+    if error:
+        label += f" ({error})" if state == "rusak" else f" (terakhir dibaca: {error})"
     return label
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import case, insert
 from sqlmodel import Session, col, select
 
 from aggregator.models import Check, MetricSample, Service, Village
@@ -180,7 +180,9 @@ class Polls(SummaryWriter):
     ) -> None:
         """Each observed service's row, inserted or updated in place (one upsert per
         village: loading and flushing seven ORM rows was a tenth of a first poll's writing).
-        A kind observed twice keeps its last observation."""
+        A kind observed twice keeps its last observation. A page that answered an error
+        keeps what its last answer showed (a passing 500 does not empty a service with
+        content) and records the error."""
         rows = {
             obs.kind: {
                 "village_code": code,
@@ -190,15 +192,21 @@ class Polls(SummaryWriter):
                 "last_date": obs.last_date,
                 "url": obs.url,
                 "checked_at": now,
+                "error": obs.error,
             }
             for obs in services
         }
         if not rows:
             return
         upsert = self._insert(Service)
-        changed = ("available", "count", "last_date", "url", "checked_at")
+        answered = upsert.excluded.error.is_(None)
+        table = Service.__table__.c  # type: ignore[attr-defined]
+        kept = {
+            name: case((answered, upsert.excluded[name]), else_=table[name])
+            for name in ("available", "count", "last_date", "url")
+        }
         stmt = upsert.on_conflict_do_update(
             index_elements=["village_code", "kind"],
-            set_={name: upsert.excluded[name] for name in changed},
+            set_={**kept, "checked_at": upsert.excluded.checked_at, "error": upsert.excluded.error},
         )
         s.connection().execute(stmt, list(rows.values()))

@@ -91,7 +91,7 @@ class Scores(SummaryWriter):
         }
         services: dict[str, dict[str, bool]] = defaultdict(dict)
         for sv in s.exec(select(Service).where(only(Service.village_code))).all():
-            state = service_state(sv.available, sv.count, sv.last_date, now)
+            state = service_state(sv.available, sv.count, sv.last_date, now, sv.error)
             services[sv.village_code][sv.kind] = state == "berisi"
         visitors: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
         for code, at, value in s.exec(

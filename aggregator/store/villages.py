@@ -154,11 +154,12 @@ class Villages(StoreBase):
                 {
                     "kind": sv.kind,
                     "available": sv.available,
-                    "state": service_state(sv.available, sv.count, sv.last_date, now),
+                    "state": service_state(sv.available, sv.count, sv.last_date, now, sv.error),
                     "count": sv.count,
                     "last_date": iso(sv.last_date),
                     "url": sv.url,
                     "checked_at": iso(sv.checked_at),
+                    "error": sv.error,
                 }
                 for sv in services
             ]
@@ -293,6 +294,7 @@ class Villages(StoreBase):
             col(Service.last_date),
             col(Service.url),
             col(Service.checked_at),
+            col(Service.error),
         )
         if kecamatan:
             query = query.join(Village, col(Village.code) == col(Service.village_code)).where(
@@ -302,14 +304,15 @@ class Villages(StoreBase):
         with Session(self.engine) as s:
             rows = s.connection().execute(query).all()  # sqlmodel's select takes 4 columns
             now = datetime.now(UTC)
-            for code, kind, available, count, last_date, url, checked_at in rows:
+            for code, kind, available, count, last_date, url, checked_at, error in rows:
                 out.setdefault(code, {})[kind] = {
                     "available": available,
-                    "state": service_state(available, count, last_date, now),
+                    "state": service_state(available, count, last_date, now, error),
                     "count": count,
                     "last_date": iso(last_date),
                     "url": url,
                     "checked_at": iso(checked_at),
+                    "error": error,
                 }
         return out
 
