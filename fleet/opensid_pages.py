@@ -98,6 +98,27 @@ def _pemerintah(view: SiteView, data: Services) -> str:
     return "\n".join(cards)
 
 
+def theme_lacks_views(view: SiteView) -> bool:
+    """Real 2410 with its bundled esensi (v2402) answers 500 on lapak, pemerintah,
+    pembangunan and pengaduan, content or not: the theme has no view for the paths 2410's
+    controllers pass (tests/fixtures/opensid_real/README.md, question 5)."""
+    spec = view.info.spec
+    return spec.theme == "esensi" and spec.version == "2410"
+
+
+def missing_view_page(view: SiteView, name: str) -> str:
+    """CodeIgniter's error page as 2410 shows it for a missing view (HTTP 500)."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="UTF-8"><title>Error</title>'
+        '</head>\n<body>\n<div class="container"><div class="error-page">\n'
+        '<h2 class="headline text-danger">500</h2>\n<div class="error-content">\n'
+        "<h3>An Error Was Encountered</h3>\n"
+        f"<p>Unable to load the requested file: {escape(name)}/index.php</p>\n"
+        f"Versi OpenSID {escape(view.info.spec.full_version)}.\n"
+        "</div></div></div>\n</body>\n</html>\n"
+    )
+
+
 def service_page(view: SiteView, name: str) -> str | None:
     """The page of a gated service, or None (404) when it is not in the web menu."""
     data = view.services

@@ -82,7 +82,10 @@ def route(view: SiteView, path: str, query: str) -> Page | None:
             return html_page(opensid_theme.error_page(view), 500)
         return _html(archive)
     if match := _SERVICE.fullmatch(path):
-        return _html(opensid_pages.service_page(view, match.group(1)))
+        service = opensid_pages.service_page(view, match.group(1))
+        if service is not None and opensid_pages.theme_lacks_views(view):
+            return html_page(opensid_pages.missing_view_page(view, match.group(1)), 500)
+        return _html(service)
     if path == "/ppid":
         return opensid_api.ppid(view, query)
     if path.startswith("/internal_api/"):

@@ -509,10 +509,15 @@ def test_opensid_services_match_ground_truth() -> None:
             assert ppid["status"] == "success" and ppid["data"]["total data"] == truth["ppid"]
             pages = {"lapak": "this-product", "pembangunan": "pembangunan",
                      "pengaduan": "pengaduan", "pemerintah": "aparatur"}  # fmt: skip
+            # Real 2410 with its bundled esensi answers 500 on these pages (recorded).
+            broken = v.kind == "opensid-2410-esensi"
             for name, marker in pages.items():
                 seen.add(truth[name])
                 r = await client.get(base + "index.php/" + name)
-                assert r.status_code == (404 if truth[name] is None else 200)
+                assert r.status_code == (404 if truth[name] is None else 500 if broken else 200)
+                if broken and truth[name] is not None:
+                    assert f"Unable to load the requested file: {name}/index.php" in r.text
+                    continue
                 if truth[name] is None or not blade:
                     assert r.text.count(f'<div class="{marker}">') == (truth[name] or 0)
                     if name == "pemerintah" and truth[name]:
