@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -15,6 +16,8 @@ from aggregator.decide.schedule import decide
 from aggregator.settings import Settings, parse_config
 from aggregator.store import Store
 from aggregator.types import Harvest, ParsedItem, PollOutcome, ServiceObservation
+from aggregator.web import create_app
+from tests.conftest import LiveServer
 
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 WIB = timezone(timedelta(hours=7))
@@ -262,5 +265,11 @@ def test_a_service_page_that_answers_an_error(any_store: Store) -> None:
     assert detail is not None
     reason = next(c for c in detail["score_components"] if c["key"] == "services")["reason"]
     assert "Pengaduan" in reason and "Lapak" not in reason, reason
+    # The village page says both: the broken page, and the passing error of the other.
+    with LiveServer(create_app(any_store.settings, store=any_store, run_scheduler=False)) as srv:
+        page = httpx.get(f"{srv.url}/desa/33.03.01.2001").text
+    services = page.split('id="services"')[1].split("</table>")[0]
+    assert "✗ ada, rusak (HTTP 500)" in services
+    assert '✓ ada, berisi</span> <span class="small muted">(terakhir dibaca: HTTP 503)' in services
     _services(any_store, (ServiceObservation("lapak", True, 0),), NOW + timedelta(2))
     assert states()["lapak"] == ("kosong", 0, None)
