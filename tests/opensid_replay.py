@@ -21,6 +21,7 @@ RECORDINGS = {
     # 74 published articles: an archive of four pages (truth.json beside the themes)
     "2410-catalogue-natra": ("2410/catalogue/natra", "index.json"),
     "2410-catalogue-esensi": ("2410/catalogue/esensi", "index.json"),
+    "2312-catalogue": ("2312/catalogue", "index.json"),  # 60 published, artikel.tsv beside
     "2312": ("2312", "responses.json"),
     "2310": ("2310", "responses.json"),
 }

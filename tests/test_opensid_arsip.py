@@ -201,3 +201,42 @@ def test_the_listing_reads_the_older_releases_archive_too(release: str) -> None:
     assert titles == published | {t["static_page"]["title"]}  # type: ignore[index]
     assert t["draft"]["title"] not in titles  # type: ignore[index]
     assert listing.last_page is None  # one page: no pager
+
+
+def _rows_2312() -> list[dict[str, str]]:
+    import csv
+
+    path = REAL / "2312" / "catalogue" / "artikel.tsv"
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def test_a_real_2312_archive_pages_the_same_way() -> None:
+    """Recorded on a real 2312 (esensi v22.11) with 60 published articles and a draft: 20 a
+    page, a 500 past the last; there the pagers' first/arsip/N still answers, with the same
+    rows as arsip/N."""
+    folder = REAL / "2312" / "catalogue"
+    base = "http://127.0.0.1:8232"
+    pages = [parse_listing((folder / f"{n}.html").read_bytes(), base) for n in
+             ("arsip", "arsip_2", "arsip_3")]  # fmt: skip
+    assert [len(p.items) for p in pages] == [20, 20, 20]
+    assert {p.last_page for p in pages} == {3}
+    published = [r for r in _rows_2312() if r["enabled"] == "1"]
+    assert [i.title for p in pages for i in p.items] == [r["judul"] for r in published]
+    assert parse_listing((folder / "arsip_4.html").read_bytes(), base).items == ()
+    pager = parse_listing((folder / "first_arsip_2.html").read_bytes(), base)
+    assert [i.url for i in pager.items] == [i.url for i in pages[1].items]
+
+
+def test_a_first_poll_of_a_real_2312_takes_its_back_catalogue_from_the_archive(
+    tmp_path: Path,
+) -> None:
+    store, site = _first_poll(tmp_path, "2312-catalogue")
+    published = {r["judul"] for r in _rows_2312() if r["enabled"] == "1"}
+    news = store.news(village=CODE, limit=500)
+    assert {n["title"] for n in news} == published  # 50 from the feed, 10 older; no draft
+    assert sum(n["source"] == "arsip" for n in news) == len(published) - 50
+    archive = [p for p in site.requests if "arsip" in p]
+    assert archive == ["/index.php/arsip", "/index.php/arsip/2", "/index.php/arsip/3"]
+    assert not [p for p in site.requests if "/artikel/" in p]
+    store.close()
