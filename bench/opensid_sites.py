@@ -27,6 +27,8 @@ from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 
+from fleet.corpus import MONTHS
+
 KINDS = ("home", "robots", "feed", "service", "sitemap", "arsip", "article", "other")
 OLDER = 2  # articles the sitemap lists beyond the feed's
 PAGES = ("real", "small")
@@ -141,20 +143,6 @@ def sitemap(base: str, i: int, items: int, now: datetime, generation: int) -> by
 
 
 ARSIP_PER_PAGE = 20  # as real 2410
-MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
 # The real 2410 esensi archive page (tests/fixtures/opensid_real/2410/catalogue): its frame
 # around the generated list and pager.
 RECORDED_ARSIP = RECORDED / "2410" / "catalogue" / "esensi" / "arsip.html"

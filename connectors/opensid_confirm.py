@@ -106,6 +106,8 @@ def verdict(page: bytes, url: str, menu: Menu) -> tuple[str, str, str]:
 def in_menu(menu: Menu, url: str, title: str, article_id: str | None = None) -> bool:
     """Whether the site's menu links the article (by url, id or title): a static page, when
     nothing else (a category) says it is news."""
-    if canonical_article_url(url) in menu.urls or (article_id or "-") in menu.ids:
+    if canonical_article_url(url) in menu.urls:
+        return True
+    if article_id is not None and article_id in menu.ids:
         return True
     return bool(title) and title.lower() in menu.titles
