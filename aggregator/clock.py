@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aggregator.types import WIB as WIB  # defined beside the data connectors share
@@ -73,3 +73,14 @@ def read_recently(at: datetime, every: float, now: datetime, phase: float) -> bo
     earliest = at.timestamp() + every / 2
     due = math.ceil((earliest - offset) / every) * every + offset  # first slot ≥ earliest
     return now.timestamp() < due
+
+
+def settling(first: datetime, spread: float, now: datetime, phase: float) -> bool:
+    """Whether a village first polled at `first` is still before its own slot (`phase`) of
+    the `spread` seconds after that poll. Until then the parts it has never read, its service
+    pages and its first integrity scan, wait, so a district onboarded in one morning does not
+    ask every site for everything in one pass; the news, the home page and the backfill are
+    read at once. `spread` 0: nothing waits."""
+    if spread <= 0:
+        return False
+    return read_recently(first - timedelta(seconds=spread / 2), spread, now, phase)

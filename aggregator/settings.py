@@ -75,6 +75,9 @@ class Settings:
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     integrity_interval: float = 6 * 3600.0  # the integrity watch runs this often per village
     integrity_watch: bool = True
+    # A new village's service pages and first integrity scan come at its own slot within this
+    # long after its first poll (news, home page and backfill at once); 0: all on the first.
+    first_read_spread: float = 6 * 3600.0
     yardstick_interval: float = 86400.0  # KIP and security collected this often per village
     rdap_url: str = ""  # RDAP service for domain expiry (e.g. https://rdap.org); "" = off
     # Access control: read views open to all, or to logged-in users only; every
@@ -99,6 +102,7 @@ _DURATION_KEYS = {
     "min_interval",
     "max_interval",
     "integrity_interval",
+    "first_read_spread",
     "yardstick_interval",
 }
 
@@ -233,6 +237,8 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
             elif key == "alerts":
                 hooks = ConfigHooks(problems.add, _line, _check_url, parse_duration)
                 changes[key] = load_alerts(value, line, hooks)
+            elif key == "first_read_spread" and str(value) in ("0", "0.0"):
+                changes[key] = 0.0  # everything on a village's first poll
             elif key in _DURATION_KEYS:
                 changes[key] = parse_duration(value)
             elif isinstance(default, bool):

@@ -140,6 +140,9 @@ class VillageForPoll:
     # "home", "svc:lapak"...) and what those reads taught. Empty: read everything (a first
     # poll, a failing village, a platform change).
     plan: Mapping[str, str] = field(default_factory=dict)
+    # In its first `first_read_spread` after its first poll, before its own slot of it
+    # (clock.settling): the parts it has never read wait for that slot.
+    settling: bool = False
 
 
 @dataclass(frozen=True)

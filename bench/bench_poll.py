@@ -14,7 +14,9 @@ through fetch's static host table. Two kinds of fleet (--sites):
 
 Five passes, each over every village, on one store:
 
-- initial: the first poll of every site;
+- initial: the first poll of every site (news, home page, backfill: its service pages and
+  integrity scan wait for the village's slot of `first_read_spread`, 6 h by default);
+- settled: a steady poll at that slot, where they are read (what onboarding adds once);
 - unchanged: nothing changed since (the steady state);
 - changed: every site has published one new article since;
 - six_hourly: a steady poll at the village's 6-hourly slot (home page and integrity scan);
@@ -240,17 +242,18 @@ async def one_pass(
     )
 
 
-# The passes, in order. "six_hourly" and "daily" are steady polls at a village's slot: its
-# plan and last integrity scan moved back past one and a half periods of the 6-hourly parts
-# (home page, integrity scan) or of every part (also service pages, robots.txt).
-PASSES = ("initial", "unchanged", "changed", "six_hourly", "daily")
-AGED = {"six_hourly": 9.5, "daily": 37.0}  # hours
+# The passes, in order. "settled" is a steady poll at the village's slot of its first 6 h:
+# its first poll moved back 6 h. "six_hourly" and "daily" are steady polls at a village's
+# slot: its plan and last integrity scan moved back past one and a half periods of the
+# 6-hourly parts (home page, integrity scan) or of every part (also service pages, robots.txt).
+PASSES = ("initial", "settled", "unchanged", "changed", "six_hourly", "daily")
+AGED = {"settled": 6.0, "six_hourly": 9.5, "daily": 37.0}  # hours
 POLLS_PER_DAY = 48  # every 30 minutes
 
 
-def age_plans(store: Store, hours: float) -> None:
+def age_plans(store: Store, hours: float, *, first_only: bool = False) -> None:
     """Move every village's plan times and last integrity scan `hours` back; daily parts
-    only when `hours` exceeds a day and a half."""
+    only when `hours` exceeds a day and a half. `first_only`: its first poll alone."""
     shift = timedelta(hours=hours)
     with Session(store.engine) as s:
         for village in s.exec(select(Village)).all():
@@ -258,12 +261,14 @@ def age_plans(store: Store, hours: float) -> None:
             for key, value in plan.items():
                 if key.startswith(("svc:", "robots")) and hours < 36:
                     continue
+                if first_only and key != "first":
+                    continue
                 try:
                     plan[key] = (datetime.fromisoformat(value) - shift).isoformat()
                 except (TypeError, ValueError):
                     continue
             village.plan = json.dumps(plan)
-            if village.integrity_checked_at is not None:
+            if village.integrity_checked_at is not None and not first_only:
                 village.integrity_checked_at -= shift
             s.add(village)
         s.commit()
@@ -318,7 +323,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     if name == "changed":
                         generation.value = 1  # every site publishes one article
                     if name in AGED:
-                        age_plans(store, AGED[name])
+                        age_plans(store, AGED[name], first_only=name == "settled")
                     if name == "daily":  # a day on: robots.txt is not in memory either
                         poller.robots = RobotsCache(fetcher)
                     where = f"{args.profile}.{name}" if args.profile else None

@@ -20,7 +20,7 @@ from aggregator.types import (
     ServiceObservation,
     VillageForPoll,
 )
-from connectors.base import is_fresh, parse_off_loop, require_ok
+from connectors.base import is_fresh, parse_off_loop, read_at, require_ok
 from connectors.feed import ParsedFeed, discover_feeds, feed_state, looks_like_feed, reread_feed
 from connectors.normalise import WIB, normalise_url
 from connectors.opensid_backfill import backfill
@@ -137,7 +137,10 @@ class _Poll:
             return None
 
     def due(self, part: str) -> bool:
-        return not is_fresh(self.known, f"svc:{part}", SERVICES_EVERY, self.now, self.phase)
+        key = f"svc:{part}"
+        if self.village.settling and part != "arsip" and read_at(self.known, key) is None:
+            return False  # a new village's service pages come at its slot (clock.settling)
+        return not is_fresh(self.known, key, SERVICES_EVERY, self.now, self.phase)
 
     def done(self, part: str) -> None:
         """`part` was read in full (not cut short by a failure or the poll's budget)."""

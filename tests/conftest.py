@@ -21,11 +21,12 @@ def one_feed_village(
     tmp_path: Path, feed_url: str, *, watch: bool = False
 ) -> tuple[DistrictConfig, Store]:
     """A migrated SQLite store holding one village (33.03.01.2001) read as a plain feed at
-    `feed_url`, loopback allowed, with the integrity watch on or off."""
+    `feed_url`, loopback allowed, with the integrity watch on or off (a village never
+    scanned is scanned by its next poll: no first_read_spread)."""
     watch_off = "" if watch else ", integrity_watch: false"
     config = parse_config(
         'kabupaten: {code: "33.03", name: P}\n'
-        f"settings: {{allow_private_addresses: true{watch_off}}}\n"
+        f"settings: {{allow_private_addresses: true, first_read_spread: 0{watch_off}}}\n"
         "kecamatan:\n"
         '  - {code: "33.03.01", name: K, villages: [{code: "33.03.01.2001", name: D, '
         f'url: "{feed_url}", platform: feed}}]}}\n'

@@ -162,7 +162,7 @@ def test_a_poll_and_a_yardstick_run_move_villages(tmp_path: Path) -> None:
 
     async def run() -> None:
         async with Fleet.of_kinds(kinds, seed=4) as fleet:
-            settings = {"request_timeout": "2s", "connect_timeout": "2s"}
+            settings = {"request_timeout": "2s", "connect_timeout": "2s", "first_read_spread": 0}
             config = parse_config(fleet.config_yaml(settings=settings), "fleet.yaml")
             store = Store(f"sqlite:///{tmp_path}/poll.db", config.settings)
             store.migrate()

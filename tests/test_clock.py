@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
-from aggregator.clock import phase_of, read_recently
+from aggregator.clock import phase_of, read_recently, settling
 
 PERIOD = 6 * 3600.0
 POLL = timedelta(minutes=30)
@@ -58,3 +58,34 @@ def test_a_part_read_an_hour_ago_is_recent_and_one_a_period_and_a_half_old_is_no
         assert not read_recently(now + timedelta(minutes=5), PERIOD, now, phase)  # clock moved
     assert phase_of("33.03.11.2005") == phase_of("33.03.11.2005")
     assert len({round(phase_of(f"v{i}"), 3) for i in range(50)}) > 40
+
+
+def test_a_district_onboarded_in_one_pass_settles_over_the_spread_one_slot_each() -> None:
+    """A new village's never-read parts wait for its own slot of the first `spread`: each
+    comes due once within it, and a district first polled together is spread over it."""
+    first = datetime(2026, 12, 7, 8, 21, tzinfo=UTC)
+    codes = [f"33.03.{k:02d}.{2000 + v}" for k in range(1, 19) for v in range(1, 14)]
+    settled_at: dict[str, datetime] = {}
+    now = first
+    while now <= first + timedelta(seconds=PERIOD):
+        for code in codes:
+            if code not in settled_at and not settling(first, PERIOD, now, phase_of(code)):
+                settled_at[code] = now
+        now += POLL
+    assert set(settled_at) == set(codes)  # every village within one spread
+    assert all(settling(first, PERIOD, first, phase_of(c)) for c in codes)  # none at once
+    for code, at in settled_at.items():
+        # Its slot is where its phase puts it: the same slot its later reads keep.
+        slot = (at - first).total_seconds()
+        offset = (phase_of(code) * PERIOD - first.timestamp()) % PERIOD
+        assert slot - POLL.total_seconds() < offset <= slot, (code, slot, offset)
+    per_pass = Counter(settled_at.values())
+    share = len(codes) / (PERIOD / POLL.total_seconds())
+    assert max(per_pass.values()) <= 2.5 * share, per_pass.most_common(3)
+
+
+def test_with_no_spread_nothing_waits() -> None:
+    now = datetime(2026, 12, 7, 8, 21, tzinfo=UTC)
+    assert not settling(now, 0, now, phase_of("33.03.01.2001"))
+    assert settling(now, PERIOD, now + timedelta(seconds=1), 0.999)
+    assert not settling(now - timedelta(seconds=PERIOD), PERIOD, now, 0.999)

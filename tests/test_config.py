@@ -118,3 +118,16 @@ def test_durations() -> None:
     for bad in ("", "-1s", "0", "ten", True):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+def test_first_read_spread_is_a_duration_or_zero() -> None:
+    assert parse_config(GOOD).settings.first_read_spread == 6 * 3600  # the default
+
+    def spread(value: str) -> float:
+        text = GOOD.replace("settings:\n", f"settings:\n  first_read_spread: {value}\n")
+        return parse_config(text, "spread.yaml").settings.first_read_spread
+
+    assert spread("2h") == 7200 and spread("0") == 0
+    for bad in ("-1h", "false", "soon"):
+        with pytest.raises(ConfigError, match=r"settings\.first_read_spread"):
+            spread(bad)

@@ -188,7 +188,7 @@ def test_only_new_or_changed_bodies_are_analysed() -> None:
 def _village(store: Store, tmp_path: Path) -> str:
     config = parse_config(
         'kabupaten: {code: "33.03", name: P}\n'
-        "settings: {allow_private_addresses: true}\n"
+        "settings: {allow_private_addresses: true, first_read_spread: 0}\n"
         "kecamatan:\n"
         '  - {code: "33.03.01", name: K, villages: [{code: "33.03.01.2001", name: D, '
         f'url: "{SITE}/", platform: wordpress}}]}}\n'

@@ -68,6 +68,7 @@ def _store(tmp: Path, site: str, hook: str, smtp_port: int) -> Store:
 kabupaten: {{code: "33.03", name: Purbalingga}}
 settings:
   allow_private_addresses: true
+  first_read_spread: 0  # the first poll scans
   request_timeout: 3s
   integrity_interval: 1ms
   alerts: {{webhook_url: "{hook}", smtp_host: 127.0.0.1, smtp_port: {smtp_port},

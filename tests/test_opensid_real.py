@@ -24,7 +24,8 @@ from tests.opensid_replay import REAL, Replay, truth
 def _config(url: str) -> str:
     return (
         'kabupaten: {code: "33.03", name: Purbalingga}\n'
-        "settings: {allow_private_addresses: true, request_timeout: 5s, integrity_watch: false}\n"
+        "settings: {allow_private_addresses: true, request_timeout: 5s, integrity_watch: false,"
+        " first_read_spread: 0}\n"
         "kecamatan:\n"
         '  - code: "33.03.11"\n'
         "    name: Kalimanah\n"

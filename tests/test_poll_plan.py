@@ -9,23 +9,29 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import Session, select
 
 from aggregator.cli import poll_once
+from aggregator.clock import phase_of
 from aggregator.models import Check, Service, Village
-from aggregator.settings import DistrictConfig, parse_config
+from aggregator.settings import DistrictConfig, Settings, parse_config
 from aggregator.store import Store
 from aggregator.types import SCAN_ITEM_PAGES
+from aggregator.web import create_app
 from fleet import Fleet
 from fleet.kinds import OPENSID_KINDS
+from tests.conftest import LiveServer
 
 KIND = "opensid-2410-esensi"
 FAST: dict[str, object] = {
     "request_timeout": "2s",
     "connect_timeout": "2s",
     "integrity_watch": False,
+    "first_read_spread": 0,  # a first poll reads everything; the spread has its own test
 }
+DEFAULT_SPREAD = Settings().first_read_spread
 
 
 def _setup(fleet: Fleet, tmp_path: Path, **settings: object) -> tuple[DistrictConfig, Store]:
@@ -38,6 +44,20 @@ def _setup(fleet: Fleet, tmp_path: Path, **settings: object) -> tuple[DistrictCo
 
 def _paths(fleet: Fleet, code: str, since: int) -> list[str]:
     return [r.path for r in fleet.requests(code)[since:]]
+
+
+def _village_page(store: Store, code: str) -> str:
+    with LiveServer(create_app(store.settings, store=store, run_scheduler=False)) as srv:
+        return httpx.get(f"{srv.url}/desa/{code}").text
+
+
+def _set_first(store: Store, code: str, first: datetime) -> None:
+    with Session(store.engine) as s:
+        v = s.get(Village, code)
+        assert v is not None
+        v.plan = json.dumps({**json.loads(v.plan), "first": first.isoformat()})
+        s.add(v)
+        s.commit()
 
 
 def _age_plan(store: Store, code: str, hours: float, parts: tuple[str, ...]) -> None:
@@ -225,5 +245,71 @@ def test_a_first_poll_and_its_integrity_scan_read_robots_txt_and_the_sitemap_onc
             await poll_once(config, plain)
             assert [p for p in _paths(fleet, code, since) if "/artikel/" in p] == []
             plain.close()
+
+    asyncio.run(main())
+
+
+def test_a_new_village_gets_its_news_at_once_and_services_and_scan_at_its_slot(
+    tmp_path: Path,
+) -> None:
+    """The defaults: a first poll reads the home page, robots.txt, the feed and the backfill;
+    the service pages and the first integrity scan wait for the village's own slot of the
+    first 6 h (first_read_spread), then come in one poll."""
+
+    async def main() -> None:
+        async with Fleet.of_kinds([KIND], seed=5) as fleet:
+            config, store = _setup(
+                fleet, tmp_path, integrity_watch=True, first_read_spread=DEFAULT_SPREAD
+            )
+            code = fleet.villages[0].code
+            await poll_once(config, store)
+            first = _paths(fleet, code, 0)
+            assert first.count("/") == 1 and "/index.php/feed" in first, first
+            assert not any(p.endswith(("pemerintah", "lapak", "ppid")) for p in first), first
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None and v.last_check_ok and v.news_count >= 20
+                assert v.integrity_checked_at is None  # not scanned yet
+                assert s.exec(select(Service)).all() == []  # services: belum terbaca
+                started = datetime.fromisoformat(json.loads(v.plan)["first"])
+            assert abs((started - datetime.now(UTC)).total_seconds()) < 60
+            page = _village_page(store, code)
+            assert 'id="integrity-pending"' in page and "Tidak ada temuan" not in page
+            assert 'data-state="belum_terbaca"' in page and 'data-state="berisi"' not in page
+
+            # Before its slot (the first poll pinned just after a slot of this village,
+            # so its next one is a whole spread away), a poll reads the feed alone.
+            offset = phase_of(code) * DEFAULT_SPREAD
+            now = datetime.now(UTC).timestamp()
+            slot = (now - offset) // DEFAULT_SPREAD * DEFAULT_SPREAD + offset
+            _set_first(store, code, datetime.fromtimestamp(slot + 1, UTC))
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            assert _paths(fleet, code, seen) == ["/index.php/feed"]
+
+            # Its slot has come: the service pages (by the menu links the first poll
+            # remembered) and the scan (three views of the home page), in one poll.
+            _set_first(store, code, datetime.now(UTC) - timedelta(seconds=DEFAULT_SPREAD))
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            slot_paths = _paths(fleet, code, seen)
+            assert slot_paths.count("/") == 3, slot_paths
+            assert slot_paths.count("/index.php/pemerintah") == 1, slot_paths
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None and v.integrity_checked_at is not None
+                kinds = {x.kind for x in s.exec(select(Service)).all()}
+                plan = json.loads(v.plan)
+            assert {"ppid", "pemerintah", "lapak", "pembangunan", "pengaduan"} <= kinds, kinds
+            assert plan["first"] and "svc:pemerintah" in plan
+            page = _village_page(store, code)
+            assert "Tidak ada temuan integritas" in page and "integrity-pending" not in page
+            assert 'data-state="berisi"' in page
+
+            # Then the steady state: the feed alone.
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            assert _paths(fleet, code, seen) == ["/index.php/feed"]
+            store.close()
 
     asyncio.run(main())

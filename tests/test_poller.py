@@ -13,7 +13,8 @@ from aggregator.settings import DistrictConfig, parse_config
 from aggregator.store import Store
 from fleet import Fleet
 
-FAST = {"request_timeout": "2s", "connect_timeout": "2s"}
+# A first poll reads everything (test_poll_plan tests the default spread of it).
+FAST = {"request_timeout": "2s", "connect_timeout": "2s", "first_read_spread": 0}
 
 
 def _setup(fleet: Fleet, tmp_path: Path) -> tuple[DistrictConfig, Store]:

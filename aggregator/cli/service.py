@@ -169,6 +169,9 @@ async def _demo(args: argparse.Namespace) -> None:
             "request_timeout": "6s",
             "min_interval": "2m",
             "integrity_interval": "5m",
+            # The demo shows a district's whole first morning at once: nothing waits for its
+            # slot (a real onboarding spreads service pages and scans over the first 6 h).
+            "first_read_spread": 0,
             "connect_timeout": "2s",
             "dispatch_interval": "15s",
         }

@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from aggregator.alerts import AlertEvent
 from aggregator.alerts.outbox import queue_alerts
-from aggregator.clock import phase_of, read_recently
+from aggregator.clock import phase_of, read_recently, settling
 from aggregator.decide.schedule import decide
 from aggregator.errors import AggregatorError, FetchError, ParseError
 from aggregator.fetch.client import Fetcher
@@ -101,6 +101,13 @@ class PassReport:
     seconds: float
 
 
+def first_poll(plan: Mapping[str, str], now: datetime) -> str | None:
+    """When the village was first polled (ISO), kept in its plan; `now` for a village with
+    no plan yet (this is its first poll). None for one polled before the plan kept it: it
+    is no new village."""
+    return plan.get("first") or (None if plan else now.isoformat())
+
+
 class Poller:
     def __init__(self, store: Store, fetcher: Fetcher, settings: Settings) -> None:
         self.store = store
@@ -143,10 +150,20 @@ class Poller:
         phase = message = None
         status_code = None
         retry_after = None
-        scan_due = self._integrity_due(village, started)
+        first = first_poll(village.plan, started)
+        spread = self.settings.first_read_spread
+        settling_now = first is not None and settling(
+            datetime.fromisoformat(first), spread, started, phase_of(village.code)
+        )
+        scan_due = self._integrity_due(village, started, settling_now)
         view: FetchResponse | None = None
         # A failing village is re-planned: everything is read again until it answers.
-        asked = replace(village, plan={} if village.consecutive_failures else village.plan)
+        replan = {"first": first} if first else {}
+        asked = replace(
+            village,
+            plan=replan if village.consecutive_failures else village.plan,
+            settling=settling_now,
+        )
         try:
             # A connector makes several requests; bound the whole poll, not only each one.
             async with asyncio.timeout(budget):
@@ -181,6 +198,7 @@ class Poller:
                 **({} if moved else asked.plan),
                 **harvest.plan,
                 **self.robots.plan_entries(village.url),
+                **replan,
             }
             message = "; ".join(harvest.notes) or None
             if http.last is not None:
@@ -214,12 +232,12 @@ class Poller:
             plan=plan,
         )
 
-    def _integrity_due(self, village: VillageForPoll, now: datetime) -> bool:
+    def _integrity_due(self, village: VillageForPoll, now: datetime, settling_now: bool) -> bool:
         if not self.settings.integrity_watch:
             return False
         last = village.integrity_checked_at
-        if last is None:  # a new village is scanned at once: the first morning shows it
-            return True
+        if last is None:  # a new village is first scanned at its slot of first_read_spread
+            return not settling_now
         every = self.settings.integrity_interval
         return not read_recently(last, every, now, phase_of(village.code))
 

@@ -111,6 +111,7 @@ class Villages(StoreBase):
             out["score_components"] = json.loads(v.score_components or "{}").get("components", [])
             out["score_penalty"] = json.loads(v.score_components or "{}").get("penalty")
             out["scored_at"] = iso(v.scored_at)
+            out["integrity_checked_at"] = iso(v.integrity_checked_at)
             checks = s.exec(
                 select(Check)
                 .where(Check.village_code == code)
