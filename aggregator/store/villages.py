@@ -80,6 +80,19 @@ def village_dict(v: Any, kec_name: str, open_findings: int) -> dict[str, Any]:
     }
 
 
+def service_dict(sv: Any, now: datetime) -> dict[str, Any]:
+    """A service observation as pages and the API show it, from its row (entity or columns)."""
+    return {
+        "available": sv.available,
+        "state": service_state(sv.available, sv.count, sv.last_date, now, sv.error),
+        "count": sv.count,
+        "last_date": iso(sv.last_date),
+        "url": sv.url,
+        "checked_at": iso(sv.checked_at),
+        "error": sv.error,
+    }
+
+
 class Villages(StoreBase):
     """Reads of villages and kecamatan."""
 
@@ -151,19 +164,7 @@ class Villages(StoreBase):
             out["metrics"] = {m.name: {"value": m.value, "at": iso(m.at)} for m in metrics}
             services = s.exec(select(Service).where(Service.village_code == code)).all()
             now = datetime.now(UTC)
-            out["services"] = [
-                {
-                    "kind": sv.kind,
-                    "available": sv.available,
-                    "state": service_state(sv.available, sv.count, sv.last_date, now, sv.error),
-                    "count": sv.count,
-                    "last_date": iso(sv.last_date),
-                    "url": sv.url,
-                    "checked_at": iso(sv.checked_at),
-                    "error": sv.error,
-                }
-                for sv in services
-            ]
+            out["services"] = [{"kind": sv.kind, **service_dict(sv, now)} for sv in services]
             out["findings"] = findings
         return out
 
@@ -305,16 +306,8 @@ class Villages(StoreBase):
         with Session(self.engine) as s:
             rows = s.connection().execute(query).all()  # sqlmodel's select takes 4 columns
             now = datetime.now(UTC)
-            for code, kind, available, count, last_date, url, checked_at, error in rows:
-                out.setdefault(code, {})[kind] = {
-                    "available": available,
-                    "state": service_state(available, count, last_date, now, error),
-                    "count": count,
-                    "last_date": iso(last_date),
-                    "url": url,
-                    "checked_at": iso(checked_at),
-                    "error": error,
-                }
+            for row in rows:
+                out.setdefault(row.village_code, {})[row.kind] = service_dict(row, now)
         return out
 
     def metric_series(self, code: str, since: datetime) -> dict[str, list[tuple[str, float]]]:
