@@ -313,3 +313,36 @@ def test_a_new_village_gets_its_news_at_once_and_services_and_scan_at_its_slot(
             store.close()
 
     asyncio.run(main())
+
+
+def test_a_new_village_that_fails_keeps_its_first_poll_and_waits_for_its_slot(
+    tmp_path: Path,
+) -> None:
+    """A failing village is re-planned (everything read again), but it stays the new
+    village it was: its first poll's time survives, and its service pages still wait."""
+
+    async def main() -> None:
+        async with Fleet.of_kinds([KIND], seed=5) as fleet:
+            config, store = _setup(fleet, tmp_path, first_read_spread=DEFAULT_SPREAD)
+            code = fleet.villages[0].code
+            await poll_once(config, store)
+            offset = phase_of(code) * DEFAULT_SPREAD
+            now = datetime.now(UTC).timestamp()
+            slot = (now - offset) // DEFAULT_SPREAD * DEFAULT_SPREAD + offset
+            first = datetime.fromtimestamp(slot + 1, UTC)
+            _set_first(store, code, first)
+            fleet.set_behaviour(code, "down_500")
+            await poll_once(config, store)
+            fleet.set_behaviour(code, "active")
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            paths = _paths(fleet, code, seen)
+            assert "/" in paths and "/index.php/feed" in paths, paths  # re-planned
+            assert not any(p.endswith(("pemerintah", "lapak", "ppid")) for p in paths), paths
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None and v.last_check_ok
+                assert json.loads(v.plan)["first"] == first.isoformat()
+            store.close()
+
+    asyncio.run(main())
