@@ -93,6 +93,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
 
 
+_ZERO = re.compile(r"0+(?:\.0*)?\s*[smhd]?")  # a duration of nothing: "0", "0s", "0h"
 _DURATION_KEYS = {
     "poll_interval",
     "request_timeout",
@@ -237,7 +238,7 @@ def _load_settings(raw: object, problems: _Problems) -> Settings:
             elif key == "alerts":
                 hooks = ConfigHooks(problems.add, _line, _check_url, parse_duration)
                 changes[key] = load_alerts(value, line, hooks)
-            elif key == "first_read_spread" and str(value) in ("0", "0.0"):
+            elif key == "first_read_spread" and _ZERO.fullmatch(str(value).strip()):
                 changes[key] = 0.0  # everything on a village's first poll
             elif key in _DURATION_KEYS:
                 changes[key] = parse_duration(value)

@@ -127,7 +127,7 @@ def test_first_read_spread_is_a_duration_or_zero() -> None:
         text = GOOD.replace("settings:\n", f"settings:\n  first_read_spread: {value}\n")
         return parse_config(text, "spread.yaml").settings.first_read_spread
 
-    assert spread("2h") == 7200 and spread("0") == 0
+    assert spread("2h") == 7200 and spread("0") == 0 and spread("0s") == 0
     for bad in ("-1h", "false", "soon"):
         with pytest.raises(ConfigError, match=r"settings\.first_read_spread"):
             spread(bad)

@@ -346,3 +346,33 @@ def test_a_new_village_that_fails_keeps_its_first_poll_and_waits_for_its_slot(
             store.close()
 
     asyncio.run(main())
+
+
+def test_a_plan_whose_first_poll_is_unreadable_is_an_old_village(tmp_path: Path) -> None:
+    """A plan edited by hand or by an older release: an unreadable `first` is no new
+    village (nothing of it waits) and does not break the poll."""
+
+    async def main() -> None:
+        async with Fleet.of_kinds([KIND], seed=5) as fleet:
+            config, store = _setup(fleet, tmp_path, first_read_spread=DEFAULT_SPREAD)
+            code = fleet.villages[0].code
+            await poll_once(config, store)
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None
+                plan = json.loads(v.plan)
+                plan["first"] = "kemarin"
+                plan = {k: val for k, val in plan.items() if k != "home"}  # home page due
+                v.plan = json.dumps(plan)
+                s.add(v)
+                s.commit()
+            seen = len(fleet.requests(code))
+            await poll_once(config, store)
+            paths = _paths(fleet, code, seen)
+            assert "/index.php/pemerintah" in paths, paths  # nothing waits
+            with Session(store.engine) as s:
+                v = s.get(Village, code)
+                assert v is not None and v.last_check_ok
+            store.close()
+
+    asyncio.run(main())

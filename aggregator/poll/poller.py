@@ -101,11 +101,16 @@ class PassReport:
     seconds: float
 
 
-def first_poll(plan: Mapping[str, str], now: datetime) -> str | None:
-    """When the village was first polled (ISO), kept in its plan; `now` for a village with
-    no plan yet (this is its first poll). None for one polled before the plan kept it: it
-    is no new village."""
-    return plan.get("first") or (None if plan else now.isoformat())
+def first_poll(plan: Mapping[str, str], now: datetime) -> datetime | None:
+    """When the village was first polled, kept in its plan; `now` for a village with no
+    plan yet (this is its first poll). None for one polled before the plan kept it (or whose
+    plan lost it): it is no new village."""
+    if not plan:
+        return now
+    try:
+        return datetime.fromisoformat(plan["first"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class Poller:
@@ -153,12 +158,12 @@ class Poller:
         first = first_poll(village.plan, started)
         spread = self.settings.first_read_spread
         settling_now = first is not None and settling(
-            datetime.fromisoformat(first), spread, started, phase_of(village.code)
+            first, spread, started, phase_of(village.code)
         )
         scan_due = self._integrity_due(village, started, settling_now)
         view: FetchResponse | None = None
         # A failing village is re-planned: everything is read again until it answers.
-        replan = {"first": first} if first else {}
+        replan = {"first": first.isoformat()} if first else {}
         asked = replace(
             village,
             plan=replan if village.consecutive_failures else village.plan,
