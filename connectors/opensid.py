@@ -138,8 +138,10 @@ class _Poll:
 
     def due(self, part: str) -> bool:
         key = f"svc:{part}"
+        # A new village's service pages come at its slot (clock.settling). "arsip" is no
+        # service page but the JSON API probe, which the first poll's backfill needs.
         if self.village.settling and part != "arsip" and read_at(self.known, key) is None:
-            return False  # a new village's service pages come at its slot (clock.settling)
+            return False
         return not is_fresh(self.known, key, SERVICES_EVERY, self.now, self.phase)
 
     def done(self, part: str) -> None:
